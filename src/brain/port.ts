@@ -1,0 +1,32 @@
+// The Brain port: decide what a woken tick should do, and answer people who mention Tacit.
+// Implementations: RulesBrain (offline, deterministic); ClaudeBrain arrives with the brain issue.
+import type { Decision, Reply } from '../core/decisions.js';
+import type { EventRecord } from '../core/events.js';
+import type { Incident, IncidentTransition } from '../core/incidents.js';
+
+export interface DecideContext {
+  workspaceId: string;
+  now: Date;
+  /** Why the gate woke the tick. */
+  reasons: string[];
+  transitions: IncidentTransition[];
+  /** Incidents touched by this tick and all open ones, by id. */
+  incidents: ReadonlyMap<string, Incident>;
+  events: readonly EventRecord[];
+}
+
+export interface Conversation {
+  workspaceId: string;
+  now: Date;
+  asker: { id: string; name: string };
+  /** What the person wrote, with the mention of Tacit removed. Untrusted. */
+  text: string;
+  openIncidents: Incident[];
+  watching: { kind: string; channelName: string }[];
+}
+
+export interface Brain {
+  readonly name: string;
+  decide(context: DecideContext): Promise<Decision>;
+  reply(conversation: Conversation): Promise<Reply>;
+}

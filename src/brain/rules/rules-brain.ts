@@ -1,0 +1,71 @@
+// RulesBrain: the offline, deterministic brain. Templates for incident news and simple answers to
+// mentions; no network, no tokens. The default without ANTHROPIC_API_KEY and the fallback otherwise.
+import { noUsage, type Decision, type Intent, type Reply } from '../../core/decisions.js';
+import type { Brain, Conversation, DecideContext } from '../port.js';
+import { openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
+
+export class RulesBrain implements Brain {
+  readonly name = 'rules';
+
+  async decide(context: DecideContext): Promise<Decision> {
+    const intents: Intent[] = [];
+    for (const t of context.transitions) {
+      const incident = context.incidents.get(t.incidentId);
+      if (!incident) continue;
+      switch (t.kind) {
+        case 'opened':
+          intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, context.now) });
+          break;
+        case 'resolved':
+          intents.push({ type: 'post_summary', incidentId: incident.id, text: resolutionSummary(incident) });
+          break;
+        case 'recurred':
+          intents.push({ type: 'announce_recurrence', incidentId: incident.id, text: recurrenceNotice(incident) });
+          intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, context.now) });
+          break;
+        case 'changed':
+          break;
+        default: {
+          const never: never = t.kind;
+          throw new Error(`unhandled transition ${String(never)}`);
+        }
+      }
+    }
+    if (intents.length === 0) return { kind: 'quiet', reasons: [...context.reasons, 'nothing worth saying'], usage: noUsage };
+    return { kind: 'speak', reasons: context.reasons, intents, usage: noUsage };
+  }
+
+  async reply(conversation: Conversation): Promise<Reply> {
+    return { text: answer(conversation), usage: noUsage };
+  }
+}
+
+function answer(c: Conversation): string {
+  const text = c.text.toLowerCase();
+  if (/\b(help|commands?|what can you do)\b/.test(text)) return help();
+  if (/\b(watch|watching|sources?|monitor)/.test(text)) return watching(c);
+  if (/\b(status|incidents?|what'?s (up|going on)|anything)\b/.test(text) || text.trim() === '') return status(c);
+  return [`I'm Tacit, a bot. I did not understand that, so here is where things stand.`, status(c), '', help()].join('\n');
+}
+
+function status(c: Conversation): string {
+  if (c.openIncidents.length === 0) return `All quiet: no open incidents. ${watching(c)}`;
+  const lines = c.openIncidents.map(
+    (i) => `• *${i.title}* — ${i.status} (${i.severity}) since ${i.startedAt.toISOString()}`,
+  );
+  return [`${c.openIncidents.length} open incident(s):`, ...lines].join('\n');
+}
+
+function watching(c: Conversation): string {
+  if (c.watching.length === 0) return 'I am not watching any alert sources yet.';
+  const list = c.watching.map((w) => `${w.kind} → #${w.channelName}`).join(', ');
+  return `I am watching: ${list}.`;
+}
+
+function help(): string {
+  return [
+    'I watch alerts and post incident summaries in threads, and stay quiet otherwise. Ask me:',
+    '• `@tacit status` — open incidents',
+    '• `@tacit what are you watching` — connected alert sources',
+  ].join('\n');
+}

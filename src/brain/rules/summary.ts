@@ -1,0 +1,43 @@
+// Templates for the rules brain's incident summaries: what, where, since when, how bad, and what
+// to look at next. Only facts from the alert; nothing invented.
+import { firingAlerts, type Incident } from '../../core/incidents.js';
+
+const interestingLabels = ['service', 'job', 'instance', 'namespace', 'cluster', 'env', 'environment', 'region'];
+
+export function duration(from: Date, to: Date): string {
+  const s = Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+}
+
+export function openingSummary(incident: Incident, now: Date): string {
+  const firing = firingAlerts(incident);
+  const first = firing[0]?.[1];
+  const lines = [`*${incident.title}* is firing (${incident.severity}) since ${incident.startedAt.toISOString()} — ${duration(incident.startedAt, now)} ago.`];
+  if (first?.annotations.description) lines.push(`> ${first.annotations.description}`);
+  const where = interestingLabels
+    .flatMap((k) => (first?.labels[k] ? [`${k}=${first.labels[k]}`] : []))
+    .join(', ');
+  if (where) lines.push(`Where: ${where}`);
+  if (firing.length > 1) lines.push(`${firing.length} alerts firing in this group.`);
+  lines.push('', 'Next steps:');
+  const runbook = first?.annotations.runbook_url ?? first?.annotations.runbook;
+  if (runbook) lines.push(`• Follow the runbook: ${runbook}`);
+  const source = first?.links[0];
+  if (source) lines.push(`• Check the source graph: ${source.url}`);
+  lines.push('• Acknowledge with the button on the incident card so others know someone is on it.');
+  return lines.join('\n');
+}
+
+export function resolutionSummary(incident: Incident): string {
+  const end = incident.resolvedAt ?? new Date();
+  return `Resolved: *${incident.title}* after ${duration(incident.startedAt, end)} (at ${end.toISOString()}).`;
+}
+
+export function recurrenceNotice(incident: Incident): string {
+  const times = incident.recurrences === 1 ? 'once before' : `${incident.recurrences} times before`;
+  return `*${incident.title}* is firing again (${incident.severity}); it had resolved ${times}. Details continue in its thread.`;
+}

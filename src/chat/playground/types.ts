@@ -1,0 +1,48 @@
+// Playground wire types: what the page sends (validated with zod) and what it receives.
+import { z } from 'zod';
+
+export const PLAYGROUND_WORKSPACE_ID = 'playground:local';
+export const PLAYGROUND_CHANNEL = { id: 'playground:incidents', name: 'incidents' } as const;
+export const TACIT_USER = { id: 'tacit', name: 'tacit' } as const;
+
+export interface PlaygroundUser {
+  id: string;
+  name: string;
+  title: string;
+  /** Named as an approver of actions (used once approvals land). */
+  approver: boolean;
+}
+
+/** The people you can be in the playground: at least one approver and one non-approver. */
+export const playgroundUsers: readonly PlaygroundUser[] = [
+  { id: 'alice', name: 'alice', title: 'on-call engineer · approver', approver: true },
+  { id: 'bob', name: 'bob', title: 'developer', approver: false },
+];
+
+export const postMessageSchema = z.object({
+  userId: z.string().min(1),
+  channelId: z.string().min(1),
+  text: z.string().trim().min(1, 'message is empty').max(4000, 'message is longer than 4000 characters'),
+  threadId: z.string().min(1).nullish(),
+});
+
+export const clickSchema = z.object({
+  userId: z.string().min(1),
+  messageId: z.string().min(1),
+  actionId: z.string().min(1).max(255),
+  value: z.string().max(2000),
+});
+
+export const sampleAlertSchema = z.object({ status: z.enum(['firing', 'resolved']) });
+
+export interface WireMessage {
+  id: string;
+  channelId: string;
+  threadId: string | null;
+  author: { id: string; name: string; isBot: boolean };
+  text: string;
+  blocks: unknown[];
+  version: number;
+  createdAt: string;
+  editedAt: string | null;
+}

@@ -1,0 +1,148 @@
+// Configuration: the only module that reads the environment. Validated with zod at start-up so a bad
+// value stops the process with one line naming the variable and what it expects.
+import { z } from 'zod';
+
+export const defaults = {
+  port: 3000,
+  redisUrl: 'redis://127.0.0.1:6379',
+  dataDir: './.tacit',
+  heartbeatIntervalMs: 10_000,
+  webhookBodyLimitBytes: 1024 * 1024,
+  model: 'claude-sonnet-4-5',
+  triageModel: 'claude-haiku-4-5',
+} as const;
+
+/** Empty strings count as unset, so `VAR=` in a compose file or shell does not become a bad value. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
+const url = (protocols: string[], example: string) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a ${protocols.join(' or ')} URL such as ${example}` },
+  );
+
+const envSchema = z.object({
+  DATABASE_URL: optional(url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tacit')),
+  TACIT_DATA_DIR: optional(z.string()),
+  REDIS_URL: optional(url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
+  PORT: optional(
+    z.coerce
+      .number({ message: 'expected a TCP port number between 1 and 65535' })
+      .int('expected a TCP port number between 1 and 65535')
+      .min(0, 'expected a TCP port number between 1 and 65535')
+      .max(65535, 'expected a TCP port number between 1 and 65535'),
+  ),
+  HOST: optional(z.string()),
+  SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', 'expected a bot token starting with xoxb-')),
+  SLACK_SIGNING_SECRET: optional(z.string().min(8, 'expected the signing secret from the Slack app page')),
+  SLACK_CLIENT_ID: optional(z.string()),
+  SLACK_CLIENT_SECRET: optional(z.string()),
+  SLACK_STATE_SECRET: optional(z.string().min(16, 'expected at least 16 random characters')),
+  SLACK_APP_TOKEN: optional(z.string().startsWith('xapp-', 'expected an app-level token starting with xapp-')),
+  SLACK_API_URL: optional(url(['http:', 'https:'], 'https://slack.com/api/')),
+  DISCORD_TOKEN: optional(z.string()),
+  DISCORD_APPLICATION_ID: optional(z.string().regex(/^\d{15,25}$/, 'expected a numeric Discord application id')),
+  DISCORD_API_URL: optional(url(['http:', 'https:'], 'https://discord.com/api')),
+  ANTHROPIC_API_KEY: optional(z.string()),
+  ANTHROPIC_BASE_URL: optional(url(['http:', 'https:'], 'https://api.anthropic.com')),
+  TACIT_MODEL: optional(z.string()),
+  TACIT_TRIAGE_MODEL: optional(z.string()),
+  TACIT_SECRET_KEY: optional(z.string().min(32, 'expected at least 32 random characters (e.g. `openssl rand -hex 32`)')),
+  TACIT_ADMIN_TOKEN: optional(z.string().min(16, 'expected at least 16 random characters')),
+  TACIT_HEARTBEAT_INTERVAL_MS: optional(z.coerce.number().int().min(250, 'expected milliseconds, at least 250')),
+  TACIT_REDIS_PREFIX: optional(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected letters, digits, _ . or -')),
+  TACIT_PLAYGROUND: optional(z.enum(['on', 'off'], { message: 'expected on or off' })),
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+  redisUrl: string;
+  /** Namespace of every Redis key and BullMQ queue, so deployments can share a Redis. */
+  redisPrefix: string;
+  port: number;
+  host: string;
+  logLevel: string;
+  heartbeatIntervalMs: number;
+  webhookBodyLimitBytes: number;
+  slack: {
+    botToken?: string;
+    signingSecret?: string;
+    clientId?: string;
+    clientSecret?: string;
+    stateSecret?: string;
+    appToken?: string;
+    apiUrl?: string;
+  };
+  discord: { token?: string; applicationId?: string; apiUrl?: string };
+  anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string };
+  secretKey?: string;
+  adminToken?: string;
+  /** The local playground channel; on by default when no Slack or Discord credentials are set. */
+  playground: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws ConfigError whose message is one line per bad variable. */
+export function loadConfig(env: Env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      return `invalid ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+    });
+    throw new ConfigError(lines.join('\n'));
+  }
+  const e = parsed.data;
+  const slackPartial = Boolean(e.SLACK_BOT_TOKEN) !== Boolean(e.SLACK_SIGNING_SECRET) && !e.SLACK_CLIENT_ID;
+  if (slackPartial) {
+    throw new ConfigError(
+      'invalid Slack configuration: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set together (or neither)',
+    );
+  }
+  const hasSlack = Boolean(e.SLACK_BOT_TOKEN || e.SLACK_CLIENT_ID);
+  const hasDiscord = Boolean(e.DISCORD_TOKEN);
+  return {
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL }
+      : { kind: 'pglite', dataDir: e.TACIT_DATA_DIR ?? defaults.dataDir },
+    redisUrl: e.REDIS_URL ?? defaults.redisUrl,
+    redisPrefix: e.TACIT_REDIS_PREFIX ?? 'tacit',
+    port: e.PORT ?? defaults.port,
+    host: e.HOST ?? '0.0.0.0',
+    logLevel: e.LOG_LEVEL ?? 'info',
+    heartbeatIntervalMs: e.TACIT_HEARTBEAT_INTERVAL_MS ?? defaults.heartbeatIntervalMs,
+    webhookBodyLimitBytes: defaults.webhookBodyLimitBytes,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      clientId: e.SLACK_CLIENT_ID,
+      clientSecret: e.SLACK_CLIENT_SECRET,
+      stateSecret: e.SLACK_STATE_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+    },
+    discord: { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL },
+    anthropic: {
+      apiKey: e.ANTHROPIC_API_KEY,
+      baseUrl: e.ANTHROPIC_BASE_URL,
+      model: e.TACIT_MODEL ?? defaults.model,
+      triageModel: e.TACIT_TRIAGE_MODEL ?? defaults.triageModel,
+    },
+    secretKey: e.TACIT_SECRET_KEY,
+    adminToken: e.TACIT_ADMIN_TOKEN,
+    playground: e.TACIT_PLAYGROUND ? e.TACIT_PLAYGROUND === 'on' : !hasSlack && !hasDiscord,
+  };
+}

@@ -1,0 +1,28 @@
+// What a brain decides: to stay quiet, or to speak through explicit, structured intents.
+export interface Usage {
+  modelCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costMicroUsd: number;
+}
+
+export const noUsage: Usage = {
+  modelCalls: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0,
+};
+
+export type Intent =
+  /** A summary in the incident's thread; the parent card is created first if needed. */
+  | { type: 'post_summary'; incidentId: string; text: string }
+  /** A fresh channel message announcing that a resolved incident is back. */
+  | { type: 'announce_recurrence'; incidentId: string; text: string };
+
+export type Decision =
+  | { kind: 'quiet'; reasons: string[]; usage: Usage }
+  | { kind: 'speak'; reasons: string[]; intents: Intent[]; usage: Usage };
+
+export interface Reply {
+  text: string;
+  usage: Usage;
+}

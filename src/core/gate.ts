@@ -1,0 +1,44 @@
+// The gate: a pure, cheap function deciding whether a tick needs the brain at all. Most ticks end
+// here with `quiet`; only news (an incident opened, resolved or recurring) wakes the brain.
+import type { EventRecord } from './events.js';
+import type { Incident, IncidentTransition } from './incidents.js';
+
+export type GateResult = { kind: 'quiet'; reason: string } | { kind: 'wake'; reasons: string[] };
+
+export interface GateInput {
+  events: readonly EventRecord[];
+  transitions: readonly IncidentTransition[];
+  incidents: ReadonlyMap<string, Incident>;
+  paused: boolean;
+  now: Date;
+}
+
+export function gate(input: GateInput): GateResult {
+  if (input.paused) return { kind: 'quiet', reason: 'workspace paused' };
+  const reasons: string[] = [];
+  for (const t of input.transitions) {
+    const incident = input.incidents.get(t.incidentId);
+    const name = incident ? `${incident.title} (${incident.severity})` : t.incidentId;
+    switch (t.kind) {
+      case 'opened':
+        reasons.push(`incident opened: ${name}`);
+        break;
+      case 'resolved':
+        reasons.push(`incident resolved: ${name}`);
+        break;
+      case 'recurred':
+        reasons.push(`incident recurred: ${name}`);
+        break;
+      case 'changed':
+        // Alerts joining or leaving an ongoing incident update its card; not news on their own.
+        break;
+      default: {
+        const never: never = t.kind;
+        throw new Error(`unhandled transition ${String(never)}`);
+      }
+    }
+  }
+  if (reasons.length > 0) return { kind: 'wake', reasons };
+  const chatter = input.events.filter((e) => e.payload.kind === 'chat.message').length;
+  return { kind: 'quiet', reason: chatter > 0 ? `${chatter} channel message(s), nothing to act on` : 'no news' };
+}

@@ -1,0 +1,221 @@
+// Incident grouping: alerts with the same group key form one incident whose state follows its alerts
+// (firing → acknowledged → resolved → firing again as a recurrence). Pure: values in, values out.
+import type { AlertEvent } from './events.js';
+import { maxSeverity, type Severity } from './severity.js';
+
+export type IncidentStatus = 'firing' | 'acknowledged' | 'resolved';
+
+export interface AlertState {
+  status: 'firing' | 'resolved';
+  title: string;
+  severity: Severity;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string | null;
+  links: { label: string; url: string }[];
+}
+
+export interface Incident {
+  id: string;
+  workspaceId: string;
+  channelId: string;
+  groupKey: string;
+  status: IncidentStatus;
+  severity: Severity;
+  title: string;
+  alerts: Record<string, AlertState>;
+  startedAt: Date;
+  resolvedAt: Date | null;
+  recurrences: number;
+  version: number;
+  /** The version the delivered parent card shows (0 before it is posted). */
+  cardVersion: number;
+  /** The parent card is queued or delivered. */
+  announced: boolean;
+  acknowledgedBy: string | null;
+}
+
+export type TransitionKind = 'opened' | 'changed' | 'resolved' | 'recurred';
+
+export interface IncidentTransition {
+  kind: TransitionKind;
+  incidentId: string;
+  /** Triggering event ids, for the decision record. */
+  eventIds: number[];
+}
+
+export interface GroupingResult {
+  /** Every incident created or changed, in its new state. */
+  changed: Map<string, Incident>;
+  transitions: IncidentTransition[];
+}
+
+export interface AlertInput {
+  eventId: number;
+  alert: AlertEvent;
+}
+
+export function incidentGroupKey(alert: AlertEvent): string {
+  return `${alert.sourceId}|${alert.groupKey}`;
+}
+
+/**
+ * Applies alert events, in order, to the known incidents (keyed by group key). Duplicates and
+ * stale deliveries (an older occurrence, or "firing" after the same occurrence resolved) change
+ * nothing. A group whose first news is "resolved" is recorded quietly, so a late "firing" for the
+ * same occurrence cannot open it.
+ */
+export function applyAlerts(
+  workspaceId: string,
+  known: ReadonlyMap<string, Incident>,
+  inputs: readonly AlertInput[],
+  newId: () => string,
+): GroupingResult {
+  const changed = new Map<string, Incident>();
+  const transitions = new Map<string, IncidentTransition>();
+  const current = (key: string) => changed.get(key) ?? known.get(key);
+
+  for (const { eventId, alert } of inputs) {
+    const key = incidentGroupKey(alert);
+    const before = current(key);
+    const next = applyOne(workspaceId, before, alert, key, newId);
+    if (!next) continue;
+    changed.set(key, next.incident);
+    if (next.transition) {
+      const prev = transitions.get(next.incident.id);
+      transitions.set(next.incident.id, {
+        kind: mergeTransition(prev?.kind, next.transition),
+        incidentId: next.incident.id,
+        eventIds: [...(prev?.eventIds ?? []), eventId],
+      });
+    }
+  }
+  return { changed, transitions: [...transitions.values()] };
+}
+
+function applyOne(
+  workspaceId: string,
+  before: Incident | undefined,
+  alert: AlertEvent,
+  key: string,
+  newId: () => string,
+): { incident: Incident; transition?: TransitionKind } | undefined {
+  const state: AlertState = {
+    status: alert.status,
+    title: alert.title,
+    severity: alert.severity,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    startsAt: alert.startsAt,
+    endsAt: alert.endsAt,
+    links: alert.links,
+  };
+  if (!before) {
+    const incident = summarise({
+      id: newId(),
+      workspaceId,
+      channelId: alert.channelId,
+      groupKey: key,
+      status: alert.status === 'firing' ? 'firing' : 'resolved',
+      severity: alert.severity,
+      title: alert.title,
+      alerts: { [alert.fingerprint]: state },
+      startedAt: new Date(alert.startsAt),
+      resolvedAt: alert.status === 'resolved' ? new Date(alert.endsAt ?? alert.startsAt) : null,
+      recurrences: 0,
+      version: 1,
+      cardVersion: 0,
+      announced: false,
+      acknowledgedBy: null,
+    });
+    return { incident, transition: alert.status === 'firing' ? 'opened' : undefined };
+  }
+
+  const previous = before.alerts[alert.fingerprint];
+  if (previous && isStale(previous, state)) return undefined;
+  if (previous && sameState(previous, state)) return undefined;
+
+  const alerts = { ...before.alerts, [alert.fingerprint]: state };
+  const anyFiring = Object.values(alerts).some((a) => a.status === 'firing');
+  let status: IncidentStatus = before.status;
+  let transition: TransitionKind = 'changed';
+  let { resolvedAt, recurrences, startedAt } = before;
+
+  if (before.status === 'resolved' && anyFiring) {
+    status = 'firing';
+    transition = 'recurred';
+    recurrences += 1;
+    resolvedAt = null;
+    startedAt = new Date(alert.startsAt);
+  } else if (before.status !== 'resolved' && !anyFiring) {
+    status = 'resolved';
+    transition = 'resolved';
+    resolvedAt = new Date(alert.endsAt ?? alert.startsAt);
+  } else if (before.status === 'resolved') {
+    // More resolved news about an incident that is already over: keep the record, say nothing.
+    return { incident: summarise({ ...before, alerts }) };
+  }
+  const acknowledgedBy = transition === 'recurred' ? null : before.acknowledgedBy;
+  const incident = summarise({ ...before, alerts, status, resolvedAt, recurrences, startedAt, acknowledgedBy, version: before.version + 1 });
+  return { incident, transition };
+}
+
+/**
+ * Acknowledgements: a firing incident becomes acknowledged (its card shows by whom). Anything else
+ * (already acknowledged, resolved, unknown) changes nothing.
+ */
+export function applyAcks(
+  incidents: Map<string, Incident>,
+  acks: readonly { eventId: number; incidentId: string; by: string }[],
+): IncidentTransition[] {
+  const transitions: IncidentTransition[] = [];
+  for (const ack of acks) {
+    const incident = incidents.get(ack.incidentId);
+    if (!incident || incident.status !== 'firing') continue;
+    incidents.set(incident.id, { ...incident, status: 'acknowledged', acknowledgedBy: ack.by, version: incident.version + 1 });
+    transitions.push({ kind: 'changed', incidentId: incident.id, eventIds: [ack.eventId] });
+  }
+  return transitions;
+}
+
+/** Older occurrence, or "firing" for an occurrence already known to be resolved. */
+function isStale(previous: AlertState, incoming: AlertState): boolean {
+  const prevStart = Date.parse(previous.startsAt);
+  const nextStart = Date.parse(incoming.startsAt);
+  if (nextStart < prevStart) return true;
+  return nextStart === prevStart && previous.status === 'resolved' && incoming.status === 'firing';
+}
+
+function sameState(a: AlertState, b: AlertState): boolean {
+  return a.status === b.status && a.startsAt === b.startsAt && a.severity === b.severity;
+}
+
+function summarise(incident: Incident): Incident {
+  const states = Object.values(incident.alerts);
+  const firing = states.filter((a) => a.status === 'firing');
+  const relevant = firing.length > 0 ? firing : states;
+  return {
+    ...incident,
+    severity: maxSeverity(relevant.map((a) => a.severity)),
+    title: relevant[0]?.title ?? incident.title,
+  };
+}
+
+/** Several events about one incident in one tick collapse into the transition that matters most. */
+function mergeTransition(prev: TransitionKind | undefined, next: TransitionKind): TransitionKind {
+  if (!prev) return next;
+  if (prev === 'opened') return next === 'resolved' ? 'resolved' : 'opened';
+  if (next === 'changed') return prev;
+  return next;
+}
+
+export function firingAlerts(incident: Incident): [string, AlertState][] {
+  return Object.entries(incident.alerts).filter(([, a]) => a.status === 'firing');
+}
+
+/** A normalised signature of what people were told: the same signature is never posted twice. */
+export function stateSignature(incident: Incident): string {
+  const firing = firingAlerts(incident).map(([fp]) => fp).sort();
+  return `${incident.status}|${incident.recurrences}|${firing.join(',')}`;
+}

@@ -1,0 +1,116 @@
+// Turns a brain's intents into outbox messages: which message, where, with which idempotency key.
+// Keys are derived from the news itself, so the same incident state can never be queued twice.
+import type { Intent } from './decisions.js';
+import { incidentCard, botFooter } from './incident-card.js';
+import { stateSignature, type Incident } from './incidents.js';
+import type { OutgoingMessage } from './message.js';
+
+export type Anchor =
+  | { type: 'channel' }
+  /** For a post: this message is the incident's parent card. For an update: edit that card. */
+  | { type: 'incident_parent' }
+  | { type: 'incident_thread' }
+  | { type: 'thread'; threadId: string };
+
+export interface PlannedMessage {
+  idempotencyKey: string;
+  kind: 'post' | 'update';
+  channelId: string;
+  anchor: Anchor;
+  incidentId: string | null;
+  incidentVersion: number | null;
+  message: OutgoingMessage;
+}
+
+export interface Plan {
+  messages: PlannedMessage[];
+  /** Incidents whose parent card this plan queues. */
+  announced: string[];
+}
+
+/**
+ * @param changed incidents created or changed by this tick (their cards may need an edit)
+ */
+export function planMessages(
+  intents: readonly Intent[],
+  incidents: ReadonlyMap<string, Incident>,
+  changed: readonly Incident[],
+  decisionId: string | null,
+): Plan {
+  const messages: PlannedMessage[] = [];
+  const announced = new Set<string>();
+  const parentQueued = (i: Incident) => i.announced || announced.has(i.id);
+
+  for (const intent of intents) {
+    const incident = incidents.get(intent.incidentId);
+    if (!incident) continue;
+    switch (intent.type) {
+      case 'post_summary': {
+        if (!parentQueued(incident)) {
+          messages.push(parentCard(incident, decisionId));
+          announced.add(incident.id);
+        }
+        messages.push({
+          idempotencyKey: `incident:${incident.id}:summary:${stateSignature(incident)}`,
+          kind: 'post',
+          channelId: incident.channelId,
+          anchor: { type: 'incident_thread' },
+          incidentId: incident.id,
+          incidentVersion: incident.version,
+          message: withFooter(intent.text, decisionId),
+        });
+        break;
+      }
+      case 'announce_recurrence':
+        messages.push({
+          idempotencyKey: `incident:${incident.id}:recurred:${incident.recurrences}`,
+          kind: 'post',
+          channelId: incident.channelId,
+          anchor: { type: 'channel' },
+          incidentId: incident.id,
+          incidentVersion: incident.version,
+          message: withFooter(intent.text, decisionId),
+        });
+        break;
+      default: {
+        const never: never = intent;
+        throw new Error(`unhandled intent ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  for (const incident of changed) {
+    if (incident.announced && !announced.has(incident.id) && incident.version > incident.cardVersion) {
+      messages.push(cardUpdate(incident, decisionId));
+    }
+  }
+  return { messages, announced: [...announced] };
+}
+
+export function parentCard(incident: Incident, decisionId: string | null): PlannedMessage {
+  return {
+    idempotencyKey: `incident:${incident.id}:parent`,
+    kind: 'post',
+    channelId: incident.channelId,
+    anchor: { type: 'incident_parent' },
+    incidentId: incident.id,
+    incidentVersion: incident.version,
+    message: incidentCard(incident, decisionId),
+  };
+}
+
+export function cardUpdate(incident: Incident, decisionId: string | null): PlannedMessage {
+  return {
+    idempotencyKey: `incident:${incident.id}:card:v${incident.version}`,
+    kind: 'update',
+    channelId: incident.channelId,
+    anchor: { type: 'incident_parent' },
+    incidentId: incident.id,
+    incidentVersion: incident.version,
+    message: incidentCard(incident, decisionId),
+  };
+}
+
+function withFooter(text: string, decisionId: string | null): OutgoingMessage {
+  return { text, blocks: [{ kind: 'section', text }, { kind: 'context', text: botFooter(decisionId) }] };
+}

@@ -1,0 +1,196 @@
+// The drizzle schema: every table Tacit keeps. Migrations in migrations/ are generated from this file
+// by drizzle-kit (`npm run db:generate`); never edit a generated migration by hand.
+import { sql } from 'drizzle-orm';
+import {
+  bigint, bigserial, boolean, customType, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+/** A Slack team, a Discord guild or the playground. Ids are prefixed (`playground:local`, `slack:T0123`). */
+export const workspaces = pgTable('workspaces', {
+  id: text('id').primaryKey(),
+  platform: text('platform', { enum: ['slack', 'discord', 'playground'] }).notNull(),
+  name: text('name').notNull(),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  pausedUntil: timestamp('paused_until', { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const channels = pgTable('channels', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  proactive: boolean('proactive').notNull().default(true),
+  createdAt: createdAt(),
+}, (t) => [index('channels_workspace_idx').on(t.workspaceId)]);
+
+/** Where events come from: an alert webhook, a GitHub hook. Credentials are stored hashed or encrypted. */
+export const sources = pgTable('sources', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  kind: text('kind', { enum: ['alertmanager', 'grafana', 'pagerduty', 'sentry', 'generic', 'github'] }).notNull(),
+  channelId: text('channel_id').notNull().references(() => channels.id),
+  /** sha256 of the bearer token; the token itself is shown once and never stored. */
+  tokenHash: text('token_hash'),
+  createdAt: createdAt(),
+});
+
+/** Everything Tacit knows, normalised. `tickId` is set by the tick that consumed the event. */
+export const events = pgTable('events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  sourceId: text('source_id'),
+  kind: text('kind').notNull(),
+  dedupeKey: text('dedupe_key').notNull(),
+  urgent: boolean('urgent').notNull().default(false),
+  occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  payload: jsonb('payload').$type<unknown>().notNull(),
+  tickId: text('tick_id'),
+}, (t) => [
+  uniqueIndex('events_dedupe_idx').on(t.workspaceId, t.dedupeKey),
+  index('events_unconsumed_idx').on(t.workspaceId, t.id).where(sql`${t.tickId} is null`),
+]);
+
+/** Authenticated bodies that could not be parsed: kept whole with the reason, answered 2xx. */
+export const quarantine = pgTable('quarantine', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  sourceId: text('source_id').notNull(),
+  reason: text('reason').notNull(),
+  contentType: text('content_type'),
+  body: bytea('body').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const incidents = pgTable('incidents', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  channelId: text('channel_id').notNull(),
+  /** The grouping key (Alertmanager `groupKey`, or the fingerprint) scoped by source. */
+  groupKey: text('group_key').notNull(),
+  status: text('status', { enum: ['firing', 'acknowledged', 'resolved'] }).notNull(),
+  severity: text('severity').notNull(),
+  title: text('title').notNull(),
+  /** Per-alert state keyed by fingerprint. */
+  alerts: jsonb('alerts').$type<Record<string, unknown>>().notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  recurrences: integer('recurrences').notNull().default(0),
+  /** Bumped on every state change; the parent card shows one version and never goes backwards. */
+  version: integer('version').notNull().default(1),
+  cardVersion: integer('card_version').notNull().default(0),
+  /** Set when the parent card is queued in the outbox; the card itself may not be delivered yet. */
+  announcedAt: timestamp('announced_at', { withTimezone: true }),
+  acknowledgedBy: text('acknowledged_by'),
+  parentMessage: jsonb('parent_message').$type<{ channelId: string; messageId: string } | null>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: createdAt(),
+}, (t) => [
+  uniqueIndex('incidents_group_idx').on(t.workspaceId, t.groupKey),
+  index('incidents_open_idx').on(t.workspaceId).where(sql`${t.status} <> 'resolved'`),
+]);
+
+/** One row per woken tick or conversation turn: why Tacit spoke or stayed quiet, and what it cost. */
+export const decisions = pgTable('decisions', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  tickId: text('tick_id').notNull(),
+  trigger: text('trigger').notNull(),
+  brain: text('brain').notNull(),
+  outcome: text('outcome', { enum: ['quiet', 'spoke', 'vetoed', 'acted'] }).notNull(),
+  reasons: jsonb('reasons').$type<string[]>().notNull(),
+  vetoes: jsonb('vetoes').$type<string[]>().notNull().default([]),
+  eventIds: jsonb('event_ids').$type<number[]>().notNull(),
+  incidentIds: jsonb('incident_ids').$type<string[]>().notNull().default([]),
+  inputTokens: integer('input_tokens').notNull().default(0),
+  outputTokens: integer('output_tokens').notNull().default(0),
+  cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+  cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+  costMicroUsd: bigint('cost_micro_usd', { mode: 'number' }).notNull().default(0),
+  createdAt: createdAt(),
+}, (t) => [index('decisions_workspace_idx').on(t.workspaceId, t.createdAt)]);
+
+/** Every outbound message. The idempotency key makes the same news impossible to queue twice. */
+export const outbox = pgTable('outbox', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  decisionId: text('decision_id'),
+  idempotencyKey: text('idempotency_key').notNull(),
+  kind: text('kind', { enum: ['post', 'update'] }).notNull(),
+  channelId: text('channel_id').notNull(),
+  /** What the message hangs off: the channel, an incident's parent card, or a given thread. */
+  anchor: jsonb('anchor').$type<unknown>().notNull(),
+  incidentId: text('incident_id'),
+  /** For card updates: the incident version this message shows. */
+  incidentVersion: integer('incident_version'),
+  message: jsonb('message').$type<unknown>().notNull(),
+  status: text('status', { enum: ['pending', 'sent', 'skipped', 'dead'] }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+  sentMessage: jsonb('sent_message').$type<{ channelId: string; messageId: string } | null>(),
+  createdAt: createdAt(),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+}, (t) => [
+  uniqueIndex('outbox_idempotency_idx').on(t.workspaceId, t.idempotencyKey),
+  index('outbox_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+]);
+
+/** Requests for a person to authorise an action, bound to the exact parameters (issue: actions). */
+export const approvals = pgTable('approvals', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  decisionId: text('decision_id'),
+  action: text('action').notNull(),
+  params: jsonb('params').$type<unknown>().notNull(),
+  paramsHash: text('params_hash').notNull(),
+  requestedBy: text('requested_by').notNull(),
+  approverPolicy: jsonb('approver_policy').$type<unknown>().notNull(),
+  status: text('status', { enum: ['pending', 'approved', 'denied', 'expired', 'executed', 'failed'] }).notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  decidedBy: text('decided_by'),
+  decidedAt: timestamp('decided_at', { withTimezone: true }),
+  createdAt: createdAt(),
+}, (t) => [index('approvals_pending_idx').on(t.workspaceId).where(sql`${t.status} = 'pending'`)]);
+
+/** Layered memory: staged until what it records is verified, a hint until re-checked (issue: memory). */
+export const memories = pgTable('memories', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  topic: text('topic').notNull(),
+  hint: text('hint').notNull(),
+  body: text('body').notNull(),
+  sourceRefs: jsonb('source_refs').$type<string[]>().notNull(),
+  status: text('status', { enum: ['staged', 'active', 'stale', 'superseded'] }).notNull(),
+  decisionId: text('decision_id'),
+  verifiedAt: timestamp('verified_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('memories_workspace_idx').on(t.workspaceId, t.status)]);
+
+/** Every insert or edit of a playground message takes the next value, so live views poll by version. */
+export const playgroundVersion = pgSequence('playground_version_seq');
+
+/** The playground's channel: the local stand-in for a Slack or Discord channel. */
+export const playgroundMessages = pgTable('playground_messages', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  id: text('id').notNull().unique(),
+  channelId: text('channel_id').notNull(),
+  threadId: text('thread_id'),
+  authorId: text('author_id').notNull(),
+  authorName: text('author_name').notNull(),
+  isBot: boolean('is_bot').notNull().default(false),
+  text: text('text').notNull(),
+  blocks: jsonb('blocks').$type<unknown[]>().notNull().default([]),
+  /** The outbox idempotency key that produced this message, so a retry finds it instead of posting again. */
+  idempotencyKey: text('idempotency_key').unique(),
+  version: bigint('version', { mode: 'number' }).notNull().default(sql`nextval('playground_version_seq')`),
+  createdAt: createdAt(),
+  editedAt: timestamp('edited_at', { withTimezone: true }),
+}, (t) => [index('playground_channel_idx').on(t.channelId, t.version)]);

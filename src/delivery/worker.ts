@@ -1,0 +1,196 @@
+// The delivery worker: sends outbox rows through the workspace's chat adapter, once. The outbox alone
+// owns retries; a retry first asks the platform whether the earlier attempt already posted.
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { eq, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import { ChatRateLimitedError, ChatRejectedError } from '../chat/errors.js';
+import type { ChatAdapter, Platform } from '../chat/port.js';
+import type { Anchor } from '../core/plan.js';
+import type { MessageRef, OutgoingMessage } from '../core/message.js';
+import type { Db } from '../db/client.js';
+import { incidents, outbox, workspaces } from '../db/schema.js';
+import type { Logger } from '../log.js';
+
+export interface DeliveryOptions {
+  db: Db;
+  connection: Redis;
+  prefix: string;
+  adapters: Partial<Record<Platform, ChatAdapter>>;
+  log: Logger;
+  concurrency?: number;
+  attempts?: number;
+  /** How long a thread reply waits between checks for its incident's parent card. */
+  parentWaitMs?: number;
+  /** Called after a message is delivered (memory verification hooks in here later). */
+  onDelivered?: (outboxId: string) => void;
+}
+
+type Outcome = 'sent' | 'skipped' | 'already-sent';
+
+const QUEUE = 'deliver';
+
+export class Delivery {
+  readonly queue: Queue;
+  private worker: Worker | undefined;
+
+  constructor(private readonly opts: DeliveryOptions) {
+    this.queue = new Queue(QUEUE, {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      defaultJobOptions: {
+        attempts: opts.attempts ?? 8,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 1000 },
+      },
+    });
+  }
+
+  /** Enqueues delivery of committed outbox rows; the job id is the row id, so this is idempotent. */
+  async enqueue(outboxIds: string[]): Promise<void> {
+    if (outboxIds.length === 0) return;
+    await this.queue.addBulk(outboxIds.map((id) => ({ name: 'deliver', data: { outboxId: id }, opts: { jobId: id } })));
+  }
+
+  start(): void {
+    this.worker = new Worker(QUEUE, (job, token) => this.process(job, token), {
+      connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }),
+      prefix: this.opts.prefix,
+      concurrency: this.opts.concurrency ?? 8,
+    });
+    this.worker.on('failed', (job, err) => {
+      if (!job) return;
+      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (err instanceof DelayedError) return;
+      this.opts.log.warn({ outboxId: job.data.outboxId, attempt: job.attemptsMade, final, err: err.message }, 'delivery failed');
+      if (final) void this.markDead(String(job.data.outboxId), err.message);
+    });
+    this.worker.on('error', (err) => this.opts.log.error({ err }, 'delivery worker error'));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  private async markDead(id: string, error: string): Promise<void> {
+    await this.opts.db.update(outbox).set({ status: 'dead', lastError: error }).where(eq(outbox.id, id)).catch((err: unknown) => {
+      this.opts.log.error({ err, outboxId: id }, 'could not mark outbox row dead');
+    });
+  }
+
+  private async process(job: Job<{ outboxId: string }>, token: string | undefined): Promise<Outcome> {
+    try {
+      return await this.deliver(job.data.outboxId);
+    } catch (err) {
+      if (err instanceof WaitForParent || err instanceof ChatRateLimitedError) {
+        const delay = err instanceof ChatRateLimitedError ? err.retryAfterMs : (this.opts.parentWaitMs ?? 150);
+        await job.moveToDelayed(Date.now() + delay, token);
+        throw new DelayedError();
+      }
+      if (err instanceof ChatRejectedError || err instanceof Dead) throw new UnrecoverableError(err.message);
+      throw err;
+    }
+  }
+
+  /** Delivers one outbox row. Exposed for tests that drive delivery without the queue. */
+  async deliver(outboxId: string): Promise<Outcome> {
+    const { db } = this.opts;
+    const [row] = await db
+      .update(outbox)
+      .set({ attempts: sql`${outbox.attempts} + 1` })
+      .where(sql`${outbox.id} = ${outboxId} and ${outbox.status} = 'pending'`)
+      .returning();
+    if (!row) return 'already-sent';
+    const [workspace] = await db.select({ platform: workspaces.platform }).from(workspaces).where(eq(workspaces.id, row.workspaceId));
+    const adapter = workspace ? this.opts.adapters[workspace.platform] : undefined;
+    if (!adapter) throw new Dead(`no chat adapter for workspace ${row.workspaceId}`);
+    const anchor = row.anchor as Anchor;
+    const message = row.message as OutgoingMessage;
+    const log = this.opts.log.child({ outboxId, workspaceId: row.workspaceId, decisionId: row.decisionId });
+
+    const incident = row.incidentId
+      ? (await db.select().from(incidents).where(eq(incidents.id, row.incidentId)))[0]
+      : undefined;
+    if (row.incidentId && !incident) throw new Dead(`incident ${row.incidentId} no longer exists`);
+
+    if (row.kind === 'update') {
+      if (!incident?.parentMessage) await this.waitForParent(row.incidentId);
+      const ref = incident?.parentMessage;
+      if (!ref || !incident) throw new WaitForParent();
+      if (row.incidentVersion !== null && incident.cardVersion >= row.incidentVersion) {
+        await db.update(outbox).set({ status: 'skipped', sentAt: new Date() }).where(eq(outbox.id, outboxId));
+        log.debug('card already shows a newer version; update skipped');
+        return 'skipped';
+      }
+      await adapter.update(ref, message);
+      await db.transaction(async (tx) => {
+        await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
+        await tx
+          .update(incidents)
+          .set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` })
+          .where(eq(incidents.id, incident.id));
+      });
+      this.opts.onDelivered?.(outboxId);
+      return 'sent';
+    }
+
+    let threadId: string | undefined;
+    if (anchor.type === 'incident_thread') {
+      if (!incident?.parentMessage) await this.waitForParent(row.incidentId);
+      threadId = incident?.parentMessage?.messageId;
+      if (!threadId) throw new WaitForParent();
+    } else if (anchor.type === 'thread') {
+      threadId = anchor.threadId;
+    }
+
+    // An earlier attempt may have posted before crashing: look before posting again.
+    const earlier = row.attempts > 1 ? await adapter.findPosted(row.channelId, row.idempotencyKey) : null;
+    const ref: MessageRef =
+      earlier ?? (await adapter.post({ channelId: row.channelId, threadId, message, idempotencyKey: row.idempotencyKey }));
+    await db.transaction(async (tx) => {
+      await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
+      if (anchor.type === 'incident_parent' && incident) {
+        await tx
+          .update(incidents)
+          .set({ parentMessage: ref, cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` })
+          .where(eq(incidents.id, incident.id));
+      }
+    });
+    if (anchor.type === 'incident_parent' && incident) await this.promoteWaiting(incident.id);
+    log.info({ earlier: Boolean(earlier), kind: row.kind, anchor: anchor.type }, 'delivered');
+    this.opts.onDelivered?.(outboxId);
+    return earlier ? 'already-sent' : 'sent';
+  }
+
+  /** The parent card was never delivered and never will be: messages hanging off it cannot go out. */
+  private async waitForParent(incidentId: string | null): Promise<never> {
+    if (incidentId) {
+      const [parent] = await this.opts.db
+        .select({ status: outbox.status })
+        .from(outbox)
+        .where(sql`${outbox.incidentId} = ${incidentId} and ${outbox.idempotencyKey} = ${`incident:${incidentId}:parent`}`);
+      if (parent?.status === 'dead') throw new Dead(`the parent card of incident ${incidentId} could not be delivered`);
+    }
+    throw new WaitForParent();
+  }
+
+  /** Messages waiting for this incident's parent card can go now rather than at their next check. */
+  private async promoteWaiting(incidentId: string): Promise<void> {
+    const waiting = await this.opts.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(sql`${outbox.incidentId} = ${incidentId} and ${outbox.status} = 'pending'`);
+    for (const { id } of waiting) {
+      const job = await this.queue.getJob(id);
+      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+    }
+  }
+}
+
+class WaitForParent extends Error {
+  constructor() {
+    super('waiting for the incident parent card');
+  }
+}
+class Dead extends Error {}

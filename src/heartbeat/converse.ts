@@ -1,0 +1,120 @@
+// Conversations: answering a person who mentioned Tacit, in the thread they wrote in. Runs beside
+// the heartbeat as its own worker; the reply goes through the outbox like every message.
+import { randomUUID } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { eq } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Brain } from '../brain/port.js';
+import type { Clock } from '../core/clock.js';
+import { chatEventSchema } from '../core/events.js';
+import { botFooter } from '../core/incident-card.js';
+import type { Db } from '../db/client.js';
+import { channels, decisions, events, sources } from '../db/schema.js';
+import { queueMessages } from '../delivery/outbox.js';
+import type { Logger } from '../log.js';
+import { loadIncidents } from './incident-rows.js';
+import type { HeartbeatSignals } from './signals.js';
+
+export interface ConversationOptions {
+  db: Db;
+  connection: Redis;
+  prefix: string;
+  brain: Brain;
+  clock: Clock;
+  signals: HeartbeatSignals;
+  log: Logger;
+  deliver(outboxIds: string[]): Promise<void>;
+}
+
+const QUEUE = 'converse';
+
+export class Conversations {
+  readonly queue: Queue<{ eventId: number; workspaceId: string }>;
+  private worker: Worker | undefined;
+
+  constructor(private readonly opts: ConversationOptions) {
+    this.queue = new Queue(QUEUE, {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+    });
+  }
+
+  /** Idempotent per event: a redelivered mention is answered once. */
+  async enqueue(eventId: number, workspaceId: string): Promise<void> {
+    await this.queue.add('reply', { eventId, workspaceId }, { jobId: `mention.${eventId}` });
+  }
+
+  start(): void {
+    this.worker = new Worker(QUEUE, (job) => this.answer(job.data.eventId), {
+      connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }),
+      prefix: this.opts.prefix,
+      concurrency: 4,
+    });
+    this.worker.on('failed', (job, err) => this.opts.log.error({ eventId: job?.data.eventId, err }, 'answering a mention failed'));
+    this.worker.on('error', (err) => this.opts.log.error({ err }, 'conversation worker error'));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+
+  async answer(eventId: number): Promise<string | null> {
+    const { db } = this.opts;
+    const [row] = await db.select().from(events).where(eq(events.id, eventId));
+    if (!row) throw new UnrecoverableError(`event ${eventId} does not exist`);
+    const parsed = chatEventSchema.safeParse(row.payload);
+    if (!parsed.success || parsed.data.kind !== 'chat.mention') throw new UnrecoverableError(`event ${eventId} is not a mention`);
+    const mention = parsed.data;
+    const workspaceId = row.workspaceId;
+
+    const openIncidents = await loadIncidents(db, workspaceId, []);
+    const watching = await db
+      .select({ kind: sources.kind, channelName: channels.name })
+      .from(sources)
+      .innerJoin(channels, eq(channels.id, sources.channelId))
+      .where(eq(sources.workspaceId, workspaceId));
+    const reply = await this.opts.brain.reply({
+      workspaceId, now: this.opts.clock.now(), asker: mention.author, text: mention.text, openIncidents, watching,
+    });
+
+    const decisionId = `dec_${randomUUID()}`;
+    const queued = await db.transaction(async (tx) => {
+      const result = await queueMessages(tx, workspaceId, decisionId, [
+        {
+          idempotencyKey: `reply:${eventId}`,
+          kind: 'post',
+          channelId: mention.channelId,
+          anchor: { type: 'thread', threadId: mention.threadId ?? mention.messageId },
+          incidentId: null,
+          incidentVersion: null,
+          message: { text: reply.text, blocks: [{ kind: 'section', text: reply.text }, { kind: 'context', text: botFooter(decisionId) }] },
+        },
+      ]);
+      if (result.inserted.length === 0) return result; // answered before
+      await tx.insert(decisions).values({
+        id: decisionId,
+        workspaceId,
+        tickId: `mention_${eventId}`,
+        trigger: 'mention',
+        brain: this.opts.brain.name,
+        outcome: 'spoke',
+        reasons: [`${mention.author.name} mentioned Tacit`],
+        eventIds: [eventId],
+        inputTokens: reply.usage.inputTokens,
+        outputTokens: reply.usage.outputTokens,
+        cacheReadTokens: reply.usage.cacheReadTokens,
+        cacheWriteTokens: reply.usage.cacheWriteTokens,
+        costMicroUsd: reply.usage.costMicroUsd,
+      });
+      return result;
+    });
+    const ids = queued.inserted.map((r) => r.id);
+    await this.opts.deliver(ids);
+    if (ids.length === 0) return null;
+    await this.opts.signals.count(workspaceId, { replies: 1, model_calls: reply.usage.modelCalls });
+    this.opts.log.info({ workspaceId, decisionId, eventId }, 'answered a mention');
+    return decisionId;
+  }
+}

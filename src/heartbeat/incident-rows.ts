@@ -1,0 +1,65 @@
+// Maps incidents between their table rows and the core's plain values.
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../db/client.js';
+import { incidents } from '../db/schema.js';
+import type { AlertState, Incident } from '../core/incidents.js';
+
+type Row = typeof incidents.$inferSelect;
+
+export function toIncident(row: Row): Incident {
+  return {
+    id: row.id,
+    workspaceId: row.workspaceId,
+    channelId: row.channelId,
+    groupKey: row.groupKey,
+    status: row.status,
+    severity: row.severity as Incident['severity'],
+    title: row.title,
+    alerts: row.alerts as Record<string, AlertState>,
+    startedAt: row.startedAt,
+    resolvedAt: row.resolvedAt,
+    recurrences: row.recurrences,
+    version: row.version,
+    cardVersion: row.cardVersion,
+    announced: row.announcedAt !== null,
+    acknowledgedBy: row.acknowledgedBy,
+  };
+}
+
+/** Open incidents plus any incident with one of the given group keys. */
+export async function loadIncidents(db: Db, workspaceId: string, groupKeys: string[]): Promise<Incident[]> {
+  const open = ne(incidents.status, 'resolved');
+  const rows = await db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.workspaceId, workspaceId), groupKeys.length > 0 ? or(open, inArray(incidents.groupKey, groupKeys)) : open));
+  return rows.map(toIncident);
+}
+
+export async function saveIncidents(tx: Tx, list: Incident[], now: Date): Promise<void> {
+  for (const i of list) {
+    const values = {
+      id: i.id,
+      workspaceId: i.workspaceId,
+      channelId: i.channelId,
+      groupKey: i.groupKey,
+      status: i.status,
+      severity: i.severity,
+      title: i.title,
+      alerts: i.alerts,
+      startedAt: i.startedAt,
+      resolvedAt: i.resolvedAt,
+      recurrences: i.recurrences,
+      version: i.version,
+      acknowledgedBy: i.acknowledgedBy,
+      updatedAt: now,
+    };
+    await tx
+      .insert(incidents)
+      .values(values)
+      .onConflictDoUpdate({
+        target: incidents.id,
+        set: { ...values, id: sql`excluded.id` },
+      });
+  }
+}

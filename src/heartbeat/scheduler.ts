@@ -1,0 +1,93 @@
+// Per-workspace heartbeat schedulers on BullMQ: one job scheduler per workspace (`heartbeat.<id>`),
+// wake jobs for urgent news, and the worker that runs ticks. Phases are spread with `offset` so
+// ticks do not bunch up after a restart.
+import { createHash } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../log.js';
+import type { WorkspaceSignal } from '../sources/intake.js';
+import type { HeartbeatSignals } from './signals.js';
+import type { TickOutcome, TickTrigger } from './tick.js';
+
+export interface HeartbeatOptions {
+  connection: Redis;
+  prefix: string;
+  signals: HeartbeatSignals;
+  log: Logger;
+  runTick(workspaceId: string, trigger: TickTrigger): Promise<TickOutcome>;
+  concurrency?: number;
+}
+
+interface TickJob {
+  workspaceId: string;
+  trigger: TickTrigger;
+}
+
+const QUEUE = 'heartbeat';
+
+/** BullMQ job ids may not contain ':'; workspace ids do (`slack:T123`). */
+export function jobKey(workspaceId: string): string {
+  return workspaceId.replaceAll(':', '.');
+}
+
+export class Heartbeat implements WorkspaceSignal {
+  readonly queue: Queue<TickJob>;
+  private worker: Worker<TickJob, TickOutcome> | undefined;
+
+  constructor(private readonly opts: HeartbeatOptions) {
+    this.queue = new Queue<TickJob>(QUEUE, { connection: opts.connection, prefix: opts.prefix });
+  }
+
+  /** Creates or updates the workspace's scheduler; its phase is derived from the id. */
+  async schedule(workspaceId: string, intervalMs: number): Promise<void> {
+    const offset = phase(workspaceId, intervalMs);
+    await this.queue.upsertJobScheduler(
+      `heartbeat.${jobKey(workspaceId)}`,
+      { every: intervalMs, offset },
+      {
+        name: 'tick',
+        data: { workspaceId, trigger: 'schedule' },
+        opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
+      },
+    );
+  }
+
+  async unschedule(workspaceId: string): Promise<void> {
+    await this.queue.removeJobScheduler(`heartbeat.${jobKey(workspaceId)}`);
+  }
+
+  markDirty(workspaceId: string): Promise<number> {
+    return this.opts.signals.markDirty(workspaceId);
+  }
+
+  /** One wake job per dirty generation: repeats of the same wake collapse, a later one never does. */
+  async wake(workspaceId: string, generation: number): Promise<void> {
+    await this.queue.add(
+      'tick',
+      { workspaceId, trigger: 'wake' },
+      { jobId: `wake.${jobKey(workspaceId)}.${generation}`, removeOnComplete: true, removeOnFail: { count: 100 } },
+    );
+  }
+
+  start(): void {
+    this.worker = new Worker<TickJob, TickOutcome>(QUEUE, (job) => this.opts.runTick(job.data.workspaceId, job.data.trigger), {
+      connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }),
+      prefix: this.opts.prefix,
+      concurrency: this.opts.concurrency ?? 16,
+    });
+    this.worker.on('failed', (job, err) => {
+      // A failed tick leaves its workspace dirty; the next beat retries it.
+      this.opts.log.error({ workspaceId: job?.data.workspaceId, err }, 'tick failed; it will be retried on the next beat');
+    });
+    this.worker.on('error', (err) => this.opts.log.error({ err }, 'heartbeat worker error'));
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+  }
+}
+
+function phase(workspaceId: string, intervalMs: number): number {
+  return createHash('sha1').update(workspaceId).digest().readUInt32BE(0) % intervalMs;
+}

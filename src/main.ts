@@ -1,0 +1,249 @@
+// Composition root: config → database and Redis → adapters, workers and HTTP; graceful shutdown.
+// `startTacit` is also what the end-to-end tests start, with their own database and Redis prefix.
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Brain } from './brain/port.js';
+import { RulesBrain } from './brain/rules/rules-brain.js';
+import type { ChatAdapter, Platform } from './chat/port.js';
+import { bootstrapPlayground } from './chat/playground/bootstrap.js';
+import { createPlaygroundAdapter, type PlaygroundAdapter } from './chat/playground/index.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { connectPglite, connectPostgres, type Database } from './db/client.js';
+import { connectRedis, pingRedis, probeRedis, RedisStartupError } from './db/redis.js';
+import { events, outbox, workspaces } from './db/schema.js';
+import { stalePending } from './delivery/outbox.js';
+import { Delivery } from './delivery/worker.js';
+import { Conversations } from './heartbeat/converse.js';
+import { Heartbeat } from './heartbeat/scheduler.js';
+import { HeartbeatSignals } from './heartbeat/signals.js';
+import { runTick } from './heartbeat/tick.js';
+import { renderMetrics } from './http/metrics.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
+
+export interface Overrides {
+  database?: Database;
+  brain?: Brain;
+  clock?: Clock;
+  logger?: Logger;
+  /** How often pending outbox rows whose job may have been lost are re-enqueued. */
+  sweepIntervalMs?: number;
+}
+
+export interface Tacit {
+  url: string;
+  port: number;
+  database: Database;
+  redis: Redis;
+  heartbeat: Heartbeat;
+  delivery: Delivery;
+  conversations: Conversations;
+  signals: HeartbeatSignals;
+  playground?: PlaygroundAdapter;
+  playgroundSource?: { id: string; token: string };
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export async function startTacit(config: Config, overrides: Overrides = {}): Promise<Tacit> {
+  const log = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+
+  await probeRedis(config.redisUrl);
+  const database = overrides.database ?? (await openDatabase(config, log));
+  const redis = connectRedis(config.redisUrl, (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const prefix = config.redisPrefix;
+  const signals = new HeartbeatSignals(redis, prefix);
+  const brain = overrides.brain ?? new RulesBrain();
+
+  const adapters: Partial<Record<Platform, ChatAdapter>> = {};
+  const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), adminToken: config.adminToken }) : undefined;
+  if (playground) adapters.playground = playground;
+  if (config.slack.botToken || config.slack.clientId) log.warn('Slack credentials are set, but the Slack adapter is not built yet; using the playground only');
+  if (config.discord.token) log.warn('DISCORD_TOKEN is set, but the Discord adapter is not built yet; using the playground only');
+
+  const delivery = new Delivery({ db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }) });
+  const deliver = (ids: string[]) => delivery.enqueue(ids);
+  let heartbeat: Heartbeat;
+  const tickDeps = {
+    db: database.db, signals, brain, clock, log: log.child({ part: 'tick' }), deliver,
+    wakeAgain: (ws: string, gen: number) => heartbeat.wake(ws, gen),
+  };
+  heartbeat = new Heartbeat({ connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger) });
+  const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver });
+  const chatDeps: ChatIntakeDeps = {
+    db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
+    converse: (eventId, ws) => conversations.enqueue(eventId, ws),
+  };
+
+  const server = createHttpServer({
+    intake: chatDeps,
+    log: log.child({ part: 'http' }),
+    bodyLimitBytes: config.webhookBodyLimitBytes,
+    ready: async () => ({ database: await database.ping(), redis: await pingRedis(redis) }),
+    metrics: async () =>
+      renderMetrics(await signals.counters(), [
+        { name: 'tacit_outbox_pending', help: 'Outbox rows waiting for delivery', value: await countPending(database) },
+      ]),
+    routers: playground ? [playground.routes()] : [],
+    home: playground ? '/playground' : undefined,
+  });
+  await listen(server, config.port, config.host);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  let playgroundSource: Tacit['playgroundSource'];
+  if (playground) {
+    const boot = await bootstrapPlayground(database.db);
+    playgroundSource = { id: boot.sourceId, token: boot.token };
+    playground.setSampleTarget({ url: `${url}/hooks/alerts/${boot.sourceId}`, token: boot.token });
+  }
+  for (const adapter of Object.values(adapters)) {
+    await adapter.start({
+      message: (m) => ingestChatMessage(chatDeps, m),
+      interaction: (i) => handleInteraction(chatDeps, i),
+    });
+  }
+
+  delivery.start();
+  conversations.start();
+  heartbeat.start();
+  for (const ws of await database.db.select({ id: workspaces.id, settings: workspaces.settings }).from(workspaces)) {
+    const interval = Number(ws.settings.heartbeatIntervalMs ?? config.heartbeatIntervalMs);
+    await heartbeat.schedule(ws.id, interval);
+  }
+  await recover(database, signals, delivery);
+  const sweeper = setInterval(() => {
+    stalePending(database.db, 10_000)
+      .then((ids) => delivery.enqueue(ids))
+      .catch((err: unknown) => log.warn({ err }, 'outbox sweep failed'));
+  }, overrides.sweepIntervalMs ?? 15_000);
+  sweeper.unref();
+
+  log.info({ url, database: database.kind, brain: brain.name, playground: Boolean(playground) }, 'tacit started');
+  if (playground && playgroundSource) {
+    log.info(
+      { playground: `${url}/playground`, webhook: `${url}/hooks/alerts/${playgroundSource.id}` },
+      'playground ready; the webhook token is issued afresh at every start',
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      clearInterval(sweeper);
+      // Stop taking work first, then let running jobs finish, then close connections.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await heartbeat.close();
+      await conversations.close();
+      await delivery.close();
+      for (const adapter of Object.values(adapters)) await adapter.stop();
+      server.closeAllConnections();
+      await closed;
+      await redis.quit().catch(() => redis.disconnect());
+      if (!overrides.database) await database.close();
+      log.info('tacit stopped');
+    })();
+    return stopping;
+  };
+
+  return { url, port, database, redis, heartbeat, delivery, conversations, signals, playground, playgroundSource, stop };
+}
+
+async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  const database =
+    config.database.kind === 'postgres'
+      ? connectPostgres({ url: config.database.url, onError: (err) => log.warn({ err: err.message }, 'postgres connection error') })
+      : await connectPglite(config.database.dataDir);
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    const where = config.database.kind === 'postgres' ? `PostgreSQL at ${redactUrl(config.database.url)}` : `the embedded database in ${config.database.dataDir}`;
+    throw new StartupError(`cannot open ${where} (${(err as Error).message}). Check DATABASE_URL, or unset it to use the embedded database.`);
+  }
+  return database;
+}
+
+/** After a crash or a Redis flush: wake workspaces with unconsumed events, re-send pending outbox rows. */
+async function recover(database: Database, signals: HeartbeatSignals, delivery: Delivery): Promise<void> {
+  const dirty = await database.db.selectDistinct({ id: events.workspaceId }).from(events).where(isNull(events.tickId));
+  for (const { id } of dirty) await signals.markDirty(id);
+  const pending = await database.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.status, 'pending'));
+  await delivery.enqueue(pending.map((p) => p.id));
+}
+
+async function countPending(database: Database): Promise<number> {
+  const [row] = await database.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(and(eq(outbox.status, 'pending')));
+  return row?.n ?? 0;
+}
+
+function listen(server: ReturnType<typeof createHttpServer>, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new StartupError(`port ${port} is already in use; stop the other process or set PORT`));
+      else if (err.code === 'EACCES') reject(new StartupError(`no permission to listen on port ${port}; choose a PORT above 1024`));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+async function cli(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`tacit: ${line}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let tacit: Tacit;
+  try {
+    tacit = await startTacit(config);
+  } catch (err) {
+    if (err instanceof RedisStartupError || err instanceof StartupError) {
+      process.stderr.write(`tacit: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const shutdown = (signal: string) => {
+    process.stderr.write(`tacit: ${signal} received, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 25_000);
+    force.unref();
+    tacit.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`tacit: shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void cli();
+}

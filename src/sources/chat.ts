@@ -1,0 +1,61 @@
+// Channel traffic intake: messages and mentions become events; mentions also start a conversation.
+// Tacit's own messages and other bots' are never ingested, so Tacit cannot talk itself awake.
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import type { ChatEvent } from '../core/events.js';
+import { events } from '../db/schema.js';
+import type { InboundInteraction, InboundMessage, InteractionResponse } from '../chat/port.js';
+import { ACK_ACTION_ID } from '../core/incident-card.js';
+import { insertEvents, type IntakeDeps } from './intake.js';
+
+export interface ChatIntakeDeps extends IntakeDeps {
+  /** Starts answering a mention; idempotent per event id. */
+  converse(eventId: number, workspaceId: string): Promise<void>;
+}
+
+export async function ingestChatMessage(deps: ChatIntakeDeps, message: InboundMessage): Promise<void> {
+  if (message.author.isBot) return;
+  const payload: ChatEvent = {
+    kind: message.mentionsTacit ? 'chat.mention' : 'chat.message',
+    channelId: message.channelId,
+    messageId: message.messageId,
+    threadId: message.threadId,
+    author: { id: message.author.id, name: message.author.name },
+    text: message.text,
+  };
+  const dedupeKey = `chat:${message.channelId}:${message.messageId}`;
+  await insertEvents(deps, [
+    { workspaceId: message.workspaceId, sourceId: null, dedupeKey, urgent: false, occurredAt: new Date(), payload },
+  ]);
+  if (message.mentionsTacit) {
+    const id = await findEventId(deps, message.workspaceId, dedupeKey);
+    if (id !== undefined) await deps.converse(id, message.workspaceId);
+  }
+}
+
+/** Button clicks. Acknowledging an incident is recorded as an event and applied by the next tick. */
+export async function handleInteraction(deps: ChatIntakeDeps, interaction: InboundInteraction): Promise<InteractionResponse> {
+  if (interaction.actionId !== ACK_ACTION_ID) {
+    return { privateText: 'That button is not something I know how to handle.' };
+  }
+  await insertEvents(deps, [
+    {
+      workspaceId: interaction.workspaceId,
+      sourceId: null,
+      // Every click is recorded; the tick applies only the first acknowledgement of a firing incident.
+      dedupeKey: `ack:${interaction.value}:${randomUUID()}`,
+      urgent: true,
+      occurredAt: new Date(),
+      payload: { kind: 'incident.ack', incidentId: interaction.value, by: interaction.user },
+    },
+  ]);
+  return { privateText: 'Thanks — marking the incident acknowledged by you.' };
+}
+
+async function findEventId(deps: IntakeDeps, workspaceId: string, dedupeKey: string): Promise<number | undefined> {
+  const [row] = await deps.db
+    .select({ id: events.id })
+    .from(events)
+    .where(and(eq(events.workspaceId, workspaceId), eq(events.dedupeKey, dedupeKey)));
+  return row?.id;
+}
