@@ -7,12 +7,15 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
-const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P03', '08006', '08001', '08003']);
+// Socket errors, and PostgreSQL's admin-shutdown / cannot-connect / connection-failure SQLSTATEs.
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const connectionMessages = /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|Cannot use a pool after calling end/i;
 
-/** True when an error means the database could not be reached, rather than that the query was wrong. */
-export function isConnectionError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+/** True when an error (or any error in its cause chain) means the database could not be reached. */
+export function isConnectionError(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 5) return false;
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && connectionCodes.has(code)) return true;
-  return /connect|terminat|timeout|Connection ended|closed/i.test(err.message);
+  if (connectionMessages.test(err.message)) return true;
+  return isConnectionError(err.cause, depth + 1);
 }

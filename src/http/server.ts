@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { DatabaseUnavailableError } from '../db/errors.js';
 import type { Logger } from '../log.js';
-import { IntakeError, PayloadTooLargeError, UnauthorizedError, UnknownSourceError } from '../sources/errors.js';
+import { IntakeError, PayloadTooLargeError, RetryLaterError, UnauthorizedError, UnknownSourceError } from '../sources/errors.js';
 import { ingestAlertWebhook, type IntakeDeps } from '../sources/intake.js';
 import { readRawBody } from './raw-body.js';
 
@@ -78,7 +78,7 @@ function statusFor(err: unknown): number {
   if (err instanceof UnknownSourceError) return 404;
   if (err instanceof UnauthorizedError) return 401;
   if (err instanceof PayloadTooLargeError) return 413;
-  if (err instanceof DatabaseUnavailableError) return 503;
+  if (err instanceof DatabaseUnavailableError || err instanceof RetryLaterError) return 503;
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) return status; // express body parsers
   return 500;

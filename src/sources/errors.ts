@@ -23,3 +23,9 @@ export class PayloadTooLargeError extends IntakeError {
     super('payload_too_large', `body exceeds ${limitBytes} bytes`);
   }
 }
+/** 503: accepted bytes could not be handed on (the heartbeat's Redis is unreachable); the sender retries. */
+export class RetryLaterError extends IntakeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('retry_later', message, options);
+  }
+}

@@ -10,7 +10,7 @@ import type { EventPayload } from '../core/events.js';
 import type { Logger } from '../log.js';
 import { alertmanagerPayloadSchema, normaliseAlertmanager } from './alerts/alertmanager.js';
 import { bearerMatches } from './auth.js';
-import { UnauthorizedError, UnknownSourceError } from './errors.js';
+import { RetryLaterError, UnauthorizedError, UnknownSourceError } from './errors.js';
 
 /** How intake tells the heartbeat about news. Implemented by heartbeat/scheduler. */
 export interface WorkspaceSignal {
@@ -98,9 +98,14 @@ export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<
       .onConflictDoNothing({ target: [events.workspaceId, events.dedupeKey] })
       .returning({ id: events.id, workspaceId: events.workspaceId, urgent: events.urgent }),
   );
-  for (const workspaceId of new Set(list.map((e) => e.workspaceId))) {
-    const generation = await deps.signal.markDirty(workspaceId);
-    if (inserted.some((e) => e.workspaceId === workspaceId && e.urgent)) await deps.signal.wake(workspaceId, generation);
+  try {
+    for (const workspaceId of new Set(list.map((e) => e.workspaceId))) {
+      const generation = await deps.signal.markDirty(workspaceId);
+      if (inserted.some((e) => e.workspaceId === workspaceId && e.urgent)) await deps.signal.wake(workspaceId, generation);
+    }
+  } catch (err) {
+    // Committed but not noticed: a 503 makes the sender retry, and the retry (a duplicate) signals again.
+    throw new RetryLaterError('events were stored but the heartbeat could not be signalled; retry', { cause: err });
   }
   return { inserted: inserted.length, duplicates: list.length - inserted.length };
 }
