@@ -4,10 +4,11 @@ import { firingAlerts } from './incidents.js';
 import type { Block, OutgoingMessage } from './message.js';
 
 const statusLabel: Record<Incident['status'], string> = {
-  firing: '🔴 Firing',
-  acknowledged: '🟠 Acknowledged',
-  resolved: '🟢 Resolved',
+  firing: 'Firing',
+  acknowledged: 'Acknowledged',
+  resolved: 'Resolved',
 };
+const statusTone = { firing: 'danger', acknowledged: 'warning', resolved: 'success' } as const;
 
 export const ACK_ACTION_ID = 'incident.acknowledge';
 
@@ -24,7 +25,7 @@ export function incidentCard(incident: Incident, decisionId: string | null): Out
   if (incident.resolvedAt && incident.status === 'resolved') fields.push({ label: 'Resolved', value: incident.resolvedAt.toISOString() });
   if (incident.recurrences > 0) fields.push({ label: 'Recurrences', value: String(incident.recurrences) });
   const blocks: Block[] = [
-    { kind: 'header', text: `${status}: ${incident.title}` },
+    { kind: 'header', text: `${status}: ${incident.title}`, tone: statusTone[incident.status] },
     { kind: 'fields', fields },
   ];
   if (incident.status === 'firing') {

@@ -9,7 +9,8 @@ export interface Button {
 }
 
 export type Block =
-  | { kind: 'header'; text: string }
+  /** `tone` lets each platform colour the header its own way (emoji, embed colour, CSS). */
+  | { kind: 'header'; text: string; tone?: 'danger' | 'warning' | 'success' }
   | { kind: 'section'; text: string }
   | { kind: 'fields'; fields: { label: string; value: string }[] }
   | { kind: 'context'; text: string }

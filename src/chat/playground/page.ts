@@ -28,6 +28,8 @@ export function playgroundPage(): string {
   .badge { background:var(--bot); color:#fff; border-radius:4px; padding:0 5px; font-size:10px; font-weight:700; }
   .text { white-space:pre-wrap; margin-top:4px; }
   .block-header { font-weight:700; font-size:15px; margin-top:4px; }
+  .block-header::before { content:''; display:inline-block; width:10px; height:10px; border-radius:50%; margin-right:8px; background:#adb5bd; }
+  .block-header.danger::before { background:#e03131; } .block-header.warning::before { background:#f08c00; } .block-header.success::before { background:#2f9e44; }
   .fields { display:grid; grid-template-columns:repeat(2, minmax(0,1fr)); gap:4px 16px; margin-top:6px; }
   .fields b { display:block; font-size:11px; color:var(--muted); text-transform:uppercase; }
   .context { font-size:12px; color:var(--muted); margin-top:6px; }
@@ -86,6 +88,16 @@ export function playgroundPage(): string {
     render();
   }
 
+  // *bold* as in Slack's mrkdwn; everything else stays plain text (textContent only, never HTML).
+  function rich(text) {
+    const div = el('div', 'text');
+    text.split(/(\\*[^*\\n]+\\*)/).forEach((part) => {
+      if (/^\\*[^*\\n]+\\*$/.test(part)) div.append(el('b', '', part.slice(1, -1)));
+      else if (part) div.append(document.createTextNode(part));
+    });
+    return div;
+  }
+
   function renderMessage(m) {
     const box = el('div', 'msg' + (m.author.isBot ? ' bot' : ''));
     box.dataset.messageId = m.id;
@@ -96,10 +108,10 @@ export function playgroundPage(): string {
     meta.append(el('span', '', new Date(m.createdAt).toLocaleTimeString()));
     if (m.editedAt) meta.append(el('span', 'edited', '(edited)'));
     box.append(meta);
-    if (!m.blocks || m.blocks.length === 0) box.append(el('div', 'text', m.text));
+    if (!m.blocks || m.blocks.length === 0) box.append(rich(m.text));
     for (const b of m.blocks || []) {
-      if (b.kind === 'header') box.append(el('div', 'block-header', b.text));
-      else if (b.kind === 'section') box.append(el('div', 'text', b.text));
+      if (b.kind === 'header') box.append(el('div', 'block-header ' + (b.tone || ''), b.text));
+      else if (b.kind === 'section') box.append(rich(b.text));
       else if (b.kind === 'context') box.append(el('div', 'context', b.text));
       else if (b.kind === 'fields') {
         const g = el('div', 'fields');
