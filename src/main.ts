@@ -19,7 +19,7 @@ import { Delivery } from './delivery/worker.js';
 import { Conversations } from './heartbeat/converse.js';
 import { Heartbeat } from './heartbeat/scheduler.js';
 import { HeartbeatSignals } from './heartbeat/signals.js';
-import { runTick } from './heartbeat/tick.js';
+import { runTick, type TickDeps } from './heartbeat/tick.js';
 import { renderMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -71,12 +71,13 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
 
   const delivery = new Delivery({ db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }) });
   const deliver = (ids: string[]) => delivery.enqueue(ids);
-  let heartbeat: Heartbeat;
-  const tickDeps = {
+  const heartbeat: Heartbeat = new Heartbeat({
+    connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger),
+  });
+  const tickDeps: TickDeps = {
     db: database.db, signals, brain, clock, log: log.child({ part: 'tick' }), deliver,
-    wakeAgain: (ws: string, gen: number) => heartbeat.wake(ws, gen),
+    wakeAgain: (ws, gen) => heartbeat.wake(ws, gen),
   };
-  heartbeat = new Heartbeat({ connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger) });
   const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver });
   const chatDeps: ChatIntakeDeps = {
     db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),

@@ -2,7 +2,7 @@
 // authenticated on the raw body, parsed, normalised and inserted with a dedupe key; only after the
 // commit is the workspace marked dirty (and woken at once for urgent news).
 import { eq } from 'drizzle-orm';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { DatabaseUnavailableError, isConnectionError } from '../db/errors.js';
 import { events, quarantine, sources } from '../db/schema.js';

@@ -35,7 +35,7 @@ describe('POST /hooks/alerts/:sourceId', () => {
     expect(missing.status).toBe(401);
     const wrong = await postAlert(tacit.url, source.id, 'tct_not-the-token', fixture('alertmanager/firing.json'));
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).error).toMatch(/bearer token/);
+    expect(((await wrong.json()) as { error: string }).error).toMatch(/bearer token/);
     expect(await count('events')).toBe(0);
     expect(await count('quarantine')).toBe(0);
   });
