@@ -132,7 +132,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   if (playground && playgroundSource) {
     log.info(
       { playground: `${url}/playground`, webhook: `${url}/hooks/alerts/${playgroundSource.id}` },
-      'playground ready; the webhook token is issued afresh at every start',
+      'playground ready (its sample-alert source gets a fresh token at every start)',
     );
   }
 
