@@ -28,16 +28,18 @@ const url = (protocols: string[], example: string) =>
     { message: `expected a ${protocols.join(' or ')} URL such as ${example}` },
   );
 
+const portMessage = 'expected a TCP port number from 1 to 65535 (0 picks a free port)';
+
 const envSchema = z.object({
   DATABASE_URL: optional(url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tacit')),
   TACIT_DATA_DIR: optional(z.string()),
   REDIS_URL: optional(url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
   PORT: optional(
     z.coerce
-      .number({ message: 'expected a TCP port number between 1 and 65535' })
-      .int('expected a TCP port number between 1 and 65535')
-      .min(0, 'expected a TCP port number between 1 and 65535')
-      .max(65535, 'expected a TCP port number between 1 and 65535'),
+      .number({ message: portMessage })
+      .int(portMessage)
+      .min(0, portMessage)
+      .max(65535, portMessage),
   ),
   HOST: optional(z.string()),
   SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', 'expected a bot token starting with xoxb-')),

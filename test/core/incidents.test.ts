@@ -144,8 +144,12 @@ describe('applyAlerts', () => {
     const newId = idSequence();
     const opened = applyAlerts(WORKSPACE, known, inputs(alert()), newId);
     const [key, firing] = only(opened.changed.entries());
-    known.set(key, firing);
-    applyAcks(known, [{ eventId: 2, incidentId: firing.id, by: 'Ada' }]);
+    // applyAcks works on incidents keyed by id; applyAlerts on incidents keyed by group key.
+    const byId = new Map([[firing.id, firing]]);
+    applyAcks(byId, [{ eventId: 2, incidentId: firing.id, by: 'Ada' }]);
+    const acknowledged = byId.get(firing.id);
+    if (!acknowledged) throw new Error('acknowledged incident missing');
+    known.set(key, acknowledged);
     const resolved = applyAlerts(WORKSPACE, known, [{ eventId: 3, alert: resolvedAlert() }], newId);
     known.set(key, only(resolved.changed.values()));
     expect(known.get(key)?.acknowledgedBy).toBe('Ada');

@@ -81,6 +81,7 @@ export function normaliseAlertmanager(
 }
 
 function labelFingerprint(labels: Record<string, string>): string {
-  const canonical = Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join('\n');
+  // JSON of the sorted pairs: no label value can forge a separator.
+  const canonical = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
