@@ -42,6 +42,7 @@ const envSchema = z.object({
       .max(65535, portMessage),
   ),
   HOST: optional(z.string()),
+  TACIT_PUBLIC_URL: optional(url(['http:', 'https:'], 'https://tacit.example.com')),
   SLACK_BOT_TOKEN: optional(z.string().startsWith('xoxb-', 'expected a bot token starting with xoxb-')),
   SLACK_SIGNING_SECRET: optional(z.string().min(8, 'expected the signing secret from the Slack app page')),
   SLACK_CLIENT_ID: optional(z.string()),
@@ -73,6 +74,8 @@ export interface Config {
   redisPrefix: string;
   port: number;
   host: string;
+  /** The URL senders and browsers reach Tacit at; default http://127.0.0.1:<port>. */
+  publicUrl?: string;
   logLevel: string;
   heartbeatIntervalMs: number;
   webhookBodyLimitBytes: number;
@@ -124,6 +127,7 @@ export function loadConfig(env: Env): Config {
     redisPrefix: e.TACIT_REDIS_PREFIX ?? 'tacit',
     port: e.PORT ?? defaults.port,
     host: e.HOST ?? '0.0.0.0',
+    publicUrl: e.TACIT_PUBLIC_URL,
     logLevel: e.LOG_LEVEL ?? 'info',
     heartbeatIntervalMs: e.TACIT_HEARTBEAT_INTERVAL_MS ?? defaults.heartbeatIntervalMs,
     webhookBodyLimitBytes: defaults.webhookBodyLimitBytes,

@@ -6,6 +6,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain } from './brain/port.js';
 import { RulesBrain } from './brain/rules/rules-brain.js';
+import { runCommand } from './chat/commands.js';
 import type { ChatAdapter, Platform } from './chat/port.js';
 import { bootstrapPlayground } from './chat/playground/bootstrap.js';
 import { createPlaygroundAdapter, type PlaygroundAdapter } from './chat/playground/index.js';
@@ -13,6 +14,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { connectPglite, connectPostgres, type Database } from './db/client.js';
 import { connectRedis, pingRedis, probeRedis, RedisStartupError } from './db/redis.js';
+import { createSecretBox } from './db/secret-box.js';
 import { events, outbox, workspaces } from './db/schema.js';
 import { stalePending } from './delivery/outbox.js';
 import { Delivery } from './delivery/worker.js';
@@ -20,6 +22,7 @@ import { Conversations } from './heartbeat/converse.js';
 import { Heartbeat } from './heartbeat/scheduler.js';
 import { HeartbeatSignals } from './heartbeat/signals.js';
 import { runTick, type TickDeps } from './heartbeat/tick.js';
+import { adminRoutes } from './http/admin.js';
 import { renderMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
@@ -79,8 +82,9 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     wakeAgain: (ws, gen) => heartbeat.wake(ws, gen),
   };
   const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver });
+  const secrets = createSecretBox(config.secretKey);
   const chatDeps: ChatIntakeDeps = {
-    db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
+    db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }), secrets,
     converse: (eventId, ws) => conversations.enqueue(eventId, ws),
   };
 
@@ -93,16 +97,20 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       renderMetrics(await signals.counters(), [
         { name: 'tacit_outbox_pending', help: 'Outbox rows waiting for delivery', value: await countPending(database) },
       ]),
-    routers: playground ? [playground.routes()] : [],
+    routers: [
+      adminRoutes({ db: database.db, secrets, publicUrl: () => publicUrl, adminToken: config.adminToken, allowLoopback: config.playground }),
+      ...(playground ? [playground.routes()] : []),
+    ],
     home: playground ? '/playground' : undefined,
   });
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  const publicUrl = config.publicUrl ?? url;
 
   let playgroundSource: Tacit['playgroundSource'];
   if (playground) {
-    const boot = await bootstrapPlayground(database.db);
+    const boot = await bootstrapPlayground(database.db, secrets, publicUrl);
     playgroundSource = { id: boot.sourceId, token: boot.token };
     playground.setSampleTarget({ url: `${url}/hooks/alerts/${boot.sourceId}`, token: boot.token });
   }
@@ -110,6 +118,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     await adapter.start({
       message: (m) => ingestChatMessage(chatDeps, m),
       interaction: (i) => handleInteraction(chatDeps, i),
+      command: (c) => runCommand({ db: database.db, secrets, publicUrl: () => publicUrl }, c),
     });
   }
 

@@ -47,9 +47,21 @@ export interface InteractionResponse {
   privateText?: string;
 }
 
+/** `/tacit <text>` from Slack's slash command, Discord's application command or the playground. */
+export interface InboundCommand {
+  workspaceId: string;
+  channelId: string;
+  user: Person;
+  /** Everything after `/tacit`, e.g. `connect grafana #incidents`. */
+  text: string;
+  raw: unknown;
+}
+
 export interface InboundHandlers {
   message(message: InboundMessage): Promise<void>;
   interaction(interaction: InboundInteraction): Promise<InteractionResponse>;
+  /** Answered privately to the person who ran it. */
+  command(command: InboundCommand): Promise<InteractionResponse>;
 }
 
 export interface ChatAdapter {

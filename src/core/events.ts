@@ -11,7 +11,8 @@ export const alertEventSchema = z.object({
   fingerprint: z.string(),
   /** Which alerts belong together (Alertmanager's groupKey); scoped by source when grouped. */
   groupKey: z.string(),
-  status: z.enum(['firing', 'resolved']),
+  /** `acknowledged`: the sender itself says someone is on it (PagerDuty); the alert still fires. */
+  status: z.enum(['firing', 'acknowledged', 'resolved']),
   severity: z.enum(severities),
   title: z.string(),
   labels: z.record(z.string(), z.string()),
@@ -19,10 +20,37 @@ export const alertEventSchema = z.object({
   startsAt: z.string(),
   endsAt: z.string().nullable(),
   links: z.array(z.object({ label: z.string(), url: z.string() })),
+  /** Who acknowledged or resolved it at the sender, when the sender says (PagerDuty's agent). */
+  actor: z.string().nullable().default(null),
   /** Where incidents from this source are announced. */
   channelId: z.string(),
 });
 export type AlertEvent = z.infer<typeof alertEventSchema>;
+
+/** A change in a linked repository, normalised from a GitHub webhook. */
+export const repoEventSchema = z.object({
+  kind: z.literal('repo'),
+  sourceId: z.string(),
+  event: z.enum(['push', 'pull_request', 'workflow_run', 'check_run', 'deployment_status', 'issues', 'release']),
+  action: z.string().nullable(),
+  /** `owner/name`. */
+  repo: z.string(),
+  defaultBranch: z.string().nullable(),
+  /** One human line: "PR #12 merged: Fix checkout retries". Untrusted text from the repo. */
+  title: z.string(),
+  url: z.string().nullable(),
+  actor: z.string().nullable(),
+  sha: z.string().nullable(),
+  branch: z.string().nullable(),
+  /** What kind of change this is, for correlating incidents with what changed shortly before. */
+  change: z.enum(['merge', 'push', 'deploy', 'release', 'workflow', 'check', 'issue', 'other']),
+  outcome: z.enum(['success', 'failure', 'pending', 'neutral']).nullable(),
+  environment: z.string().nullable(),
+  /** When it happened (ISO 8601), from the payload where it says. */
+  at: z.string(),
+  channelId: z.string(),
+});
+export type RepoEvent = z.infer<typeof repoEventSchema>;
 
 export const chatEventSchema = z.object({
   kind: z.enum(['chat.message', 'chat.mention']),
@@ -43,7 +71,7 @@ export const ackEventSchema = z.object({
 });
 export type AckEvent = z.infer<typeof ackEventSchema>;
 
-export const eventPayloadSchema = z.discriminatedUnion('kind', [alertEventSchema, chatEventSchema, ackEventSchema]);
+export const eventPayloadSchema = z.discriminatedUnion('kind', [alertEventSchema, chatEventSchema, ackEventSchema, repoEventSchema]);
 export type EventPayload = z.infer<typeof eventPayloadSchema>;
 
 /** An event as a tick sees it: the stored row with its parsed payload. */

@@ -29,6 +29,9 @@ export function gate(input: GateInput): GateResult {
       case 'recurred':
         reasons.push(`incident recurred: ${name}`);
         break;
+      case 'flapping':
+        reasons.push(`incident is flapping: ${name}`);
+        break;
       case 'changed':
         // Alerts joining or leaving an ongoing incident update its card; not news on their own.
         break;

@@ -24,6 +24,7 @@ export function incidentCard(incident: Incident, decisionId: string | null): Out
   ];
   if (incident.resolvedAt && incident.status === 'resolved') fields.push({ label: 'Resolved', value: incident.resolvedAt.toISOString() });
   if (incident.recurrences > 0) fields.push({ label: 'Recurrences', value: String(incident.recurrences) });
+  if (incident.flapping) fields.push({ label: 'Flapping', value: `yes — ${incident.cycleTimes.length + 1} firings recently` });
   const blocks: Block[] = [
     { kind: 'header', text: `${status}: ${incident.title}`, tone: statusTone[incident.status] },
     { kind: 'fields', fields },

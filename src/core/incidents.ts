@@ -34,9 +34,32 @@ export interface Incident {
   /** The parent card is queued or delivered. */
   announced: boolean;
   acknowledgedBy: string | null;
+  /** Resolves and re-fires too often to announce each cycle; the card says so instead. */
+  flapping: boolean;
+  /** When recent recurrences started (ISO), newest last, within the flapping window. */
+  cycleTimes: string[];
+  /** Repository changes shortly before the incident started. */
+  suspects: Suspect[];
 }
 
-export type TransitionKind = 'opened' | 'changed' | 'resolved' | 'recurred';
+export interface Suspect {
+  repo: string;
+  change: string;
+  title: string;
+  url: string | null;
+  at: string;
+}
+
+/** A recurrence counts toward flapping when it starts within `windowMs` of the ones before it. */
+export interface FlapPolicy {
+  windowMs: number;
+  /** Recurrences inside the window that make an incident flapping. */
+  recurrences: number;
+}
+
+export const defaultFlapPolicy: FlapPolicy = { windowMs: 30 * 60_000, recurrences: 2 };
+
+export type TransitionKind = 'opened' | 'changed' | 'resolved' | 'recurred' | 'flapping';
 
 export interface IncidentTransition {
   kind: TransitionKind;
@@ -71,6 +94,7 @@ export function applyAlerts(
   known: ReadonlyMap<string, Incident>,
   inputs: readonly AlertInput[],
   newId: () => string,
+  flap: FlapPolicy = defaultFlapPolicy,
 ): GroupingResult {
   const changed = new Map<string, Incident>();
   const transitions = new Map<string, IncidentTransition>();
@@ -79,7 +103,7 @@ export function applyAlerts(
   for (const { eventId, alert } of inputs) {
     const key = incidentGroupKey(alert);
     const before = current(key);
-    const next = applyOne(workspaceId, before, alert, key, newId);
+    const next = applyOne(workspaceId, before, alert, key, newId, flap);
     if (!next) continue;
     changed.set(key, next.incident);
     if (next.transition) {
@@ -100,9 +124,12 @@ function applyOne(
   alert: AlertEvent,
   key: string,
   newId: () => string,
+  flap: FlapPolicy,
 ): { incident: Incident; transition?: TransitionKind } | undefined {
+  // The sender's own acknowledgement (PagerDuty) keeps the alert firing and marks the incident.
+  const acknowledged = alert.status === 'acknowledged';
   const state: AlertState = {
-    status: alert.status,
+    status: alert.status === 'resolved' ? 'resolved' : 'firing',
     title: alert.title,
     severity: alert.severity,
     labels: alert.labels,
@@ -111,28 +138,38 @@ function applyOne(
     endsAt: alert.endsAt,
     links: alert.links,
   };
+  const ackBy = alert.actor ?? alert.source;
   if (!before) {
+    const firing = state.status === 'firing';
     const incident = summarise({
       id: newId(),
       workspaceId,
       channelId: alert.channelId,
       groupKey: key,
-      status: alert.status === 'firing' ? 'firing' : 'resolved',
+      status: !firing ? 'resolved' : acknowledged ? 'acknowledged' : 'firing',
       severity: alert.severity,
       title: alert.title,
       alerts: { [alert.fingerprint]: state },
       startedAt: new Date(alert.startsAt),
-      resolvedAt: alert.status === 'resolved' ? new Date(alert.endsAt ?? alert.startsAt) : null,
+      resolvedAt: firing ? null : new Date(alert.endsAt ?? alert.startsAt),
       recurrences: 0,
       version: 1,
       cardVersion: 0,
       announced: false,
-      acknowledgedBy: null,
+      acknowledgedBy: acknowledged ? ackBy : null,
+      flapping: false,
+      cycleTimes: [],
+      suspects: [],
     });
-    return { incident, transition: alert.status === 'firing' ? 'opened' : undefined };
+    return { incident, transition: firing ? 'opened' : undefined };
   }
 
   const previous = before.alerts[alert.fingerprint];
+  if (acknowledged && before.status === 'firing' && !(previous && isStale(previous, state))) {
+    const alerts = { ...before.alerts, [alert.fingerprint]: state };
+    const incident = summarise({ ...before, alerts, status: 'acknowledged', acknowledgedBy: ackBy, version: before.version + 1 });
+    return { incident, transition: 'changed' };
+  }
   if (previous && isStale(previous, state)) return undefined;
   if (previous && sameState(previous, state)) return undefined;
 
@@ -140,24 +177,31 @@ function applyOne(
   const anyFiring = Object.values(alerts).some((a) => a.status === 'firing');
   let status: IncidentStatus = before.status;
   let transition: TransitionKind = 'changed';
-  let { resolvedAt, recurrences, startedAt } = before;
+  let { resolvedAt, recurrences, startedAt, flapping, cycleTimes, acknowledgedBy } = before;
 
   if (before.status === 'resolved' && anyFiring) {
-    status = 'firing';
-    transition = 'recurred';
+    status = acknowledged ? 'acknowledged' : 'firing';
+    acknowledgedBy = acknowledged ? ackBy : null;
     recurrences += 1;
     resolvedAt = null;
     startedAt = new Date(alert.startsAt);
+    const since = startedAt.getTime() - flap.windowMs;
+    cycleTimes = [...cycleTimes.filter((t) => Date.parse(t) >= since), alert.startsAt];
+    const wasFlapping = flapping;
+    flapping = cycleTimes.length >= flap.recurrences;
+    // A flapping incident's cycles update its card; only becoming flapping is news.
+    transition = flapping ? (wasFlapping ? 'changed' : 'flapping') : 'recurred';
   } else if (before.status !== 'resolved' && !anyFiring) {
     status = 'resolved';
-    transition = 'resolved';
+    transition = flapping ? 'changed' : 'resolved';
     resolvedAt = new Date(alert.endsAt ?? alert.startsAt);
   } else if (before.status === 'resolved') {
     // More resolved news about an incident that is already over: keep the record, say nothing.
     return { incident: summarise({ ...before, alerts }) };
   }
-  const acknowledgedBy = transition === 'recurred' ? null : before.acknowledgedBy;
-  const incident = summarise({ ...before, alerts, status, resolvedAt, recurrences, startedAt, acknowledgedBy, version: before.version + 1 });
+  const incident = summarise({
+    ...before, alerts, status, resolvedAt, recurrences, startedAt, acknowledgedBy, flapping, cycleTimes, version: before.version + 1,
+  });
   return { incident, transition };
 }
 
@@ -205,6 +249,7 @@ function summarise(incident: Incident): Incident {
 /** Several events about one incident in one tick collapse into the transition that matters most. */
 function mergeTransition(prev: TransitionKind | undefined, next: TransitionKind): TransitionKind {
   if (!prev) return next;
+  if (prev === 'flapping' || next === 'flapping') return 'flapping';
   if (prev === 'opened') return next === 'resolved' ? 'resolved' : 'opened';
   if (next === 'changed') return prev;
   return next;

@@ -38,6 +38,10 @@ export const sources = pgTable('sources', {
   channelId: text('channel_id').notNull().references(() => channels.id),
   /** sha256 of the bearer token; the token itself is shown once and never stored. */
   tokenHash: text('token_hash'),
+  /** Signing secret (HMAC sources), encrypted with TACIT_SECRET_KEY; needed in clear to verify. */
+  secretEncrypted: text('secret_encrypted'),
+  /** Format-specific settings: generic field mapping, signature header names, GitHub hook access. */
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   createdAt: createdAt(),
 });
 
@@ -89,6 +93,9 @@ export const incidents = pgTable('incidents', {
   /** Set when the parent card is queued in the outbox; the card itself may not be delivered yet. */
   announcedAt: timestamp('announced_at', { withTimezone: true }),
   acknowledgedBy: text('acknowledged_by'),
+  flapping: boolean('flapping').notNull().default(false),
+  cycleTimes: jsonb('cycle_times').$type<string[]>().notNull().default([]),
+  suspects: jsonb('suspects').$type<unknown[]>().notNull().default([]),
   parentMessage: jsonb('parent_message').$type<{ channelId: string; messageId: string } | null>(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   createdAt: createdAt(),

@@ -2,7 +2,7 @@
 import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { incidents } from '../db/schema.js';
-import type { AlertState, Incident } from '../core/incidents.js';
+import type { AlertState, Incident, Suspect } from '../core/incidents.js';
 
 type Row = typeof incidents.$inferSelect;
 
@@ -23,6 +23,9 @@ export function toIncident(row: Row): Incident {
     cardVersion: row.cardVersion,
     announced: row.announcedAt !== null,
     acknowledgedBy: row.acknowledgedBy,
+    flapping: row.flapping,
+    cycleTimes: row.cycleTimes,
+    suspects: row.suspects as Suspect[],
   };
 }
 
@@ -52,6 +55,9 @@ export async function saveIncidents(tx: Tx, list: Incident[], now: Date): Promis
       recurrences: i.recurrences,
       version: i.version,
       acknowledgedBy: i.acknowledgedBy,
+      flapping: i.flapping,
+      cycleTimes: i.cycleTimes,
+      suspects: i.suspects,
       updatedAt: now,
     };
     await tx

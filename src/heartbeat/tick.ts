@@ -2,13 +2,14 @@
 // group alerts into incidents, run the gate, ask the brain only when woken, then commit incidents,
 // decision, outbox rows and consumed events in one transaction.
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lte } from 'drizzle-orm';
 import type { Brain } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
 import type { Decision } from '../core/decisions.js';
-import { eventPayloadSchema, type EventRecord } from '../core/events.js';
+import { eventPayloadSchema, repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
 import { gate } from '../core/gate.js';
-import { applyAcks, applyAlerts, incidentGroupKey, type Incident } from '../core/incidents.js';
+import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
+import { applyAcks, applyAlerts, incidentGroupKey, type Incident, type IncidentTransition } from '../core/incidents.js';
 import { planMessages } from '../core/plan.js';
 import type { Db } from '../db/client.js';
 import { decisions, events, incidents, workspaces } from '../db/schema.js';
@@ -91,6 +92,7 @@ async function tickClaimed(deps: TickDeps, workspaceId: string, tickId: string, 
   const transitions = [...grouping.transitions, ...applyAcks(byId, acks)];
   const changedIds = new Set([...grouping.changed.values()].map((i) => i.id));
   for (const t of transitions) changedIds.add(t.incidentId);
+  await attachSuspects(db, workspaceId, transitions, byId);
   const changed = [...changedIds].flatMap((id) => byId.get(id) ?? []);
 
   const paused = workspace.pausedUntil !== null && workspace.pausedUntil > now;
@@ -161,4 +163,30 @@ async function tickClaimed(deps: TickDeps, workspaceId: string, tickId: string, 
   });
   log.info({ decisionId, outcome: result.outcome, reasons: decision.reasons, outbox: outboxIds.length }, 'tick decided');
   return { kind: 'decided', decisionId, outcome: result.outcome, outboxIds };
+}
+
+/** Incidents that just opened or came back get the repository changes shortly before they started. */
+async function attachSuspects(db: Db, workspaceId: string, transitions: IncidentTransition[], byId: Map<string, Incident>): Promise<void> {
+  const starting = transitions
+    .filter((t) => t.kind === 'opened' || t.kind === 'recurred' || t.kind === 'flapping')
+    .flatMap((t) => byId.get(t.incidentId) ?? []);
+  if (starting.length === 0) return;
+  const starts = starting.map((i) => i.startedAt.getTime());
+  const rows = await db
+    .select({ payload: events.payload })
+    .from(events)
+    .where(
+      and(
+        eq(events.workspaceId, workspaceId),
+        eq(events.kind, 'repo'),
+        gte(events.occurredAt, new Date(Math.min(...starts) - defaultSuspectWindowMs)),
+        lte(events.occurredAt, new Date(Math.max(...starts) + 60_000)),
+      ),
+    )
+    .limit(1000);
+  const changes = rows.flatMap((r): RepoEvent[] => {
+    const parsed = repoEventSchema.safeParse(r.payload);
+    return parsed.success ? [parsed.data] : [];
+  });
+  for (const incident of starting) byId.set(incident.id, { ...incident, suspects: pickSuspects(changes, incident.startedAt) });
 }

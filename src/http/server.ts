@@ -5,7 +5,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { DatabaseUnavailableError } from '../db/errors.js';
 import type { Logger } from '../log.js';
 import { IntakeError, PayloadTooLargeError, RetryLaterError, UnauthorizedError, UnknownSourceError } from '../sources/errors.js';
-import { ingestAlertWebhook, type IntakeDeps } from '../sources/intake.js';
+import { ingestWebhook, type IntakeDeps } from '../sources/intake.js';
+import type { HeaderMap } from '../sources/normalised.js';
 import { readRawBody } from './raw-body.js';
 
 export interface HttpDeps {
@@ -37,21 +38,34 @@ export function createHttpServer(deps: HttpDeps): Server {
     res.type('text/plain; version=0.0.4').send(await deps.metrics());
   });
 
-  app.post('/hooks/alerts/:sourceId', async (req, res) => {
+  const webhook = (route: 'alert' | 'github') => async (req: Request, res: Response) => {
     const body = await readRawBody(req, deps.bodyLimitBytes);
-    const result = await ingestAlertWebhook(deps.intake, {
+    const result = await ingestWebhook(deps.intake, {
+      route,
       sourceId: String(req.params.sourceId),
-      authorization: req.headers.authorization,
-      contentType: req.headers['content-type'],
+      headers: lowerCaseHeaders(req.headers),
       body,
+      receivedAt: new Date(),
     });
-    if (result.kind === 'quarantined') {
-      // 2xx on purpose: senders stop retrying or disable endpoints that answer 4xx.
-      res.status(202).json({ status: 'quarantined', reason: result.reason });
-      return;
+    switch (result.kind) {
+      case 'pong':
+        res.status(200).json({ status: 'pong' });
+        return;
+      case 'quarantined':
+        // 2xx on purpose: senders stop retrying or disable endpoints that answer 4xx.
+        res.status(202).json({ status: 'quarantined', reason: result.reason });
+        return;
+      case 'accepted':
+        res.status(200).json({ status: 'accepted', inserted: result.inserted, duplicates: result.duplicates });
+        return;
+      default: {
+        const never: never = result;
+        throw new Error(`unhandled result ${JSON.stringify(never)}`);
+      }
     }
-    res.status(200).json({ status: 'accepted', inserted: result.inserted, duplicates: result.duplicates });
-  });
+  };
+  app.post('/hooks/alerts/:sourceId', webhook('alert'));
+  app.post('/hooks/github/:sourceId', webhook('github'));
 
   for (const router of deps.routers) app.use(router);
   if (deps.home) {
@@ -82,4 +96,10 @@ function statusFor(err: unknown): number {
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) return status; // express body parsers
   return 500;
+}
+
+function lowerCaseHeaders(headers: Request['headers']): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
 }

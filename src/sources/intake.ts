@@ -2,14 +2,16 @@
 // authenticated on the raw body, parsed, normalised and inserted with a dedupe key; only after the
 // commit is the workspace marked dirty (and woken at once for urgent news).
 import { eq } from 'drizzle-orm';
-import type { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { DatabaseUnavailableError, isConnectionError } from '../db/errors.js';
 import { events, quarantine, sources } from '../db/schema.js';
 import type { EventPayload } from '../core/events.js';
+import type { SecretBox } from '../db/secret-box.js';
 import type { Logger } from '../log.js';
-import { alertmanagerPayloadSchema, normaliseAlertmanager } from './alerts/alertmanager.js';
-import { bearerMatches } from './auth.js';
+import { authenticate } from './auth.js';
+import { alertFormats } from './formats.js';
+import { normaliseGithub } from './github/normalise.js';
+import type { HeaderMap, NormaliseResult } from './normalised.js';
 import { RetryLaterError, UnauthorizedError, UnknownSourceError } from './errors.js';
 
 /** How intake tells the heartbeat about news. Implemented by heartbeat/scheduler. */
@@ -24,6 +26,8 @@ export interface IntakeDeps {
   db: Db;
   signal: WorkspaceSignal;
   log: Logger;
+  /** Opens stored signing secrets. */
+  secrets: SecretBox;
 }
 
 export interface NewEvent {
@@ -35,44 +39,76 @@ export interface NewEvent {
   payload: EventPayload;
 }
 
-export type AlertIntakeResult =
+export type WebhookResult =
   | { kind: 'accepted'; inserted: number; duplicates: number }
-  | { kind: 'quarantined'; reason: string };
+  | { kind: 'quarantined'; reason: string }
+  | { kind: 'pong' };
 
-export interface AlertRequest {
+export interface WebhookRequest {
+  /** `alert` for /hooks/alerts, `github` for /hooks/github. */
+  route: 'alert' | 'github';
   sourceId: string;
-  authorization: string | undefined;
-  contentType: string | undefined;
+  /** Lower-cased header names. */
+  headers: HeaderMap;
   body: Buffer;
+  receivedAt: Date;
 }
 
-export async function ingestAlertWebhook(deps: IntakeDeps, request: AlertRequest): Promise<AlertIntakeResult> {
-  const source = await guard(() => deps.db.select().from(sources).where(eq(sources.id, request.sourceId)));
-  const found = source[0];
-  if (!found || found.kind === 'github') throw new UnknownSourceError(request.sourceId);
-  if (!bearerMatches(request.authorization, found.tokenHash)) {
-    throw new UnauthorizedError('missing or wrong bearer token for this alert source');
+/**
+ * Authenticates on the raw bytes, then parses and normalises. A body that is authentic but cannot
+ * be used is quarantined (raw bytes and reason kept) and answered 2xx: senders disable endpoints
+ * that keep answering 4xx.
+ */
+export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): Promise<WebhookResult> {
+  const [found] = await guard(() => deps.db.select().from(sources).where(eq(sources.id, request.sourceId)));
+  if (!found || (found.kind === 'github') !== (request.route === 'github')) throw new UnknownSourceError(request.sourceId);
+  let authentic: boolean;
+  try {
+    authentic = authenticate(found, request.headers, request.body, deps.secrets, request.receivedAt);
+  } catch (err) {
+    deps.log.error({ err, sourceId: found.id }, 'cannot check the webhook signature: the stored secret is unusable');
+    throw new UnauthorizedError('this source cannot verify signatures right now (its secret cannot be decrypted)');
   }
+  if (!authentic) throw new UnauthorizedError(credentialHint(found.kind));
 
-  const parsed = parseAlertmanager(request.body);
-  if (!parsed.ok) {
+  const quarantined = async (reason: string): Promise<WebhookResult> => {
     await guard(() =>
       deps.db.insert(quarantine).values({
         workspaceId: found.workspaceId,
         sourceId: found.id,
-        reason: parsed.reason,
-        contentType: request.contentType ?? null,
+        reason,
+        contentType: request.headers['content-type'] ?? null,
         body: request.body,
       }),
     );
-    deps.log.warn({ sourceId: found.id, workspaceId: found.workspaceId, reason: parsed.reason }, 'webhook body quarantined');
-    return { kind: 'quarantined', reason: parsed.reason };
-  }
+    deps.log.warn({ sourceId: found.id, workspaceId: found.workspaceId, reason }, 'webhook body quarantined');
+    return { kind: 'quarantined', reason };
+  };
 
-  const normalised = normaliseAlertmanager(parsed.payload, { id: found.id, channelId: found.channelId });
-  const result = await insertEvents(
+  let json: unknown;
+  try {
+    json = JSON.parse(request.body.toString('utf8'));
+  } catch (err) {
+    return quarantined(`body is not JSON: ${(err as Error).message}`);
+  }
+  const context = {
+    source: { id: found.id, channelId: found.channelId, settings: found.settings },
+    headers: request.headers,
+    receivedAt: request.receivedAt,
+  };
+  let result: NormaliseResult<EventPayload>;
+  if (found.kind === 'github') {
+    const eventName = request.headers['x-github-event'] ?? '';
+    if (eventName === 'ping') return { kind: 'pong' };
+    result = normaliseGithub(eventName, json, context);
+  } else {
+    result = alertFormats[found.kind](json, context);
+  }
+  if (!result.ok) return quarantined(result.reason);
+
+  const inserted = await insertEvents(
     deps,
-    normalised.map((n) => ({
+    result.items.map((n) => ({
       workspaceId: found.workspaceId,
       sourceId: found.id,
       dedupeKey: n.dedupeKey,
@@ -81,7 +117,22 @@ export async function ingestAlertWebhook(deps: IntakeDeps, request: AlertRequest
       payload: n.event,
     })),
   );
-  return { kind: 'accepted', ...result };
+  return { kind: 'accepted', ...inserted };
+}
+
+function credentialHint(kind: string): string {
+  switch (kind) {
+    case 'github':
+      return 'missing or wrong X-Hub-Signature-256 for this source';
+    case 'sentry':
+      return 'missing or wrong Sentry-Hook-Signature for this source';
+    case 'pagerduty':
+      return 'missing or wrong X-PagerDuty-Signature (or bearer token) for this source';
+    case 'grafana':
+      return 'missing or wrong signature or bearer token for this Grafana source';
+    default:
+      return 'missing or wrong bearer token for this alert source';
+  }
 }
 
 /**
@@ -108,21 +159,6 @@ export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<
     throw new RetryLaterError('events were stored but the heartbeat could not be signalled; retry', { cause: err });
   }
   return { inserted: inserted.length, duplicates: list.length - inserted.length };
-}
-
-function parseAlertmanager(body: Buffer): { ok: true; payload: z.infer<typeof alertmanagerPayloadSchema> } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` };
-  }
-  const parsed = alertmanagerPayloadSchema.safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    return { ok: false, reason: `not an Alertmanager v4 payload: ${issues.join('; ')}` };
-  }
-  return { ok: true, payload: parsed.data };
 }
 
 /** Runs a database call; a connection failure becomes DatabaseUnavailableError (503, sender retries). */

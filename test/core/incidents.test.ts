@@ -30,6 +30,7 @@ function alert(overrides: Partial<AlertEvent> = {}): AlertEvent {
     startsAt: T1,
     endsAt: null,
     links: [],
+    actor: null,
     channelId: 'c1',
     ...overrides,
   };
@@ -88,6 +89,9 @@ describe('applyAlerts', () => {
       cardVersion: 0,
       announced: false,
       acknowledgedBy: null,
+      flapping: false,
+      cycleTimes: [],
+      suspects: [],
       resolvedAt: null,
     });
     expect(incident.startedAt.toISOString()).toBe(T1);

@@ -38,6 +38,9 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     cardVersion: 0,
     announced: false,
     acknowledgedBy: null,
+    flapping: false,
+    cycleTimes: [],
+    suspects: [],
     ...overrides,
   };
 }

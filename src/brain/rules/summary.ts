@@ -23,6 +23,13 @@ export function openingSummary(incident: Incident, now: Date): string {
     .join(', ');
   if (where) lines.push(`Where: ${where}`);
   if (firing.length > 1) lines.push(`${firing.length} alerts firing in this group.`);
+  if (incident.suspects.length > 0) {
+    lines.push('', 'Changed shortly before it started:');
+    for (const s of incident.suspects) {
+      const ago = duration(new Date(s.at), incident.startedAt);
+      lines.push(`• ${s.repo}: ${s.title} (${ago} before)${s.url ? ` — ${s.url}` : ''}`);
+    }
+  }
   lines.push('', 'Next steps:');
   const runbook = first?.annotations.runbook_url ?? first?.annotations.runbook;
   if (runbook) lines.push(`• Follow the runbook: ${runbook}`);
@@ -35,6 +42,10 @@ export function openingSummary(incident: Incident, now: Date): string {
 export function resolutionSummary(incident: Incident): string {
   const end = incident.resolvedAt ?? new Date();
   return `Resolved: *${incident.title}* after ${duration(incident.startedAt, end)} (at ${end.toISOString()}).`;
+}
+
+export function flappingNote(incident: Incident): string {
+  return `*${incident.title}* is flapping: it fired ${incident.recurrences + 1} times, resolving in between. I will keep the card up to date and stay quiet about each cycle until it settles.`;
 }
 
 export function recurrenceNotice(incident: Incident): string {

@@ -153,6 +153,19 @@ export class PlaygroundAdapter implements ChatAdapter {
       res.status(400).json({ error: `unknown playground user ${parsed.data.userId}` });
       return;
     }
+    const slash = /^\/tacit(?:\s+([\s\S]*))?$/i.exec(parsed.data.text);
+    if (slash) {
+      // Like a slash command: not posted in the channel, answered only to the person who ran it.
+      const response = (await this.handlers?.command({
+        workspaceId: PLAYGROUND_WORKSPACE_ID,
+        channelId: parsed.data.channelId,
+        user: { id: user.id, name: user.name },
+        text: slash[1] ?? '',
+        raw: parsed.data,
+      })) ?? {};
+      res.status(200).json({ command: true, ...response });
+      return;
+    }
     const id = `pm_${randomUUID()}`;
     await this.opts.db.insert(playgroundMessages).values({
       id,

@@ -23,6 +23,7 @@ export function playgroundPage(): string {
   #messages { flex:1; overflow-y:auto; padding:16px 20px; display:flex; flex-direction:column; gap:10px; }
   .msg { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
   .msg.bot { border-left:3px solid var(--bot); }
+  .msg.private { border-style:dashed; background:#f3f0ff; }
   .meta { font-size:12px; color:var(--muted); display:flex; gap:8px; align-items:center; }
   .meta .author { font-weight:600; color:#1d1d24; }
   .badge { background:var(--bot); color:#fff; border-radius:4px; padding:0 5px; font-size:10px; font-weight:700; }
@@ -56,7 +57,7 @@ export function playgroundPage(): string {
   <div><label>Try it</label></div>
   <button id="fire" data-testid="send-sample-alert">Send sample alert (firing)</button>
   <button id="resolve" data-testid="resolve-sample-alert">Resolve sample alert</button>
-  <div class="hint">Mention <b>@tacit status</b> to ask what is going on.</div>
+  <div class="hint">Mention <b>@tacit status</b> to ask what is going on, or run <b>/tacit connect grafana</b> to get a webhook for another source.</div>
 </aside>
 <main>
   <header id="title"># incidents</header>
@@ -71,6 +72,17 @@ export function playgroundPage(): string {
   const $ = (id) => document.getElementById(id);
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
   const me = () => $('who').value;
+
+  // Answers to /tacit commands: shown only in this browser, like an ephemeral message.
+  function showPrivate(text) {
+    const box = el('div', 'msg private');
+    box.dataset.testid = 'private-message';
+    const meta = el('div', 'meta');
+    meta.append(el('span', 'author', 'tacit'), el('span', 'badge', 'BOT'), el('span', '', 'only visible to you'));
+    box.append(meta, el('div', 'text', text));
+    $('messages').append(box);
+    $('messages').scrollTop = $('messages').scrollHeight;
+  }
 
   function toast(text) { const t = $('toast'); t.textContent = text; t.style.display = 'block'; clearTimeout(toast.timer); toast.timer = setTimeout(() => { t.style.display = 'none'; }, 5000); }
 
@@ -176,7 +188,11 @@ export function playgroundPage(): string {
     e.preventDefault();
     const text = $('text').value.trim();
     if (!text) return;
-    try { await api('/playground/api/messages', { userId: me(), channelId: state.channel.id, text, threadId: state.threadId }); $('text').value = ''; }
+    try {
+      const r = await api('/playground/api/messages', { userId: me(), channelId: state.channel.id, text, threadId: state.threadId });
+      $('text').value = '';
+      if (r.command) showPrivate(r.privateText || 'Done.');
+    }
     catch (err) { toast('Not sent: ' + err.message); }
   };
   $('text').onkeydown = (e) => { if (e.key === 'Escape') { state.threadId = null; $('replying').textContent = ''; } };
