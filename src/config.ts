@@ -53,6 +53,8 @@ const envSchema = z.object({
   DISCORD_TOKEN: optional(z.string()),
   DISCORD_APPLICATION_ID: optional(z.string().regex(/^\d{15,25}$/, 'expected a numeric Discord application id')),
   DISCORD_API_URL: optional(url(['http:', 'https:'], 'https://discord.com/api')),
+  GITHUB_API_URL: optional(url(['http:', 'https:'], 'https://api.github.com')),
+  TACIT_GITHUB_RECONCILE_MS: optional(z.coerce.number().int().min(10_000, 'expected milliseconds, at least 10000')),
   ANTHROPIC_API_KEY: optional(z.string()),
   ANTHROPIC_BASE_URL: optional(url(['http:', 'https:'], 'https://api.anthropic.com')),
   TACIT_MODEL: optional(z.string()),
@@ -89,6 +91,8 @@ export interface Config {
     apiUrl?: string;
   };
   discord: { token?: string; applicationId?: string; apiUrl?: string };
+  /** GitHub REST API (GitHub Enterprise: https://<host>/api/v3); how often missed deliveries are recovered. */
+  github: { apiUrl: string; reconcileIntervalMs: number };
   anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string };
   secretKey?: string;
   adminToken?: string;
@@ -141,6 +145,7 @@ export function loadConfig(env: Env): Config {
       apiUrl: e.SLACK_API_URL,
     },
     discord: { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL },
+    github: { apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com', reconcileIntervalMs: e.TACIT_GITHUB_RECONCILE_MS ?? 5 * 60_000 },
     anthropic: {
       apiKey: e.ANTHROPIC_API_KEY,
       baseUrl: e.ANTHROPIC_BASE_URL,

@@ -19,6 +19,7 @@ import { events, outbox, workspaces } from './db/schema.js';
 import { stalePending } from './delivery/outbox.js';
 import { Delivery } from './delivery/worker.js';
 import { Conversations } from './heartbeat/converse.js';
+import { Maintenance } from './heartbeat/maintenance.js';
 import { Heartbeat } from './heartbeat/scheduler.js';
 import { HeartbeatSignals } from './heartbeat/signals.js';
 import { runTick, type TickDeps } from './heartbeat/tick.js';
@@ -27,6 +28,7 @@ import { renderMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
+import { reconcileGithub, type ReconcileResult } from './sources/github/reconciler.js';
 
 export interface Overrides {
   database?: Database;
@@ -48,6 +50,8 @@ export interface Tacit {
   signals: HeartbeatSignals;
   playground?: PlaygroundAdapter;
   playgroundSource?: { id: string; token: string };
+  /** Runs the GitHub delivery reconciler now (it also runs on a schedule). */
+  reconcileGithub(): Promise<ReconcileResult[]>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +134,13 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     await heartbeat.schedule(ws.id, interval);
   }
   await recover(database, signals, delivery);
+  const reconcile = () =>
+    reconcileGithub({ db: database.db, secrets, log: log.child({ part: 'github-reconciler' }), apiUrl: config.github.apiUrl });
+  const maintenance = new Maintenance({
+    connection: redis, prefix, log: log.child({ part: 'maintenance' }),
+    tasks: [{ name: 'github-reconcile', everyMs: config.github.reconcileIntervalMs, run: reconcile }],
+  });
+  await maintenance.start();
   const sweeper = setInterval(() => {
     stalePending(database.db, 10_000)
       .then((ids) => delivery.enqueue(ids))
@@ -152,6 +163,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       // Stop taking work first, then let running jobs finish, then close connections.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      await maintenance.close();
       await heartbeat.close();
       await conversations.close();
       await delivery.close();
@@ -165,7 +177,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     return stopping;
   };
 
-  return { url, port, database, redis, heartbeat, delivery, conversations, signals, playground, playgroundSource, stop };
+  return { url, port, database, redis, heartbeat, delivery, conversations, signals, playground, playgroundSource, reconcileGithub: reconcile, stop };
 }
 
 async function openDatabase(config: Config, log: Logger): Promise<Database> {

@@ -17,6 +17,19 @@ export const createSourceSchema = z.object({
   /** The sender's own signing secret (Sentry's client secret, PagerDuty's subscription secret). */
   secret: z.string().min(8).optional(),
   settings: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * GitHub only: access to the hook's delivery log, so deliveries Tacit missed are redelivered.
+   * The token needs admin:repo_hook (or admin:org_hook) read and write.
+   */
+  hookAccess: z
+    .object({
+      repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected owner/name').optional(),
+      org: z.string().min(1).optional(),
+      hookId: z.number().int().positive(),
+      token: z.string().min(8),
+    })
+    .refine((h) => Boolean(h.repo) !== Boolean(h.org), 'give exactly one of repo or org')
+    .optional(),
 });
 export type CreateSource = z.input<typeof createSourceSchema>;
 
@@ -50,7 +63,11 @@ export async function createSource(db: Db, box: SecretBox, input: CreateSource, 
   const secret = signed ? (s.secret ?? generateSecret()) : undefined;
   // Senders that can send an Authorization header get a token (PagerDuty as a custom header).
   const token = s.kind === 'github' || s.kind === 'sentry' ? undefined : generateToken();
+  if (s.hookAccess && s.kind !== 'github') throw new SourceSetupError('hookAccess is only for GitHub sources');
   const sourceId = id ?? `src_${randomBytes(9).toString('base64url')}`;
+  const settings = s.hookAccess
+    ? { ...s.settings, hook: { repo: s.hookAccess.repo, org: s.hookAccess.org, hookId: s.hookAccess.hookId, tokenEncrypted: box.seal(s.hookAccess.token) } }
+    : s.settings;
   await db.insert(sources).values({
     id: sourceId,
     workspaceId: s.workspaceId,
@@ -58,7 +75,7 @@ export async function createSource(db: Db, box: SecretBox, input: CreateSource, 
     channelId: s.channelId,
     tokenHash: token ? hashToken(token) : null,
     secretEncrypted: secret ? box.seal(secret) : null,
-    settings: s.settings,
+    settings,
   });
   const url = `${publicUrl.replace(/\/$/, '')}/hooks/${s.kind === 'github' ? 'github' : 'alerts'}/${sourceId}`;
   const shownSecret = secret && !s.secret ? secret : undefined; // never echo a secret the caller gave us

@@ -18,8 +18,8 @@ export const grafanaAlertSchema = alertSchema.extend({
 export const grafanaPayloadSchema = alertGroupSchema.extend({
   version: z.literal('1'),
   orgId: z.number(),
-  state: z.string(),
-  // Grafana's docs mark the templated title and message as "will be deprecated": do not require them.
+  state: z.string().optional(),
+  // Grafana's docs mark state, title and message "will be deprecated soon": do not require them.
   title: z.string().optional(),
   message: z.string().optional(),
   alerts: z.array(grafanaAlertSchema).min(1),
