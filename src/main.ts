@@ -28,6 +28,8 @@ import { renderMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
+import { EventWriter } from './sources/event-writer.js';
+import { SourceCache } from './sources/source-cache.js';
 import { reconcileGithub, type ReconcileResult } from './sources/github/reconciler.js';
 
 export interface Overrides {
@@ -88,7 +90,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver });
   const secrets = createSecretBox(config.secretKey);
   const chatDeps: ChatIntakeDeps = {
-    db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }), secrets,
+    db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
+    sources: new SourceCache(database.db, secrets), writer: new EventWriter(database.db),
     converse: (eventId, ws) => conversations.enqueue(eventId, ws),
   };
 

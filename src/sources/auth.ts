@@ -2,7 +2,6 @@
 // sha256 hash. Signing secrets are stored encrypted, since verifying an HMAC needs them in clear.
 // Every check is constant-time and runs on the raw body before it is parsed.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SecretBox } from '../db/secret-box.js';
 import type { HeaderMap } from './normalised.js';
 import { verifyGithub, verifyGrafana, verifyPagerDuty, verifySentry } from './signatures.js';
 
@@ -47,13 +46,14 @@ export const bearerMatches = tokenMatches;
 export interface SourceCredentials {
   kind: string;
   tokenHash: string | null;
-  secretEncrypted: string | null;
+  /** The signing secret in clear, for HMAC sources. */
+  secret: string | undefined;
   settings: Record<string, unknown>;
 }
 
 /** True when the request carries this source's credentials. */
-export function authenticate(source: SourceCredentials, headers: HeaderMap, body: Buffer, box: SecretBox, now: Date): boolean {
-  const secret = source.secretEncrypted ? box.open(source.secretEncrypted) : undefined;
+export function authenticate(source: SourceCredentials, headers: HeaderMap, body: Buffer, now: Date): boolean {
+  const { secret } = source;
   switch (source.kind) {
     case 'github':
       return secret !== undefined && verifyGithub(body, headers['x-hub-signature-256'], secret);

@@ -1,12 +1,13 @@
 // Intake: every inbound thing becomes a committed event before anyone is told. Webhooks are
 // authenticated on the raw body, parsed, normalised and inserted with a dedupe key; only after the
 // commit is the workspace marked dirty (and woken at once for urgent news).
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { DatabaseUnavailableError, isConnectionError } from '../db/errors.js';
-import { events, quarantine, sources } from '../db/schema.js';
+import { quarantine } from '../db/schema.js';
+import { SecretBoxError } from '../db/secret-box.js';
 import type { EventPayload } from '../core/events.js';
-import type { SecretBox } from '../db/secret-box.js';
+import type { EventWriter, NewEvent } from './event-writer.js';
+import type { CachedSource, SourceCache } from './source-cache.js';
 import type { Logger } from '../log.js';
 import { authenticate } from './auth.js';
 import { alertFormats } from './formats.js';
@@ -26,18 +27,13 @@ export interface IntakeDeps {
   db: Db;
   signal: WorkspaceSignal;
   log: Logger;
-  /** Opens stored signing secrets. */
-  secrets: SecretBox;
+  /** Sources with their signing secrets opened, cached for a few seconds. */
+  sources: SourceCache;
+  /** Group-commits event inserts. */
+  writer: EventWriter;
 }
 
-export interface NewEvent {
-  workspaceId: string;
-  sourceId: string | null;
-  dedupeKey: string;
-  urgent: boolean;
-  occurredAt: Date;
-  payload: EventPayload;
-}
+export type { NewEvent } from './event-writer.js';
 
 export type WebhookResult =
   | { kind: 'accepted'; inserted: number; duplicates: number }
@@ -60,28 +56,29 @@ export interface WebhookRequest {
  * that keep answering 4xx.
  */
 export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): Promise<WebhookResult> {
-  const [found] = await guard(() => deps.db.select().from(sources).where(eq(sources.id, request.sourceId)));
-  if (!found || (found.kind === 'github') !== (request.route === 'github')) throw new UnknownSourceError(request.sourceId);
-  let authentic: boolean;
+  let found: CachedSource | null;
   try {
-    authentic = authenticate(found, request.headers, request.body, deps.secrets, request.receivedAt);
+    found = await guard(() => deps.sources.get(request.sourceId));
   } catch (err) {
-    deps.log.error({ err, sourceId: found.id }, 'cannot check the webhook signature: the stored secret is unusable');
+    if (!(err instanceof SecretBoxError)) throw err;
+    deps.log.error({ err, sourceId: request.sourceId }, 'cannot check the webhook signature: the stored secret is unusable');
     throw new UnauthorizedError('this source cannot verify signatures right now (its secret cannot be decrypted)');
   }
-  if (!authentic) throw new UnauthorizedError(credentialHint(found.kind));
+  if (!found || (found.kind === 'github') !== (request.route === 'github')) throw new UnknownSourceError(request.sourceId);
+  if (!authenticate(found, request.headers, request.body, request.receivedAt)) throw new UnauthorizedError(credentialHint(found.kind));
+  const source = found;
 
   const quarantined = async (reason: string): Promise<WebhookResult> => {
     await guard(() =>
       deps.db.insert(quarantine).values({
-        workspaceId: found.workspaceId,
-        sourceId: found.id,
+        workspaceId: source.workspaceId,
+        sourceId: source.id,
         reason,
         contentType: request.headers['content-type'] ?? null,
         body: request.body,
       }),
     );
-    deps.log.warn({ sourceId: found.id, workspaceId: found.workspaceId, reason }, 'webhook body quarantined');
+    deps.log.warn({ sourceId: source.id, workspaceId: source.workspaceId, reason }, 'webhook body quarantined');
     return { kind: 'quarantined', reason };
   };
 
@@ -142,13 +139,7 @@ function credentialHint(kind: string): string {
  */
 export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<{ inserted: number; duplicates: number }> {
   if (list.length === 0) return { inserted: 0, duplicates: 0 };
-  const inserted = await guard(() =>
-    deps.db
-      .insert(events)
-      .values(list.map((e) => ({ ...e, kind: e.payload.kind })))
-      .onConflictDoNothing({ target: [events.workspaceId, events.dedupeKey] })
-      .returning({ id: events.id, workspaceId: events.workspaceId, urgent: events.urgent }),
-  );
+  const { inserted, duplicates } = await guard(() => deps.writer.write(list));
   try {
     for (const workspaceId of new Set(list.map((e) => e.workspaceId))) {
       const generation = await deps.signal.markDirty(workspaceId);
@@ -158,7 +149,7 @@ export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<
     // Committed but not noticed: a 503 makes the sender retry, and the retry (a duplicate) signals again.
     throw new RetryLaterError('events were stored but the heartbeat could not be signalled; retry', { cause: err });
   }
-  return { inserted: inserted.length, duplicates: list.length - inserted.length };
+  return { inserted: inserted.length, duplicates };
 }
 
 /** Runs a database call; a connection failure becomes DatabaseUnavailableError (503, sender retries). */

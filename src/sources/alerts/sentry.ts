@@ -62,17 +62,14 @@ type Parts = Pick<AlertEvent, 'fingerprint' | 'groupKey' | 'status' | 'severity'
 type PartsResult = { ok: true; parts: Parts | null } | { ok: false; reason: string };
 
 export const normaliseSentryBody: AlertNormaliser = (json, request) => {
-  const resource = request.headers['sentry-hook-resource'];
+  const resource = request.headers['sentry-hook-resource'] ?? '';
+  const build = builders.get(resource);
+  // installation, comment, error, seer, preprod_artifact (or no header): nothing about an alert.
+  if (!build) return { ok: true, items: [] };
   const body = bodySchema.safeParse(json);
   if (!body.success) return { ok: false, reason: `not a Sentry webhook: ${describeIssues(body.error.issues)}` };
 
-  let result: PartsResult;
-  if (resource === 'event_alert') result = fromEventAlert(body.data, request);
-  else if (resource === 'issue') result = fromIssue(body.data, request);
-  else if (resource === 'metric_alert') result = fromMetricAlert(body.data, request);
-  // installation, comment, error, seer, preprod_artifact (or no header): nothing about an alert.
-  else return { ok: true, items: [] };
-
+  const result = build(body.data, request);
   if (!result.ok) return result;
   if (!result.parts) return { ok: true, items: [] };
   return normalised(result.parts, `${resource}:${body.data.action}`, request);
@@ -156,6 +153,12 @@ function fromMetricAlert(body: Body, { receivedAt }: RequestContext): PartsResul
     },
   };
 }
+
+const builders = new Map<string, (body: Body, request: RequestContext) => PartsResult>([
+  ['event_alert', fromEventAlert],
+  ['issue', fromIssue],
+  ['metric_alert', fromMetricAlert],
+]);
 
 function normalised(parts: Parts, kind: string, { source, headers }: RequestContext): NormaliseResult<AlertEvent> {
   // Request-ID names one delivery; without it, the news itself (what, which issue, which occurrence) does.

@@ -24,13 +24,12 @@ type Change = Pick<RepoEvent, 'title' | 'url' | 'sha' | 'branch' | 'change' | 'o
   urgent?: boolean;
 };
 type Built = { ok: true; change: Change } | { ok: false; reason: string };
-type Context = { defaultBranch: string | null };
-type Builder = (json: unknown, context: Context) => Built;
+type Builder = (json: unknown, defaultBranch: string | null) => Built;
 
-function from<S extends z.ZodType>(schema: S, build: (data: z.output<S>, context: Context) => Change): Builder {
-  return (json, context) => {
+function from<S extends z.ZodType>(schema: S, build: (data: z.output<S>, defaultBranch: string | null) => Change): Builder {
+  return (json, defaultBranch) => {
     const parsed = schema.safeParse(json);
-    return parsed.success ? { ok: true, change: build(parsed.data, context) } : { ok: false, reason: describeIssues(parsed.error.issues) };
+    return parsed.success ? { ok: true, change: build(parsed.data, defaultBranch) } : { ok: false, reason: describeIssues(parsed.error.issues) };
   };
 }
 
@@ -53,7 +52,8 @@ const push = from(
       const what = branch ? `branch ${branch}` : p.ref.replace(/^refs\/tags\//, 'tag ');
       return { ...none, change: 'other', title: `${what} ${p.deleted ? 'deleted' : 'pushed'}`, url, sha: p.deleted ? null : p.after, at };
     }
-    const summary = p.head_commit ? firstLine(p.head_commit.message) : `${p.commits?.length ?? 0} commits`;
+    const count = p.commits?.length ?? 0;
+    const summary = p.head_commit ? firstLine(p.head_commit.message) : `${count} commit${count === 1 ? '' : 's'}`;
     return { ...none, change: 'push', title: `push to ${branch}: ${summary}`, url, sha: p.after, branch, at };
   },
 );
@@ -63,14 +63,8 @@ const pullRequest = from(
     action: z.string(),
     number: z.number().int(),
     pull_request: z.object({
-      title: z.string(),
-      html_url: z.string(),
-      merged: z.boolean().nullable().optional(),
-      merge_commit_sha: optionalText,
-      merged_at: optionalTime,
-      updated_at: optionalTime,
-      base: z.object({ ref: z.string() }),
-      head: z.object({ ref: z.string(), sha: z.string() }),
+      title: z.string(), html_url: z.string(), merged: z.boolean().nullable().optional(), merge_commit_sha: optionalText,
+      merged_at: optionalTime, updated_at: optionalTime, base: z.object({ ref: z.string() }), head: z.object({ ref: z.string(), sha: z.string() }),
     }),
   }),
   ({ action, number, pull_request: pr }) =>
@@ -84,23 +78,18 @@ const workflowRun = from(
     action: z.string(),
     workflow: z.object({ name: optionalText }).nullable().optional(),
     workflow_run: z.object({
-      name: optionalText,
-      status: z.string(),
-      conclusion: optionalText,
-      head_branch: optionalText,
-      head_sha: z.string(),
-      html_url: z.string(),
-      updated_at: optionalTime,
+      name: optionalText, status: z.string(), conclusion: optionalText, head_branch: optionalText,
+      head_sha: z.string(), html_url: z.string(), updated_at: optionalTime,
     }),
   }),
-  ({ action, workflow, workflow_run: run }, { defaultBranch }) => {
+  ({ action, workflow, workflow_run: run }, defaultBranch) => {
     const outcome = runOutcome(action === 'completed' || run.status === 'completed', run.conclusion);
     const branch = run.head_branch ?? null;
     const name = run.name || workflow?.name || 'workflow';
     return {
       ...none,
       change: 'workflow',
-      title: `${name} ${run.conclusion ?? run.status}${branch ? ` on ${branch}` : ''}`,
+      title: `${name} ${run.conclusion ?? run.status}${onBranch(branch)}`,
       url: run.html_url,
       sha: run.head_sha,
       branch,
@@ -116,14 +105,8 @@ const checkRun = from(
   z.object({
     action: z.string(),
     check_run: z.object({
-      name: z.string(),
-      status: z.string(),
-      conclusion: optionalText,
-      head_sha: z.string(),
-      html_url: optionalText,
-      started_at: optionalTime,
-      completed_at: optionalTime,
-      check_suite: z.object({ head_branch: optionalText }).nullable().optional(),
+      name: z.string(), status: z.string(), conclusion: optionalText, head_sha: z.string(), html_url: optionalText,
+      started_at: optionalTime, completed_at: optionalTime, check_suite: z.object({ head_branch: optionalText }).nullable().optional(),
     }),
   }),
   ({ action, check_run: check }) => {
@@ -131,7 +114,7 @@ const checkRun = from(
     return {
       ...none,
       change: 'check',
-      title: `${check.name} ${check.conclusion ?? check.status}${branch ? ` on ${branch}` : ''}`,
+      title: `${check.name} ${check.conclusion ?? check.status}${onBranch(branch)}`,
       url: check.html_url ?? null,
       sha: check.head_sha,
       branch,
@@ -144,11 +127,7 @@ const checkRun = from(
 const deploymentStatus = from(
   z.object({
     deployment_status: z.object({
-      state: z.string(),
-      environment: optionalText,
-      target_url: optionalText,
-      environment_url: optionalText,
-      created_at: time,
+      state: z.string(), environment: optionalText, target_url: optionalText, environment_url: optionalText, created_at: time,
     }),
     deployment: z.object({ sha: z.string(), ref: z.string(), environment: optionalText }),
   }),
@@ -220,7 +199,7 @@ export const normaliseGithub: RepoNormaliser = (eventName, json, { source, heade
   if (!envelope.success) return { ok: false, reason: `GitHub ${eventName} without a repository: ${describeIssues(envelope.error.issues)}` };
   const { action, repository, sender } = envelope.data;
   const defaultBranch = repository.default_branch ?? null;
-  const built = builders[event.data](json, { defaultBranch });
+  const built = builders[event.data](json, defaultBranch);
   if (!built.ok) return { ok: false, reason: `GitHub ${eventName} without the fields Tacit needs: ${built.reason}` };
 
   const { at, urgent, ...change } = built.change;
@@ -237,7 +216,8 @@ export const normaliseGithub: RepoNormaliser = (eventName, json, { source, heade
     actor: sender?.login ?? null,
     channelId: source.channelId,
     ...change,
-    title: change.title.slice(0, TITLE_MAX),
+    // By code point, so an emoji is never cut in half.
+    title: [...change.title].slice(0, TITLE_MAX).join(''),
     at: when,
   };
   return { ok: true, items: [{ dedupeKey: `github:${source.id}:${delivery}`, urgent: urgent ?? false, occurredAt: new Date(when), event: repoEvent }] };
@@ -261,4 +241,8 @@ function deployOutcome(state: string): RepoEvent['outcome'] {
 
 function firstLine(text: string): string {
   return text.split('\n', 1)[0] ?? '';
+}
+
+function onBranch(branch: string | null): string {
+  return branch ? ` on ${branch}` : '';
 }

@@ -195,6 +195,7 @@ describe('normaliseSentryBody: other resources', () => {
     for (const resource of ['installation', 'comment', 'error', 'seer', 'preprod_artifact', undefined]) {
       expect(normalise(fixture('event_alert.triggered'), resource)).toEqual({ ok: true, items: [] });
     }
+    expect(normalise({ installation: { uuid: 'a8e5d37a' } }, 'installation')).toEqual({ ok: true, items: [] });
   });
 
   it('rejects a body without an action', () => {

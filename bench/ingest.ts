@@ -1,0 +1,95 @@
+// Benchmark: signed webhooks over loopback, committed to Postgres before each 2xx, at increasing
+// concurrency — against a raw single-row INSERT of the same payload at the same concurrency, in the
+// same run. Prints committed events/s for both and the ratio.
+import { execFile } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { connectPostgres } from '../src/db/client.js';
+import { createLogger } from '../src/log.js';
+import { startTacit } from '../src/main.js';
+
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function pool<T>(concurrency: number, total: number, task: (i: number) => Promise<T>): Promise<number> {
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) await task(next++);
+    }),
+  );
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** The load generator runs in its own process, as a real sender would. */
+function runLoad(env: Record<string, string>): Promise<{ seconds: number; ok: number; failed: number }> {
+  const script = fileURLToPath(new URL('./load-client.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve(JSON.parse(stdout) as { seconds: number; ok: number; failed: number });
+    });
+  });
+}
+
+export async function benchIngest(requests = Number(process.env.BENCH_REQUESTS ?? 2000), levels = [1, 8, 32, 64]): Promise<void> {
+  const name = `tacit_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = connectPostgres({ url: url.toString(), poolSize: 20 });
+  await database.migrate();
+  const secretKey = randomBytes(32).toString('hex');
+  const config = loadConfig({
+    DATABASE_URL: url.toString(), REDIS_URL: redisUrl, TACIT_REDIS_PREFIX: `tacit-bench-${randomBytes(4).toString('hex')}`,
+    PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', TACIT_SECRET_KEY: secretKey,
+  });
+  const tacit = await startTacit(config, { database, logger: createLogger('silent') });
+  const created = await fetch(`${tacit.url}/api/sources`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ workspaceId: 'playground:local', channelId: 'playground:incidents', kind: 'github' }),
+  }).then((r) => r.json() as Promise<{ url: string; secret: string }>);
+  const body = readFileSync(new URL('../test/fixtures/github/push.json', import.meta.url), 'utf8');
+  const raw = new pg.Pool({ connectionString: url.toString(), max: 64 });
+
+  const rows: Record<string, string | number>[] = [];
+  for (const concurrency of levels) {
+    const load = await runLoad({ LOAD_URL: created.url, LOAD_SECRET: created.secret, LOAD_BODY: body, LOAD_CONCURRENCY: String(concurrency), LOAD_REQUESTS: String(requests) });
+    const webhookSeconds = load.seconds;
+    const failures = load.failed;
+    const rawSeconds = await pool(concurrency, requests, async () => {
+      await raw.query(
+        `insert into events (workspace_id, source_id, kind, dedupe_key, occurred_at, payload) values ($1, null, 'repo', $2, now(), $3)`,
+        ['playground:local', `raw:${randomUUID()}`, body],
+      );
+    });
+    const webhookRate = requests / webhookSeconds;
+    const rawRate = requests / rawSeconds;
+    rows.push({
+      concurrency,
+      'webhook events/s': Math.round(webhookRate),
+      'raw inserts/s': Math.round(rawRate),
+      ratio: (webhookRate / rawRate).toFixed(2),
+      'non-2xx': failures,
+    });
+  }
+  const [{ n }] = (await raw.query(`select count(*)::int as n from events where kind = 'repo' and source_id is not null`)).rows as [{ n: number }];
+
+  await raw.end();
+  await tacit.stop();
+  await database.close();
+  await admin.query(`drop database ${name} with (force)`);
+  await admin.end();
+
+  console.log(`\ningest: signed GitHub webhooks from a separate process (${requests} per level), each answered 200 only after`);
+  console.log('its event is committed, vs raw single-row INSERTs of the same payload from this process');
+  console.table(rows);
+  console.log(`events committed through the webhook: ${n} (expected ${requests * levels.length})`);
+}
