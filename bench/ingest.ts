@@ -25,13 +25,21 @@ async function pool<T>(concurrency: number, total: number, task: (i: number) => 
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+interface LoadResult {
+  seconds: number;
+  ok: number;
+  failed: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
 /** The load generator runs in its own process, as a real sender would. */
-function runLoad(env: Record<string, string>): Promise<{ seconds: number; ok: number; failed: number }> {
+function runLoad(env: Record<string, string>): Promise<LoadResult> {
   const script = fileURLToPath(new URL('./load-client.ts', import.meta.url));
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 }, (err, stdout) => {
       if (err) reject(err);
-      else resolve(JSON.parse(stdout) as { seconds: number; ok: number; failed: number });
+      else resolve(JSON.parse(stdout) as LoadResult);
     });
   });
 }
@@ -77,6 +85,8 @@ export async function benchIngest(requests = Number(process.env.BENCH_REQUESTS ?
       'webhook events/s': Math.round(webhookRate),
       'raw inserts/s': Math.round(rawRate),
       ratio: (webhookRate / rawRate).toFixed(2),
+      'webhook p50 ms': load.p50Ms.toFixed(1),
+      'webhook p99 ms': load.p99Ms.toFixed(1),
       'non-2xx': failures,
     });
   }

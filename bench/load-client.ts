@@ -36,17 +36,22 @@ function send(): Promise<number> {
 let next = 0;
 let ok = 0;
 let failed = 0;
+const latenciesMs: number[] = [];
 const t0 = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: concurrency }, async () => {
     while (next < requests) {
       next++;
+      const started = process.hrtime.bigint();
       const status = await send().catch(() => 0);
+      latenciesMs.push(Number(process.hrtime.bigint() - started) / 1e6);
       if (status === 200) ok++;
       else failed++;
     }
   }),
 );
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-process.stdout.write(JSON.stringify({ seconds, ok, failed }));
+latenciesMs.sort((a, b) => a - b);
+const pct = (p: number) => latenciesMs[Math.min(latenciesMs.length - 1, Math.floor((p / 100) * latenciesMs.length))] ?? 0;
+process.stdout.write(JSON.stringify({ seconds, ok, failed, p50Ms: pct(50), p99Ms: pct(99) }));
 agent.destroy();

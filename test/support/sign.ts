@@ -4,7 +4,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 
 const hex = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest('hex');
 
-export function githubHeaders(secret: string, body: string, event: string, delivery = randomUUID()): Record<string, string> {
+export function githubHeaders(secret: string, body: string, event: string, delivery: string = randomUUID()): Record<string, string> {
   return {
     'content-type': 'application/json',
     'user-agent': 'GitHub-Hookshot/abc1234',
@@ -14,7 +14,7 @@ export function githubHeaders(secret: string, body: string, event: string, deliv
   };
 }
 
-export function pagerDutyHeaders(secrets: string[], body: string, webhookId = randomUUID()): Record<string, string> {
+export function pagerDutyHeaders(secrets: string[], body: string, webhookId: string = randomUUID()): Record<string, string> {
   return {
     'content-type': 'application/json',
     'x-webhook-id': webhookId,
@@ -22,7 +22,7 @@ export function pagerDutyHeaders(secrets: string[], body: string, webhookId = ra
   };
 }
 
-export function sentryHeaders(secret: string, body: string, resource: string, requestId = randomUUID()): Record<string, string> {
+export function sentryHeaders(secret: string, body: string, resource: string, requestId: string = randomUUID()): Record<string, string> {
   return {
     'content-type': 'application/json',
     'request-id': requestId,
