@@ -16,7 +16,9 @@ export type Intent =
   /** A summary in the incident's thread; the parent card is created first if needed. */
   | { type: 'post_summary'; incidentId: string; text: string }
   /** A fresh channel message announcing that a resolved incident is back. */
-  | { type: 'announce_recurrence'; incidentId: string; text: string };
+  | { type: 'announce_recurrence'; incidentId: string; text: string }
+  /** A reminder in the thread that a firing incident is still unacknowledged. */
+  | { type: 'nudge'; incidentId: string; text: string };
 
 export type Decision =
   | { kind: 'quiet'; reasons: string[]; usage: Usage }

@@ -32,6 +32,9 @@ export function gate(input: GateInput): GateResult {
       case 'flapping':
         reasons.push(`incident is flapping: ${name}`);
         break;
+      case 'unacknowledged':
+        reasons.push(`incident unacknowledged since ${incident?.startedAt.toISOString() ?? '?'}: ${name}`);
+        break;
       case 'changed':
         // Alerts joining or leaving an ongoing incident update its card; not news on their own.
         break;

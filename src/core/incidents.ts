@@ -40,6 +40,10 @@ export interface Incident {
   cycleTimes: string[];
   /** Repository changes shortly before the incident started. */
   suspects: Suspect[];
+  /** When Tacit last reminded people that this incident is unacknowledged. */
+  nudgedAt: Date | null;
+  /** When the parent card was queued; reminders count from here (an old alert is not news to nag about). */
+  announcedAt?: Date | null;
 }
 
 export interface Suspect {
@@ -59,7 +63,7 @@ export interface FlapPolicy {
 
 export const defaultFlapPolicy: FlapPolicy = { windowMs: 30 * 60_000, recurrences: 2 };
 
-export type TransitionKind = 'opened' | 'changed' | 'resolved' | 'recurred' | 'flapping';
+export type TransitionKind = 'opened' | 'changed' | 'resolved' | 'recurred' | 'flapping' | 'unacknowledged';
 
 export interface IncidentTransition {
   kind: TransitionKind;
@@ -160,6 +164,7 @@ function applyOne(
       flapping: false,
       cycleTimes: [],
       suspects: [],
+      nudgedAt: null,
     });
     return { incident, transition: firing ? 'opened' : undefined };
   }
@@ -263,4 +268,36 @@ export function firingAlerts(incident: Incident): [string, AlertState][] {
 export function stateSignature(incident: Incident): string {
   const firing = firingAlerts(incident).map(([fp]) => fp).sort();
   return `${incident.status}|${incident.recurrences}|${firing.join(',')}`;
+}
+
+function nudgeBase(i: Incident): number {
+  return Math.max(i.startedAt.getTime(), i.announcedAt?.getTime() ?? 0);
+}
+
+/** A firing, announced incident nobody acknowledged, not yet reminded about in this occurrence. */
+function awaitingNudge(i: Incident): boolean {
+  return i.status === 'firing' && i.announced && (i.nudgedAt === null || i.nudgedAt < i.startedAt);
+}
+
+/**
+ * Time-based news: incidents firing unacknowledged for longer than `afterMs`. The tick records the
+ * reminder (nudgedAt), so each occurrence is raised once.
+ */
+export function dueTransitions(incidents: Iterable<Incident>, afterMs: number, now: Date): IncidentTransition[] {
+  const out: IncidentTransition[] = [];
+  for (const i of incidents) {
+    if (awaitingNudge(i) && now.getTime() >= nudgeBase(i) + afterMs) out.push({ kind: 'unacknowledged', incidentId: i.id, eventIds: [] });
+  }
+  return out;
+}
+
+/** When the next unacknowledged reminder falls due, if any. */
+export function nextNudgeAt(incidents: Iterable<Incident>, afterMs: number, now: Date): Date | null {
+  let next: number | null = null;
+  for (const i of incidents) {
+    if (!awaitingNudge(i)) continue;
+    const at = Math.max(now.getTime(), nudgeBase(i) + afterMs);
+    next = next === null ? at : Math.min(next, at);
+  }
+  return next === null ? null : new Date(next);
 }

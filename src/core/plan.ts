@@ -12,8 +12,12 @@ export type Anchor =
   | { type: 'incident_thread' }
   | { type: 'thread'; threadId: string };
 
+/** Why a message exists; the policy treats openings, resolutions and card edits differently. */
+export type MessagePurpose = 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'reply';
+
 export interface PlannedMessage {
   idempotencyKey: string;
+  purpose: MessagePurpose;
   kind: 'post' | 'update';
   channelId: string;
   anchor: Anchor;
@@ -52,6 +56,7 @@ export function planMessages(
         }
         messages.push({
           idempotencyKey: `incident:${incident.id}:summary:${stateSignature(incident)}`,
+          purpose: incident.status === 'resolved' ? 'resolution' : 'summary',
           kind: 'post',
           channelId: incident.channelId,
           anchor: { type: 'incident_thread' },
@@ -64,9 +69,27 @@ export function planMessages(
       case 'announce_recurrence':
         messages.push({
           idempotencyKey: `incident:${incident.id}:recurred:${incident.recurrences}`,
+          purpose: 'recurrence',
           kind: 'post',
           channelId: incident.channelId,
           anchor: { type: 'channel' },
+          incidentId: incident.id,
+          incidentVersion: incident.version,
+          message: withFooter(intent.text, decisionId),
+        });
+        break;
+      case 'nudge':
+        if (!parentQueued(incident)) {
+          messages.push(parentCard(incident, decisionId));
+          announced.add(incident.id);
+        }
+        messages.push({
+          // Once per occurrence: a recurrence starts a new one.
+          idempotencyKey: `incident:${incident.id}:nudge:${incident.startedAt.toISOString()}`,
+          purpose: 'nudge',
+          kind: 'post',
+          channelId: incident.channelId,
+          anchor: { type: 'incident_thread' },
           incidentId: incident.id,
           incidentVersion: incident.version,
           message: withFooter(intent.text, decisionId),
@@ -90,6 +113,7 @@ export function planMessages(
 export function parentCard(incident: Incident, decisionId: string | null): PlannedMessage {
   return {
     idempotencyKey: `incident:${incident.id}:parent`,
+    purpose: 'card',
     kind: 'post',
     channelId: incident.channelId,
     anchor: { type: 'incident_parent' },
@@ -102,6 +126,7 @@ export function parentCard(incident: Incident, decisionId: string | null): Plann
 export function cardUpdate(incident: Incident, decisionId: string | null): PlannedMessage {
   return {
     idempotencyKey: `incident:${incident.id}:card:v${incident.version}`,
+    purpose: 'card_update',
     kind: 'update',
     channelId: incident.channelId,
     anchor: { type: 'incident_parent' },

@@ -27,6 +27,7 @@ export const channels = pgTable('channels', {
   workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
   name: text('name').notNull(),
   proactive: boolean('proactive').notNull().default(true),
+  pausedUntil: timestamp('paused_until', { withTimezone: true }),
   createdAt: createdAt(),
 }, (t) => [index('channels_workspace_idx').on(t.workspaceId)]);
 
@@ -96,6 +97,7 @@ export const incidents = pgTable('incidents', {
   flapping: boolean('flapping').notNull().default(false),
   cycleTimes: jsonb('cycle_times').$type<string[]>().notNull().default([]),
   suspects: jsonb('suspects').$type<unknown[]>().notNull().default([]),
+  nudgedAt: timestamp('nudged_at', { withTimezone: true }),
   parentMessage: jsonb('parent_message').$type<{ channelId: string; messageId: string } | null>(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   createdAt: createdAt(),
@@ -138,6 +140,9 @@ export const outbox = pgTable('outbox', {
   /** For card updates: the incident version this message shows. */
   incidentVersion: integer('incident_version'),
   message: jsonb('message').$type<unknown>().notNull(),
+  /** Unsolicited (from a tick) rather than an answer to a person; counts against the channel budget. */
+  proactive: boolean('proactive').notNull().default(false),
+  purpose: text('purpose'),
   status: text('status', { enum: ['pending', 'sent', 'skipped', 'dead'] }).notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),

@@ -29,6 +29,8 @@ export async function queueMessages(
     incidentId: p.incidentId,
     incidentVersion: p.incidentVersion,
     message: p.message,
+    purpose: p.purpose,
+    proactive: p.purpose !== 'reply',
   }));
   const inserted = await tx
     .insert(outbox)

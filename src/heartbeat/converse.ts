@@ -84,6 +84,7 @@ export class Conversations {
       const result = await queueMessages(tx, workspaceId, decisionId, [
         {
           idempotencyKey: `reply:${eventId}`,
+          purpose: 'reply',
           kind: 'post',
           channelId: mention.channelId,
           anchor: { type: 'thread', threadId: mention.threadId ?? mention.messageId },

@@ -26,6 +26,8 @@ export function toIncident(row: Row): Incident {
     flapping: row.flapping,
     cycleTimes: row.cycleTimes,
     suspects: row.suspects as Suspect[],
+    nudgedAt: row.nudgedAt,
+    announcedAt: row.announcedAt,
   };
 }
 
@@ -58,6 +60,7 @@ export async function saveIncidents(tx: Tx, list: Incident[], now: Date): Promis
       flapping: i.flapping,
       cycleTimes: i.cycleTimes,
       suspects: i.suspects,
+      nudgedAt: i.nudgedAt,
       updatedAt: now,
     };
     await tx

@@ -4,23 +4,26 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * KEYS: dirty, due, lock, global counters, workspace counters. ARGV: now ms, lock token, lock ttl ms.
- * Returns {0} quiet, {1, generation} claimed, {2} busy (another process is ticking this workspace).
+ * KEYS: dirty, due, lock, global counters, workspace counters, this hour's timeline.
+ * ARGV: now ms, lock token, lock ttl ms, minute of the hour.
+ * Returns {0} quiet, {1, generation, due} claimed, {2} busy (another process is ticking it).
  */
 const CLAIM = `
 redis.call('HINCRBY', KEYS[4], 'ticks', 1)
 redis.call('HINCRBY', KEYS[5], 'ticks', 1)
+if redis.call('HINCRBY', KEYS[6], ARGV[4] .. ':ticks', 1) == 1 then redis.call('EXPIRE', KEYS[6], 90000) end
 local gen = redis.call('GET', KEYS[1])
 local due = redis.call('GET', KEYS[2])
 local isDue = due and tonumber(due) <= tonumber(ARGV[1])
 if not gen and not isDue then
   redis.call('HINCRBY', KEYS[4], 'quiet', 1)
   redis.call('HINCRBY', KEYS[5], 'quiet', 1)
+  redis.call('HINCRBY', KEYS[6], ARGV[4] .. ':quiet', 1)
   return {0}
 end
 if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then
   if isDue then redis.call('DEL', KEYS[2]) end
-  return {1, gen or '0'}
+  return {1, gen or '0', isDue and '1' or '0'}
 end
 redis.call('HINCRBY', KEYS[4], 'busy', 1)
 return {2}
@@ -41,7 +44,14 @@ end
 return tonumber(gen or '0')
 `;
 
-export type Claim = { kind: 'quiet' } | { kind: 'busy' } | { kind: 'claimed'; generation: string; token: string };
+export type Claim =
+  | { kind: 'quiet' }
+  | { kind: 'busy' }
+  /** `due`: a time-based wake the previous tick asked for has come. */
+  | { kind: 'claimed'; generation: string; token: string; due: boolean };
+
+/** One minute of a workspace's heartbeat, for the dashboard's timeline. */
+export type TimelinePoint = { minute: number } & Partial<Record<CounterName, number>>;
 
 export const counterNames = ['ticks', 'quiet', 'busy', 'woken', 'spoke', 'vetoed', 'acted', 'model_calls', 'tokens', 'cost_micro_usd', 'replies', 'failed'] as const;
 export type CounterName = (typeof counterNames)[number];
@@ -53,7 +63,7 @@ export class HeartbeatSignals {
     private readonly prefix: string,
     private readonly lockTtlMs = 60_000,
   ) {
-    redis.defineCommand('tacitClaim', { numberOfKeys: 5, lua: CLAIM });
+    redis.defineCommand('tacitClaim', { numberOfKeys: 6, lua: CLAIM });
     redis.defineCommand('tacitRelease', { numberOfKeys: 2, lua: RELEASE });
   }
 
@@ -66,26 +76,57 @@ export class HeartbeatSignals {
     return this.redis.incr(this.key('dirty', workspaceId));
   }
 
-  /** Asks for a tick no later than `at` (a time-based wake the gate knows about). */
-  async setDue(workspaceId: string, at: Date): Promise<void> {
-    await this.redis.set(this.key('due', workspaceId), String(at.getTime()));
+  /** Asks for a tick at `at` even without news (a time-based wake the gate knows about); null clears it. */
+  async setDue(workspaceId: string, at: Date | null): Promise<void> {
+    if (at) await this.redis.set(this.key('due', workspaceId), String(at.getTime()));
+    else await this.redis.del(this.key('due', workspaceId));
   }
 
   async claim(workspaceId: string, now: Date): Promise<Claim> {
     const token = randomUUID();
+    const { hourKey, minute } = this.bucket(workspaceId, now);
     const result = (await (this.redis as unknown as ClaimCommands).tacitClaim(
       this.key('dirty', workspaceId),
       this.key('due', workspaceId),
       this.key('lock', workspaceId),
       `${this.prefix}:counters`,
       this.key('counters', workspaceId),
+      hourKey,
       String(now.getTime()),
       token,
       String(this.lockTtlMs),
-    )) as [number, string?];
+      minute,
+    )) as [number, string?, string?];
     if (result[0] === 0) return { kind: 'quiet' };
     if (result[0] === 2) return { kind: 'busy' };
-    return { kind: 'claimed', generation: String(result[1] ?? '0'), token };
+    return { kind: 'claimed', generation: String(result[1] ?? '0'), token, due: result[2] === '1' };
+  }
+
+  /** Timeline buckets: one hash per workspace and hour, a field per minute and counter, kept 25 h. */
+  private bucket(workspaceId: string, at: Date): { hourKey: string; minute: string } {
+    const minutes = Math.floor(at.getTime() / 60_000);
+    return { hourKey: `${this.prefix}:timeline:${workspaceId}:${Math.floor(minutes / 60)}`, minute: String(minutes % 60) };
+  }
+
+  /** Per-minute counts for the last `hours` hours, oldest first (minutes with no ticks are omitted). */
+  async timeline(workspaceId: string, now: Date, hours = 1): Promise<TimelinePoint[]> {
+    const hourNow = Math.floor(now.getTime() / 3_600_000);
+    const pipeline = this.redis.pipeline();
+    for (let h = hourNow - hours; h <= hourNow; h++) pipeline.hgetall(`${this.prefix}:timeline:${workspaceId}:${h}`);
+    const results = (await pipeline.exec()) ?? [];
+    const points = new Map<number, TimelinePoint>();
+    results.forEach(([, value], i) => {
+      const hour = hourNow - hours + i;
+      for (const [field, count] of Object.entries((value ?? {}) as Record<string, string>)) {
+        const [m, name] = field.split(':');
+        const minute = hour * 60 + Number(m);
+        const point = points.get(minute) ?? { minute };
+        point[name as CounterName] = Number(count);
+        points.set(minute, point);
+      }
+    });
+    const from = Math.floor(now.getTime() / 60_000) - hours * 60;
+    return [...points.values()].filter((p) => p.minute > from).sort((a, b) => a.minute - b.minute);
   }
 
   /** Releases the tick lock; returns the dirty generation still pending (0 when clean). */
@@ -100,14 +141,17 @@ export class HeartbeatSignals {
     return Number(pending);
   }
 
-  async count(workspaceId: string, counts: Partial<Record<CounterName, number>>): Promise<void> {
+  async count(workspaceId: string, counts: Partial<Record<CounterName, number>>, at = new Date()): Promise<void> {
     const entries = Object.entries(counts).filter(([, v]) => v);
     if (entries.length === 0) return;
+    const { hourKey, minute } = this.bucket(workspaceId, at);
     const multi = this.redis.multi();
     for (const [name, by] of entries) {
       multi.hincrby(`${this.prefix}:counters`, name, by as number);
       multi.hincrby(this.key('counters', workspaceId), name, by as number);
+      multi.hincrby(hourKey, `${minute}:${name}`, by as number);
     }
+    multi.expire(hourKey, 90_000);
     await multi.exec();
   }
 

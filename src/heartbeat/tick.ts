@@ -1,18 +1,22 @@
 // The tick: claim the workspace (one Redis round trip; a clean workspace ends here), read new events,
-// group alerts into incidents, run the gate, ask the brain only when woken, then commit incidents,
-// decision, outbox rows and consumed events in one transaction.
+// advance incidents, run the gate, ask the brain only when woken, run the restraint policy, then
+// commit incidents, decision, outbox rows and consumed events in one transaction.
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gte, inArray, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Brain } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
+import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
 import type { Decision } from '../core/decisions.js';
 import { eventPayloadSchema, repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
 import { gate } from '../core/gate.js';
-import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
-import { applyAcks, applyAlerts, incidentGroupKey, type Incident, type IncidentTransition } from '../core/incidents.js';
-import { planMessages } from '../core/plan.js';
+import {
+  applyAcks, applyAlerts, dueTransitions, incidentGroupKey, nextNudgeAt, type Incident, type IncidentTransition,
+} from '../core/incidents.js';
+import { planMessages, type Plan } from '../core/plan.js';
+import { applyPolicy, type ChannelState, type PolicyResult } from '../core/policy.js';
+import { quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
-import { decisions, events, incidents, workspaces } from '../db/schema.js';
+import { channels, decisions, events, incidents, outbox, workspaces } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
 import { loadIncidents, saveIncidents } from './incident-rows.js';
@@ -46,88 +50,76 @@ export async function runTick(deps: TickDeps, workspaceId: string, trigger: Tick
   const log = deps.log.child({ workspaceId, tickId, trigger });
   let committed = false;
   try {
-    const outcome = await tickClaimed(deps, workspaceId, tickId, trigger, log);
+    const outcome = await tickClaimed(deps, { workspaceId, tickId, trigger, due: claim.due, log });
     committed = true;
     return outcome;
   } catch (err) {
     await deps.signals.count(workspaceId, { failed: 1 }).catch(() => undefined);
     throw err;
   } finally {
+    // A failed tick leaves the workspace dirty, so the next beat retries it from the same events.
     const pending = await deps.signals.release(workspaceId, claim, committed);
     if (committed && pending > 0) await deps.wakeAgain(workspaceId, pending);
   }
 }
 
-async function tickClaimed(deps: TickDeps, workspaceId: string, tickId: string, trigger: TickTrigger, log: Logger): Promise<TickOutcome> {
+interface TickContext {
+  workspaceId: string;
+  tickId: string;
+  trigger: TickTrigger;
+  /** A time-based wake asked for by an earlier tick has come. */
+  due: boolean;
+  log: Logger;
+}
+
+async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome> {
   const { db } = deps;
   const now = deps.clock.now();
-  const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
+  const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, t.workspaceId));
   if (!workspace) {
-    log.warn('tick for unknown workspace; ignoring');
+    t.log.warn('tick for unknown workspace; ignoring');
     return { kind: 'gated', reason: 'unknown workspace', events: 0 };
   }
-  const rows = await db
-    .select()
-    .from(events)
-    .where(and(eq(events.workspaceId, workspaceId), isNull(events.tickId)))
-    .orderBy(asc(events.id))
-    .limit(deps.batchSize ?? 500);
-
-  const records: EventRecord[] = [];
-  for (const row of rows) {
-    const parsed = eventPayloadSchema.safeParse(row.payload);
-    if (parsed.success) records.push({ id: row.id, workspaceId, occurredAt: row.occurredAt, payload: parsed.data });
-    else log.error({ eventId: row.id, issues: parsed.error.issues }, 'stored event does not match its schema; skipping it');
-  }
-
-  const alerts = records.flatMap((r) => (r.payload.kind === 'alert' ? [{ eventId: r.id, alert: r.payload }] : []));
-  const known = await loadIncidents(db, workspaceId, [...new Set(alerts.map((a) => incidentGroupKey(a.alert)))]);
-  const byKey = new Map(known.map((i) => [i.groupKey, i]));
-  const grouping = applyAlerts(workspaceId, byKey, alerts, () => `inc_${randomUUID()}`);
-  const byId = new Map<string, Incident>(known.map((i) => [i.id, i]));
-  for (const i of grouping.changed.values()) byId.set(i.id, i);
-  const acks = records.flatMap((r) =>
-    r.payload.kind === 'incident.ack' ? [{ eventId: r.id, incidentId: r.payload.incidentId, by: r.payload.by.name }] : [],
-  );
-  const transitions = [...grouping.transitions, ...applyAcks(byId, acks)];
-  const changedIds = new Set([...grouping.changed.values()].map((i) => i.id));
-  for (const t of transitions) changedIds.add(t.incidentId);
-  await attachSuspects(db, workspaceId, transitions, byId);
-  const changed = [...changedIds].flatMap((id) => byId.get(id) ?? []);
+  const settings = readSettings(workspace.settings);
+  const { rows, records } = await readNews(deps, t);
+  const state = await advanceIncidents(db, t, records, settings, now);
 
   const paused = workspace.pausedUntil !== null && workspace.pausedUntil > now;
-  const gated = gate({ events: records, transitions, incidents: byId, paused, now });
-
+  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, paused, now });
   let decision: Decision | undefined;
   if (gated.kind === 'wake') {
     decision = await deps.brain.decide({
-      workspaceId, now, reasons: gated.reasons, transitions, incidents: byId, events: records,
+      workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records,
     });
   }
   const decisionId = decision ? `dec_${randomUUID()}` : null;
-  const plan = planMessages(decision?.kind === 'speak' ? decision.intents : [], byId, changed, decisionId);
+  const plan = planMessages(decision?.kind === 'speak' ? decision.intents : [], state.byId, state.changed, decisionId);
+  const policy = plan.messages.length > 0 ? await judge(db, t.workspaceId, workspace.pausedUntil, settings, plan, state.byId, now) : undefined;
+  const allowed = policy?.allowed ?? [];
+  const announced = plan.announced.filter((id) => allowed.some((m) => m.incidentId === id && m.purpose === 'card'));
 
   const result = await db.transaction(async (tx) => {
-    await saveIncidents(tx, changed, now);
-    const queued = await queueMessages(tx, workspaceId, decisionId, plan.messages);
-    if (plan.announced.length > 0) {
-      await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, plan.announced));
-    }
+    await saveIncidents(tx, state.changed, now);
+    const queued = await queueMessages(tx, t.workspaceId, decisionId, allowed);
+    if (announced.length > 0) await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, announced));
     let outcome: 'quiet' | 'spoke' | 'vetoed' = 'quiet';
     if (decision && decisionId) {
-      const vetoes = queued.duplicates.map((key) => `duplicate: ${key} was already queued`);
       outcome = decision.kind === 'quiet' ? 'quiet' : queued.inserted.length > 0 ? 'spoke' : 'vetoed';
       await tx.insert(decisions).values({
         id: decisionId,
-        workspaceId,
-        tickId,
-        trigger,
+        workspaceId: t.workspaceId,
+        tickId: t.tickId,
+        trigger: t.due && t.trigger === 'schedule' ? 'time' : t.trigger,
         brain: deps.brain.name,
         outcome,
         reasons: decision.reasons,
-        vetoes,
+        vetoes: [
+          ...(policy?.vetoed.map((v) => `${v.message.purpose}: ${v.reason}`) ?? []),
+          ...(policy?.held.map((h) => `${h.message.purpose} held: ${h.reason}`) ?? []),
+          ...queued.duplicates.map((key) => `duplicate: ${key} was already queued`),
+        ],
         eventIds: records.map((r) => r.id),
-        incidentIds: transitions.map((t) => t.incidentId),
+        incidentIds: [...new Set(state.transitions.map((x) => x.incidentId))],
         inputTokens: decision.usage.inputTokens,
         outputTokens: decision.usage.outputTokens,
         cacheReadTokens: decision.usage.cacheReadTokens,
@@ -135,41 +127,131 @@ async function tickClaimed(deps: TickDeps, workspaceId: string, tickId: string, 
         costMicroUsd: decision.usage.costMicroUsd,
       });
     }
-    if (rows.length > 0) {
-      await tx.update(events).set({ tickId }).where(inArray(events.id, rows.map((r) => r.id)));
-    }
+    if (rows.length > 0) await tx.update(events).set({ tickId: t.tickId }).where(inArray(events.id, rows.map((r) => r.id)));
     return { queued, outcome };
   });
 
   const outboxIds = result.queued.inserted.map((r) => r.id);
   if (outboxIds.length > 0) await deps.deliver(outboxIds);
-  if (rows.length === (deps.batchSize ?? 500)) await deps.signals.markDirty(workspaceId); // more to read
+  if (rows.length === (deps.batchSize ?? 500)) await deps.signals.markDirty(t.workspaceId); // more to read
+  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, now);
+  return report(deps, t, records.length, gated, decision, decisionId, result.outcome, outboxIds);
+}
 
+async function readNews(deps: TickDeps, t: TickContext) {
+  const rows = await deps.db
+    .select()
+    .from(events)
+    .where(and(eq(events.workspaceId, t.workspaceId), isNull(events.tickId)))
+    .orderBy(asc(events.id))
+    .limit(deps.batchSize ?? 500);
+  const records: EventRecord[] = [];
+  for (const row of rows) {
+    const parsed = eventPayloadSchema.safeParse(row.payload);
+    if (parsed.success) records.push({ id: row.id, workspaceId: t.workspaceId, occurredAt: row.occurredAt, payload: parsed.data });
+    else t.log.error({ eventId: row.id, issues: parsed.error.issues }, 'stored event does not match its schema; skipping it');
+  }
+  return { rows, records };
+}
+
+/** Applies alerts and acknowledgements, and the time-based news that is due, to the incidents. */
+async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], settings: WorkspaceSettings, now: Date) {
+  const alerts = records.flatMap((r) => (r.payload.kind === 'alert' ? [{ eventId: r.id, alert: r.payload }] : []));
+  const known = await loadIncidents(db, t.workspaceId, [...new Set(alerts.map((a) => incidentGroupKey(a.alert)))]);
+  const grouping = applyAlerts(t.workspaceId, new Map(known.map((i) => [i.groupKey, i])), alerts, () => `inc_${randomUUID()}`);
+  const byId = new Map<string, Incident>(known.map((i) => [i.id, i]));
+  for (const i of grouping.changed.values()) byId.set(i.id, i);
+  const acks = records.flatMap((r) =>
+    r.payload.kind === 'incident.ack' ? [{ eventId: r.id, incidentId: r.payload.incidentId, by: r.payload.by.name }] : [],
+  );
+  const transitions: IncidentTransition[] = [...grouping.transitions, ...applyAcks(byId, acks)];
+  const moved = new Set(transitions.map((x) => x.incidentId));
+
+  for (const nudge of dueTransitions(byId.values(), settings.unacknowledgedAfterMs, now)) {
+    if (moved.has(nudge.incidentId)) continue;
+    const incident = byId.get(nudge.incidentId);
+    if (incident) byId.set(incident.id, { ...incident, nudgedAt: now });
+    transitions.push(nudge);
+  }
+  // Held back by quiet hours: when they end, open incidents never announced are news again.
+  if (t.due && !quietHoursEnd(settings, now)) {
+    for (const i of byId.values()) {
+      if (i.status !== 'resolved' && !i.announced && !moved.has(i.id)) transitions.push({ kind: 'opened', incidentId: i.id, eventIds: [] });
+    }
+  }
+  await attachSuspects(db, t.workspaceId, transitions, byId);
+  const changedIds = new Set([...grouping.changed.values()].map((i) => i.id));
+  for (const x of transitions) changedIds.add(x.incidentId);
+  return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []) };
+}
+
+/** Gathers what the policy needs (channels, recent posts) and applies it to the plan. */
+async function judge(
+  db: Db, workspaceId: string, pausedUntil: Date | null, settings: WorkspaceSettings, plan: Plan, byId: Map<string, Incident>, now: Date,
+): Promise<PolicyResult> {
+  const channelRows = await db.select().from(channels).where(eq(channels.workspaceId, workspaceId));
+  const hourAgo = new Date(now.getTime() - 3_600_000);
+  const recent = await db
+    .select({ channelId: outbox.channelId, n: sql<number>`count(*)::int` })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.proactive, true), eq(outbox.kind, 'post'), gte(outbox.createdAt, hourAgo)))
+    .groupBy(outbox.channelId);
+  const incidentIds = [...new Set(plan.messages.flatMap((m) => (m.incidentId ? [m.incidentId] : [])))];
+  const lastPosts = incidentIds.length === 0 ? [] : await db
+    .select({ incidentId: outbox.incidentId, at: sql<string>`max(${outbox.createdAt})` })
+    .from(outbox)
+    .where(and(inArray(outbox.incidentId, incidentIds), eq(outbox.kind, 'post')))
+    .groupBy(outbox.incidentId);
+  return applyPolicy(plan.messages, {
+    now,
+    settings,
+    workspacePausedUntil: pausedUntil,
+    channels: new Map(channelRows.map((c): [string, ChannelState] => [c.id, { id: c.id, name: c.name, proactive: c.proactive, pausedUntil: c.pausedUntil }])),
+    incidents: byId,
+    recentPosts: new Map(recent.map((r) => [r.channelId, r.n])),
+    lastIncidentPost: new Map(lastPosts.flatMap((r) => (r.incidentId ? [[r.incidentId, new Date(r.at)] as [string, Date]] : []))),
+  });
+}
+
+/** Tells the quiet path when to look again without news: a reminder falling due, quiet hours ending. */
+async function scheduleNextWake(
+  deps: TickDeps, workspaceId: string, settings: WorkspaceSettings, byId: Map<string, Incident>, policy: PolicyResult | undefined, now: Date,
+): Promise<void> {
+  const candidates = [nextNudgeAt(byId.values(), settings.unacknowledgedAfterMs, now)];
+  if (policy && policy.held.length > 0) candidates.push(policy.held[0]?.until ?? null);
+  const times = candidates.flatMap((c) => (c ? [c.getTime()] : []));
+  await deps.signals.setDue(workspaceId, times.length > 0 ? new Date(Math.min(...times)) : null);
+}
+
+async function report(
+  deps: TickDeps, t: TickContext, eventCount: number, gated: ReturnType<typeof gate>, decision: Decision | undefined,
+  decisionId: string | null, outcome: 'quiet' | 'spoke' | 'vetoed', outboxIds: string[],
+): Promise<TickOutcome> {
   if (!decision || !decisionId) {
-    await deps.signals.count(workspaceId, { quiet: 1 });
+    await deps.signals.count(t.workspaceId, { quiet: 1 });
     const reason = gated.kind === 'quiet' ? gated.reason : 'no decision';
-    log.debug({ events: records.length, reason }, 'tick gated quiet');
-    return { kind: 'gated', reason, events: records.length };
+    t.log.debug({ events: eventCount, reason }, 'tick gated quiet');
+    return { kind: 'gated', reason, events: eventCount };
   }
   const usage = decision.usage;
-  await deps.signals.count(workspaceId, {
+  await deps.signals.count(t.workspaceId, {
     woken: 1,
-    spoke: result.outcome === 'spoke' ? 1 : 0,
-    vetoed: result.outcome === 'vetoed' ? 1 : 0,
-    quiet: result.outcome === 'quiet' ? 1 : 0,
+    spoke: outcome === 'spoke' ? 1 : 0,
+    vetoed: outcome === 'vetoed' ? 1 : 0,
+    quiet: outcome === 'quiet' ? 1 : 0,
     model_calls: usage.modelCalls,
     tokens: usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens,
     cost_micro_usd: usage.costMicroUsd,
   });
-  log.info({ decisionId, outcome: result.outcome, reasons: decision.reasons, outbox: outboxIds.length }, 'tick decided');
-  return { kind: 'decided', decisionId, outcome: result.outcome, outboxIds };
+  t.log.info({ decisionId, outcome, reasons: decision.reasons, outbox: outboxIds.length }, 'tick decided');
+  return { kind: 'decided', decisionId, outcome, outboxIds };
 }
 
 /** Incidents that just opened or came back get the repository changes shortly before they started. */
 async function attachSuspects(db: Db, workspaceId: string, transitions: IncidentTransition[], byId: Map<string, Incident>): Promise<void> {
   const starting = transitions
-    .filter((t) => t.kind === 'opened' || t.kind === 'recurred' || t.kind === 'flapping')
-    .flatMap((t) => byId.get(t.incidentId) ?? []);
+    .filter((x) => x.kind === 'opened' || x.kind === 'recurred' || x.kind === 'flapping')
+    .flatMap((x) => byId.get(x.incidentId) ?? []);
   if (starting.length === 0) return;
   const starts = starting.map((i) => i.startedAt.getTime());
   const rows = await db

@@ -26,6 +26,7 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     flapping: false,
     cycleTimes: [],
     suspects: [],
+    nudgedAt: null,
     ...overrides,
   };
 }

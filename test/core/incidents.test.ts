@@ -92,6 +92,7 @@ describe('applyAlerts', () => {
       flapping: false,
       cycleTimes: [],
       suspects: [],
+      nudgedAt: null,
       resolvedAt: null,
     });
     expect(incident.startedAt.toISOString()).toBe(T1);

@@ -41,6 +41,7 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     flapping: false,
     cycleTimes: [],
     suspects: [],
+    nudgedAt: null,
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@
 // mentions; no network, no tokens. The default without ANTHROPIC_API_KEY and the fallback otherwise.
 import { noUsage, type Decision, type Intent, type Reply } from '../../core/decisions.js';
 import type { Brain, Conversation, DecideContext } from '../port.js';
-import { flappingNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
+import { flappingNote, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
 export class RulesBrain implements Brain {
   readonly name = 'rules';
@@ -22,6 +22,9 @@ export class RulesBrain implements Brain {
         case 'recurred':
           intents.push({ type: 'announce_recurrence', incidentId: incident.id, text: recurrenceNotice(incident) });
           intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, context.now) });
+          break;
+        case 'unacknowledged':
+          intents.push({ type: 'nudge', incidentId: incident.id, text: nudgeNote(incident, context.now) });
           break;
         case 'flapping':
           intents.push({ type: 'post_summary', incidentId: incident.id, text: flappingNote(incident) });

@@ -44,6 +44,10 @@ export function resolutionSummary(incident: Incident): string {
   return `Resolved: *${incident.title}* after ${duration(incident.startedAt, end)} (at ${end.toISOString()}).`;
 }
 
+export function nudgeNote(incident: Incident, now: Date): string {
+  return `*${incident.title}* has been firing for ${duration(incident.startedAt, now)} and nobody has acknowledged it. If you are on it, press Acknowledge on the card.`;
+}
+
 export function flappingNote(incident: Incident): string {
   return `*${incident.title}* is flapping: it fired ${incident.recurrences + 1} times, resolving in between. I will keep the card up to date and stay quiet about each cycle until it settles.`;
 }

@@ -1,0 +1,71 @@
+// Workspace settings: how often Tacit looks, when it keeps quiet, how much it may say. Stored as JSON
+// on the workspace, validated here; missing values take the defaults. Memory and model output can
+// never change these — only people, through commands.
+import { z } from 'zod';
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
+
+export const timezoneSchema = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an IANA time zone such as Europe/Berlin');
+
+export const workspaceSettingsSchema = z.object({
+  heartbeatIntervalMs: z.number().int().min(1_000).optional(),
+  timezone: timezoneSchema.default('UTC'),
+  /** Non-critical proactive posts wait while local time is in [start, end). */
+  quietHours: z.object({ start: clock, end: clock }).nullable().default(null),
+  /** Unsolicited posts per channel per rolling hour. */
+  postsPerChannelPerHour: z.number().int().min(0).default(20),
+  /** Minimum time between follow-up posts about one incident (openings and resolutions excepted). */
+  incidentCooldownMs: z.number().int().min(0).default(5 * 60_000),
+  /** A firing incident nobody acknowledged for this long is raised again, once. */
+  unacknowledgedAfterMs: z.number().int().min(60_000).default(15 * 60_000),
+});
+export type WorkspaceSettings = z.infer<typeof workspaceSettingsSchema>;
+
+/** Settings from storage; an invalid stored value falls back to its default rather than stopping ticks. */
+export function readSettings(raw: unknown): WorkspaceSettings {
+  const parsed = workspaceSettingsSchema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const obj = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const bad = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+  return workspaceSettingsSchema.parse(Object.fromEntries(Object.entries(obj).filter(([k]) => !bad.has(k))));
+}
+
+/** Minutes since local midnight in `timezone`. */
+export function localMinutes(at: Date, timezone: string): number {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return get('hour') * 60 + get('minute');
+}
+
+const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** When the current quiet hours end, or null when it is not quiet hours now. */
+export function quietHoursEnd(settings: WorkspaceSettings, now: Date): Date | null {
+  const q = settings.quietHours;
+  if (!q) return null;
+  const start = toMinutes(q.start);
+  const end = toMinutes(q.end);
+  if (start === end) return null;
+  const local = localMinutes(now, settings.timezone);
+  const inside = start < end ? local >= start && local < end : local >= start || local < end;
+  if (!inside) return null;
+  const untilEnd = (end - local + 1440) % 1440;
+  const at = new Date(now.getTime() + untilEnd * 60_000);
+  at.setUTCSeconds(0, 0);
+  return at;
+}
+
+/** Parses `30m`, `2h`, `1d`, `90s`; null when it is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+)\s*(s|m|h|d)$/i.exec(text.trim());
+  if (!m) return null;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'm').toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,43 @@
+// What the dashboard shows, as plain data: gathered by `loadDashboard`, rendered by `renderDashboard`.
+import type { CounterName, TimelinePoint } from '../../heartbeat/signals.js';
+
+export interface DashboardWorkspace {
+  id: string;
+  name: string;
+  platform: string;
+  pausedUntil: string | null;
+  counters: Record<CounterName, number>;
+  /** Per-minute counts for the last hour, oldest first; minutes without ticks are absent. */
+  timeline: TimelinePoint[];
+}
+
+export interface DashboardDecision {
+  id: string;
+  workspaceId: string;
+  createdAt: string;
+  trigger: string;
+  brain: string;
+  outcome: 'quiet' | 'spoke' | 'vetoed' | 'acted';
+  reasons: string[];
+  vetoes: string[];
+  tokens: number;
+  costMicroUsd: number;
+  /** Outbox rows this decision produced. */
+  messages: number;
+}
+
+export interface DashboardData {
+  generatedAt: string;
+  workspaces: DashboardWorkspace[];
+  decisions: DashboardDecision[];
+  incidents: { id: string; workspaceId: string; title: string; status: string; severity: string; flapping: boolean; startedAt: string }[];
+  approvals: { id: string; workspaceId: string; action: string; requestedBy: string; status: string; expiresAt: string }[];
+  outbox: {
+    pending: number;
+    sent: number;
+    skipped: number;
+    dead: number;
+    deadRows: { id: string; channelId: string; lastError: string | null; createdAt: string }[];
+  };
+  quarantine: { id: number; sourceId: string; reason: string; bytes: number; receivedAt: string }[];
+}
