@@ -78,7 +78,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   if (config.slack.botToken || config.slack.clientId) log.warn('Slack credentials are set, but the Slack adapter is not built yet; using the playground only');
   if (config.discord.token) log.warn('DISCORD_TOKEN is set, but the Discord adapter is not built yet; using the playground only');
 
-  const delivery = new Delivery({ db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }) });
+  const delivery = new Delivery({ db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals });
   const deliver = (ids: string[]) => delivery.enqueue(ids);
   const heartbeat: Heartbeat = new Heartbeat({
     connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger),
@@ -105,10 +105,9 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
         { name: 'tacit_outbox_pending', help: 'Outbox rows waiting for delivery', value: await countPending(database) },
       ]),
     routers: [
-      adminRoutes({ db: database.db, secrets, publicUrl: () => publicUrl, adminToken: config.adminToken, allowLoopback: config.playground }),
+      adminRoutes({ db: database.db, signals, clock, secrets, publicUrl: () => publicUrl, adminToken: config.adminToken, allowLoopback: config.playground }),
       ...(playground ? [playground.routes()] : []),
     ],
-    home: playground ? '/playground' : undefined,
   });
   await listen(server, config.port, config.host);
   const port = (server.address() as AddressInfo).port;
@@ -125,7 +124,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     await adapter.start({
       message: (m) => ingestChatMessage(chatDeps, m),
       interaction: (i) => handleInteraction(chatDeps, i),
-      command: (c) => runCommand({ db: database.db, secrets, publicUrl: () => publicUrl }, c),
+      command: (c) => runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c),
     });
   }
 

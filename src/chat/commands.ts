@@ -1,8 +1,12 @@
 // `/tacit …` commands, the same on every platform. Answers are private to the person who asked.
-import { and, eq } from 'drizzle-orm';
+// Settings changed here are the only way budgets, pauses and quiet hours change: people decide them.
+import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import type { Clock } from '../core/clock.js';
+import { parseDuration, readSettings, timezoneSchema, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
-import { channels } from '../db/schema.js';
+import { channels, decisions, incidents, outbox, sources, workspaces } from '../db/schema.js';
 import { SecretBoxError, type SecretBox } from '../db/secret-box.js';
+import type { HeartbeatSignals } from '../heartbeat/signals.js';
 import { sourceKinds, type SourceKind } from '../sources/formats.js';
 import { createSource, SourceSetupError } from '../sources/sources.js';
 import type { InboundCommand, InteractionResponse } from './port.js';
@@ -10,12 +14,19 @@ import type { InboundCommand, InteractionResponse } from './port.js';
 export interface CommandDeps {
   db: Db;
   secrets: SecretBox;
+  signals: HeartbeatSignals;
+  clock: Clock;
   publicUrl: () => string;
 }
 
 const usage = [
-  'Usage: `/tacit connect <alertmanager|grafana|pagerduty|sentry|generic|github> [#channel] [secret=<sender signing secret>]`',
-  'More commands (status, pause, resume, quiet-hours, budget, memory, forget) are on their way.',
+  '`/tacit status` — what I watch, open incidents, recent decisions',
+  '`/tacit pause [30m|2h|1d] [here]` — stop proactive posts in the workspace (or this channel)',
+  '`/tacit resume` — post again',
+  '`/tacit quiet-hours [22:00-07:00 [Europe/Berlin] | off]` — hold non-critical posts overnight',
+  '`/tacit budget [posts per channel per hour]` — how much I may say unprompted',
+  '`/tacit connect <alertmanager|grafana|pagerduty|sentry|generic|github> [#channel] [secret=…]` — a new source',
+  '`@tacit why` in a thread — the decision behind my message',
 ].join('\n');
 
 export async function runCommand(deps: CommandDeps, command: InboundCommand): Promise<InteractionResponse> {
@@ -23,13 +34,125 @@ export async function runCommand(deps: CommandDeps, command: InboundCommand): Pr
   switch (verb?.toLowerCase()) {
     case 'connect':
       return connect(deps, command, args);
+    case 'status':
+      return status(deps, command);
+    case 'pause':
+      return pause(deps, command, args);
+    case 'resume':
+      return resume(deps, command);
+    case 'quiet-hours':
+      return quietHours(deps, command, args);
+    case 'budget':
+      return budget(deps, command, args);
     case undefined:
     case '':
     case 'help':
       return { privateText: usage };
     default:
-      return { privateText: `I don't know \`/tacit ${verb}\` yet.\n${usage}` };
+      return { privateText: `I don't know \`/tacit ${verb}\`.\n${usage}` };
   }
+}
+
+async function workspaceSettings(deps: CommandDeps, workspaceId: string) {
+  const [ws] = await deps.db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
+  return { workspace: ws, settings: readSettings(ws?.settings) };
+}
+
+async function saveSettings(deps: CommandDeps, workspaceId: string, patch: Partial<WorkspaceSettings>): Promise<void> {
+  await deps.db
+    .update(workspaces)
+    .set({ settings: sql`${workspaces.settings} || ${JSON.stringify(patch)}::jsonb` })
+    .where(eq(workspaces.id, workspaceId));
+}
+
+async function status(deps: CommandDeps, c: InboundCommand): Promise<InteractionResponse> {
+  const now = deps.clock.now();
+  const { workspace, settings } = await workspaceSettings(deps, c.workspaceId);
+  const watching = await deps.db
+    .select({ kind: sources.kind, channel: channels.name })
+    .from(sources)
+    .innerJoin(channels, eq(channels.id, sources.channelId))
+    .where(eq(sources.workspaceId, c.workspaceId));
+  const open = await deps.db
+    .select()
+    .from(incidents)
+    .where(and(eq(incidents.workspaceId, c.workspaceId), ne(incidents.status, 'resolved')));
+  const recent = await deps.db
+    .select()
+    .from(decisions)
+    .where(eq(decisions.workspaceId, c.workspaceId))
+    .orderBy(desc(decisions.createdAt))
+    .limit(5);
+  const counters = await deps.signals.counters(c.workspaceId);
+  const lines = [
+    workspace?.pausedUntil && workspace.pausedUntil > now ? `⏸ Paused until ${workspace.pausedUntil.toISOString()}.` : 'Active.',
+    watching.length > 0 ? `Watching: ${watching.map((w) => `${w.kind} → #${w.channel}`).join(', ')}.` : 'Watching no sources yet (`/tacit connect`).',
+    open.length > 0 ? `Open incidents: ${open.map((i) => `${i.title} (${i.status}, ${i.severity})`).join('; ')}.` : 'No open incidents.',
+    `Heartbeat: ${counters.ticks} ticks, ${counters.quiet} quiet, ${counters.woken} woken, ${counters.spoke} spoke, ${counters.vetoed} vetoed; ${counters.model_calls} model calls, ${counters.tokens} tokens.`,
+    `Budget: ${settings.postsPerChannelPerHour} posts per channel per hour. Quiet hours: ${settings.quietHours ? `${settings.quietHours.start}–${settings.quietHours.end} ${settings.timezone}` : 'off'}.`,
+  ];
+  if (recent.length > 0) {
+    lines.push('Recent decisions:');
+    for (const d of recent) lines.push(`• ${d.createdAt.toISOString()} ${d.outcome} (${d.trigger}): ${d.reasons.join('; ')}${d.vetoes.length ? ` — vetoed: ${d.vetoes.join('; ')}` : ''}`);
+  }
+  return { privateText: lines.join('\n') };
+}
+
+async function pause(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
+  const here = args.some((a) => a.toLowerCase() === 'here');
+  const durationArg = args.find((a) => a.toLowerCase() !== 'here');
+  const ms = durationArg ? parseDuration(durationArg) : 3_600_000;
+  if (ms === null || ms <= 0) return { privateText: `I could not read "${durationArg}" as a duration. Try \`30m\`, \`2h\` or \`1d\`.` };
+  const until = new Date(deps.clock.now().getTime() + ms);
+  if (here) {
+    await deps.db.update(channels).set({ pausedUntil: until }).where(and(eq(channels.id, c.channelId), eq(channels.workspaceId, c.workspaceId)));
+    return { privateText: `Paused in this channel until ${until.toISOString()} (asked by ${c.user.name}). Card edits continue; \`/tacit resume\` to undo.` };
+  }
+  await deps.db.update(workspaces).set({ pausedUntil: until }).where(eq(workspaces.id, c.workspaceId));
+  return { privateText: `Paused until ${until.toISOString()} (asked by ${c.user.name}). I keep watching and editing existing cards, but post nothing new. \`/tacit resume\` to undo.` };
+}
+
+async function resume(deps: CommandDeps, c: InboundCommand): Promise<InteractionResponse> {
+  await deps.db.update(workspaces).set({ pausedUntil: null }).where(eq(workspaces.id, c.workspaceId));
+  await deps.db.update(channels).set({ pausedUntil: null }).where(and(eq(channels.id, c.channelId), eq(channels.workspaceId, c.workspaceId)));
+  return { privateText: 'Resumed: I will post again when there is news.' };
+}
+
+async function quietHours(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
+  const { settings } = await workspaceSettings(deps, c.workspaceId);
+  const [range, tz] = args;
+  if (!range) {
+    return { privateText: settings.quietHours ? `Quiet hours: ${settings.quietHours.start}–${settings.quietHours.end} ${settings.timezone}; only critical incidents are posted then.` : 'No quiet hours set.' };
+  }
+  if (range.toLowerCase() === 'off') {
+    await saveSettings(deps, c.workspaceId, { quietHours: null });
+    return { privateText: 'Quiet hours off.' };
+  }
+  const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/.exec(range);
+  if (!m) return { privateText: 'Give quiet hours as `HH:MM-HH:MM`, e.g. `/tacit quiet-hours 22:00-07:00 Europe/Berlin`.' };
+  const timezone = tz ?? settings.timezone;
+  if (!timezoneSchema.safeParse(timezone).success) return { privateText: `"${timezone}" is not a time zone I know; use an IANA name like Europe/Berlin.` };
+  const [start, end] = range.split('-') as [string, string];
+  await saveSettings(deps, c.workspaceId, { quietHours: { start, end }, timezone });
+  return { privateText: `Quiet hours set: ${start}–${end} ${timezone}. Non-critical posts wait until they end; critical incidents still go out.` };
+}
+
+async function budget(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
+  const { settings } = await workspaceSettings(deps, c.workspaceId);
+  if (args[0]) {
+    const n = Number(args[0]);
+    if (!Number.isInteger(n) || n < 0 || n > 1000) return { privateText: 'Give the budget as a whole number of posts per channel per hour, e.g. `/tacit budget 10`.' };
+    await saveSettings(deps, c.workspaceId, { postsPerChannelPerHour: n });
+    return { privateText: `Budget set: at most ${n} unprompted posts per channel per hour (critical incident cards excepted).` };
+  }
+  const used = await deps.db
+    .select({ channel: channels.name, n: sql<number>`count(*)::int` })
+    .from(outbox)
+    .innerJoin(channels, eq(channels.id, outbox.channelId))
+    .where(and(eq(outbox.workspaceId, c.workspaceId), eq(outbox.proactive, true), eq(outbox.kind, 'post'), gte(outbox.createdAt, new Date(deps.clock.now().getTime() - 3_600_000))))
+    .groupBy(channels.name);
+  const usage = used.length > 0 ? used.map((u) => `#${u.channel}: ${u.n}`).join(', ') : 'nothing posted in the last hour';
+  return { privateText: `Budget: ${settings.postsPerChannelPerHour} unprompted posts per channel per hour. Last hour: ${usage}.` };
 }
 
 async function connect(deps: CommandDeps, command: InboundCommand, args: string[]): Promise<InteractionResponse> {
@@ -47,12 +170,7 @@ async function connect(deps: CommandDeps, command: InboundCommand, args: string[
     channelId = found.id;
   }
   try {
-    const created = await createSource(
-      deps.db,
-      deps.secrets,
-      { workspaceId: command.workspaceId, kind: kind as SourceKind, channelId, secret },
-      deps.publicUrl(),
-    );
+    const created = await createSource(deps.db, deps.secrets, { workspaceId: command.workspaceId, kind: kind as SourceKind, channelId, secret }, deps.publicUrl());
     return {
       privateText: [
         `Connected a ${kind} source. Only you can see this message; the credentials are shown once.`,
@@ -65,7 +183,7 @@ async function connect(deps: CommandDeps, command: InboundCommand, args: string[
         .join('\n'),
     };
   } catch (err) {
-    if (err instanceof SourceSetupError || err instanceof SecretBoxError) return { privateText: `Could not connect: ${err.message}` };
+    if (err instanceof SecretBoxError || err instanceof SourceSetupError) return { privateText: `Could not connect: ${err.message}` };
     throw err;
   }
 }

@@ -23,6 +23,13 @@ export interface DeliveryOptions {
   parentWaitMs?: number;
   /** Called after a message is delivered (memory verification hooks in here later). */
   onDelivered?: (outboxId: string) => void;
+  /** Threads Tacit is answering in right now: proactive posts there wait for the answer. */
+  threads?: ThreadGuard;
+}
+
+export interface ThreadGuard {
+  conversing(workspaceId: string, channelId: string, threadId: string): Promise<boolean>;
+  endConversation(workspaceId: string, channelId: string, threadId: string): Promise<void>;
 }
 
 type Outcome = 'sent' | 'skipped' | 'already-sent';
@@ -83,7 +90,7 @@ export class Delivery {
     try {
       return await this.deliver(job.data.outboxId);
     } catch (err) {
-      if (err instanceof WaitForParent || err instanceof ChatRateLimitedError) {
+      if (err instanceof WaitForParent || err instanceof WaitForConversation || err instanceof ChatRateLimitedError) {
         const delay = err instanceof ChatRateLimitedError ? err.retryAfterMs : (this.opts.parentWaitMs ?? 150);
         await job.moveToDelayed(Date.now() + delay, token);
         throw new DelayedError();
@@ -143,6 +150,10 @@ export class Delivery {
     } else if (anchor.type === 'thread') {
       threadId = anchor.threadId;
     }
+    const isReply = row.purpose === 'reply';
+    if (threadId && !isReply && (await this.opts.threads?.conversing(row.workspaceId, row.channelId, threadId))) {
+      throw new WaitForConversation();
+    }
 
     // An earlier attempt may have posted before crashing: look before posting again.
     const earlier = row.attempts > 1 ? await adapter.findPosted(row.channelId, row.idempotencyKey) : null;
@@ -158,6 +169,7 @@ export class Delivery {
       }
     });
     if (anchor.type === 'incident_parent' && incident) await this.promoteWaiting(incident.id);
+    if (isReply && threadId) await this.opts.threads?.endConversation(row.workspaceId, row.channelId, threadId);
     log.info({ earlier: Boolean(earlier), kind: row.kind, anchor: anchor.type }, 'delivered');
     this.opts.onDelivered?.(outboxId);
     return earlier ? 'already-sent' : 'sent';
@@ -194,3 +206,8 @@ class WaitForParent extends Error {
   }
 }
 class Dead extends Error {}
+class WaitForConversation extends Error {
+  constructor() {
+    super('waiting for Tacit to finish answering in this thread');
+  }
+}

@@ -6,7 +6,8 @@ import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
-import { chatEventSchema } from '../core/events.js';
+import { noUsage, type Reply } from '../core/decisions.js';
+import { chatEventSchema, type ChatEvent } from '../core/events.js';
 import { botFooter } from '../core/incident-card.js';
 import type { Db } from '../db/client.js';
 import { channels, decisions, events, sources } from '../db/schema.js';
@@ -14,6 +15,7 @@ import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
 import { loadIncidents } from './incident-rows.js';
 import type { HeartbeatSignals } from './signals.js';
+import { explainThread } from './why.js';
 
 export interface ConversationOptions {
   db: Db;
@@ -69,15 +71,35 @@ export class Conversations {
     const mention = parsed.data;
     const workspaceId = row.workspaceId;
 
-    const openIncidents = await loadIncidents(db, workspaceId, []);
-    const watching = await db
+    const threadId = mention.threadId ?? mention.messageId;
+    // While Tacit answers in this thread, proactive posts to it wait (delivery checks this mark).
+    await this.opts.signals.beginConversation(workspaceId, mention.channelId, threadId);
+    let queuedReply = false;
+    try {
+      const reply = /^why\b/i.test(mention.text.trim())
+        ? { text: await explainThread(db, workspaceId, mention.threadId), usage: noUsage, brain: 'why' }
+        : { ...(await this.replyWithBrain(workspaceId, mention)), brain: this.opts.brain.name };
+      const decisionId = await this.commitReply(eventId, workspaceId, mention, threadId, reply);
+      queuedReply = decisionId !== null;
+      return decisionId;
+    } finally {
+      // Delivery releases the mark once the reply is posted; if nothing was queued, release it now.
+      if (!queuedReply) await this.opts.signals.endConversation(workspaceId, mention.channelId, threadId);
+    }
+  }
+
+  private async replyWithBrain(workspaceId: string, mention: ChatEvent) {
+    const openIncidents = await loadIncidents(this.opts.db, workspaceId, []);
+    const watching = await this.opts.db
       .select({ kind: sources.kind, channelName: channels.name })
       .from(sources)
       .innerJoin(channels, eq(channels.id, sources.channelId))
       .where(eq(sources.workspaceId, workspaceId));
-    const reply = await this.opts.brain.reply({
-      workspaceId, now: this.opts.clock.now(), asker: mention.author, text: mention.text, openIncidents, watching,
-    });
+    return this.opts.brain.reply({ workspaceId, now: this.opts.clock.now(), asker: mention.author, text: mention.text, openIncidents, watching });
+  }
+
+  private async commitReply(eventId: number, workspaceId: string, mention: ChatEvent, threadId: string, reply: Reply & { brain: string }): Promise<string | null> {
+    const { db } = this.opts;
 
     const decisionId = `dec_${randomUUID()}`;
     const queued = await db.transaction(async (tx) => {
@@ -87,7 +109,7 @@ export class Conversations {
           purpose: 'reply',
           kind: 'post',
           channelId: mention.channelId,
-          anchor: { type: 'thread', threadId: mention.threadId ?? mention.messageId },
+          anchor: { type: 'thread', threadId },
           incidentId: null,
           incidentVersion: null,
           message: { text: reply.text, blocks: [{ kind: 'section', text: reply.text }, { kind: 'context', text: botFooter(decisionId) }] },
@@ -99,7 +121,7 @@ export class Conversations {
         workspaceId,
         tickId: `mention_${eventId}`,
         trigger: 'mention',
-        brain: this.opts.brain.name,
+        brain: reply.brain,
         outcome: 'spoke',
         reasons: [`${mention.author.name} mentioned Tacit`],
         eventIds: [eventId],

@@ -71,6 +71,23 @@ export class HeartbeatSignals {
     return `${this.prefix}:${kind}:${workspaceId}`;
   }
 
+  /** Marks a thread as being answered; the mark expires on its own if the answer never comes. */
+  async beginConversation(workspaceId: string, channelId: string, threadId: string, ttlMs = 120_000): Promise<void> {
+    await this.redis.set(this.conversationKey(workspaceId, channelId, threadId), '1', 'PX', ttlMs);
+  }
+
+  async endConversation(workspaceId: string, channelId: string, threadId: string): Promise<void> {
+    await this.redis.del(this.conversationKey(workspaceId, channelId, threadId));
+  }
+
+  async conversing(workspaceId: string, channelId: string, threadId: string): Promise<boolean> {
+    return (await this.redis.exists(this.conversationKey(workspaceId, channelId, threadId))) === 1;
+  }
+
+  private conversationKey(workspaceId: string, channelId: string, threadId: string): string {
+    return `${this.prefix}:conversing:${workspaceId}:${channelId}:${threadId}`;
+  }
+
   /** Marks the workspace as having news; returns the new dirty generation. */
   async markDirty(workspaceId: string): Promise<number> {
     return this.redis.incr(this.key('dirty', workspaceId));

@@ -15,10 +15,20 @@ export function bearerEquals(authorization: string | undefined, expected: string
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export function requireAdmin(opts: { adminToken?: string; allowLoopback: boolean }) {
+/** HTTP Basic with the admin token as password (any user name), so a browser can open the dashboard. */
+function basicEquals(authorization: string | undefined, expected: string | undefined): boolean {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
+  if (!expected || !m?.[1]) return false;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  return bearerEquals(`Bearer ${decoded.slice(decoded.indexOf(':') + 1)}`, expected);
+}
+
+export function requireAdmin(opts: { adminToken?: string; allowLoopback: boolean; browser?: boolean }) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (bearerEquals(req.headers.authorization, opts.adminToken)) return next();
+    if (opts.browser && basicEquals(req.headers.authorization, opts.adminToken)) return next();
     if (opts.allowLoopback && isLoopback(req.socket.remoteAddress)) return next();
+    if (opts.browser && opts.adminToken) res.setHeader('www-authenticate', 'Basic realm="Tacit", charset="UTF-8"');
     res.status(401).json({
       error: opts.adminToken
         ? 'send TACIT_ADMIN_TOKEN as `Authorization: Bearer <token>`'

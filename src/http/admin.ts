@@ -8,10 +8,16 @@ import { quarantine, sources } from '../db/schema.js';
 import { SecretBoxError, type SecretBox } from '../db/secret-box.js';
 import { describeIssues } from '../sources/normalised.js';
 import { createSource, createSourceSchema, SourceSetupError } from '../sources/sources.js';
+import type { Clock } from '../core/clock.js';
+import type { HeartbeatSignals } from '../heartbeat/signals.js';
 import { requireAdmin } from './access.js';
+import { loadDashboard } from './dashboard/load.js';
+import { renderDashboard } from './dashboard/page.js';
 
 export interface AdminDeps {
   db: Db;
+  signals: HeartbeatSignals;
+  clock: Clock;
   secrets: SecretBox;
   publicUrl: () => string;
   adminToken?: string;
@@ -21,6 +27,14 @@ export interface AdminDeps {
 export function adminRoutes(deps: AdminDeps): Router {
   const router = express.Router();
   router.use('/api', requireAdmin({ adminToken: deps.adminToken, allowLoopback: deps.allowLoopback }));
+
+  // The dashboard: a browser may log in with HTTP Basic, the admin token as password.
+  router.get('/', requireAdmin({ adminToken: deps.adminToken, allowLoopback: deps.allowLoopback, browser: true }), async (_req, res) => {
+    res.type('html').setHeader('cache-control', 'no-store').send(renderDashboard(await loadDashboard(deps.db, deps.signals, deps.clock.now())));
+  });
+  router.get('/api/dashboard', async (_req, res) => {
+    res.json(await loadDashboard(deps.db, deps.signals, deps.clock.now()));
+  });
 
   router.post('/api/sources', express.json({ limit: '64kb' }), async (req, res) => {
     const parsed = createSourceSchema.safeParse(req.body);

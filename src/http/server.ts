@@ -17,8 +17,6 @@ export interface HttpDeps {
   metrics(): Promise<string>;
   /** Extra routers (the playground, later Slack). */
   routers: Router[];
-  /** Where `/` sends a browser until the dashboard lands. */
-  home?: string;
 }
 
 export function createHttpServer(deps: HttpDeps): Server {
@@ -68,10 +66,6 @@ export function createHttpServer(deps: HttpDeps): Server {
   app.post('/hooks/github/:sourceId', webhook('github'));
 
   for (const router of deps.routers) app.use(router);
-  if (deps.home) {
-    const home = deps.home;
-    app.get('/', (_req, res) => res.redirect(302, home));
-  }
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -155,7 +155,11 @@ describe('alert formats over HTTP', () => {
       // flapping is recognised, and a handful of thread notes — never a message per cycle.
       expect(posts.filter((m) => !m.threadId).length).toBeLessThanOrEqual(2);
       expect(posts.length).toBeLessThanOrEqual(7);
-      expect(posts.some((m) => m.text.includes('is flapping'))).toBe(true);
+      // The decision log says why: flapping was recognised, and its note was posted or held back by the cooldown.
+      const { rows: flappingDecisions } = await direct.query(`select reasons, vetoes, outcome from decisions where reasons::text like '%is flapping%'`);
+      expect(flappingDecisions).toHaveLength(1);
+      const noted = posts.some((m) => m.text.includes('is flapping'));
+      expect(noted || JSON.stringify(flappingDecisions[0].vetoes).includes('cooldown')).toBe(true);
     });
   });
 });

@@ -1,0 +1,65 @@
+// `@tacit why`: the decisions behind Tacit's messages in a thread — what woke it, which events,
+// which brain, what it said or was stopped from saying, and what it cost.
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { decisions, events, outbox } from '../db/schema.js';
+
+export async function explainThread(db: Db, workspaceId: string, threadId: string | null): Promise<string> {
+  if (!threadId) return 'Ask `@tacit why` inside the thread of one of my messages, and I will show you the decision behind it.';
+  const roots = await db
+    .select({ decisionId: outbox.decisionId, incidentId: outbox.incidentId })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, workspaceId), sql`${outbox.sentMessage}->>'messageId' = ${threadId}`));
+  const incidentIds = [...new Set(roots.flatMap((r) => (r.incidentId ? [r.incidentId] : [])))];
+  const related = incidentIds.length > 0
+    ? await db.select({ decisionId: outbox.decisionId }).from(outbox).where(inArray(outbox.incidentId, incidentIds))
+    : [];
+  const threadReplies = await db
+    .select({ decisionId: outbox.decisionId })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, workspaceId), sql`${outbox.anchor}->>'threadId' = ${threadId}`));
+  const ids = [...new Set([...roots, ...related, ...threadReplies].flatMap((r) => (r.decisionId ? [r.decisionId] : [])))];
+  if (ids.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
+
+  const rows = await db.select().from(decisions).where(inArray(decisions.id, ids)).orderBy(asc(decisions.createdAt)).limit(10);
+  const eventIds = [...new Set(rows.flatMap((d) => d.eventIds))].slice(0, 200);
+  const eventRows = eventIds.length > 0 ? await db.select({ id: events.id, kind: events.kind, payload: events.payload }).from(events).where(inArray(events.id, eventIds)) : [];
+  const describe = new Map(eventRows.map((e) => [e.id, describeEvent(e.kind, e.payload)]));
+
+  const lines = [`I am a bot; here is why I posted in this thread (${rows.length} decision${rows.length === 1 ? '' : 's'}):`];
+  for (const d of rows) {
+    const evs = d.eventIds.map((id) => describe.get(id)).filter(Boolean);
+    const tokens = d.inputTokens + d.outputTokens + d.cacheReadTokens + d.cacheWriteTokens;
+    lines.push(
+      `• ${d.createdAt.toISOString()} — decision ${d.id}, ${triggerText(d.trigger)}, brain: ${d.brain}, outcome: ${d.outcome}.`,
+      `  Why: ${d.reasons.join('; ') || '—'}`,
+      `  Events: ${evs.length > 0 ? evs.slice(0, 5).join('; ') + (evs.length > 5 ? ` and ${evs.length - 5} more` : '') : 'none (a time-based wake)'}`,
+      `  Cost: ${tokens} tokens, $${(d.costMicroUsd / 1_000_000).toFixed(4)}${d.vetoes.length > 0 ? `. Held back or vetoed: ${d.vetoes.join('; ')}` : ''}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function triggerText(trigger: string): string {
+  switch (trigger) {
+    case 'wake':
+      return 'woken at once by urgent news';
+    case 'schedule':
+      return 'on a scheduled heartbeat';
+    case 'time':
+      return 'on a time-based wake';
+    case 'mention':
+      return 'answering a mention';
+    default:
+      return trigger;
+  }
+}
+
+function describeEvent(kind: string, payload: unknown): string {
+  const p = (payload ?? {}) as Record<string, unknown>;
+  if (kind === 'alert') return `alert "${String(p.title)}" ${String(p.status)} (${String(p.source)}, ${String(p.severity)})`;
+  if (kind === 'repo') return `${String(p.repo)}: ${String(p.title)}`;
+  if (kind === 'incident.ack') return `acknowledged by ${String((p.by as { name?: string } | undefined)?.name ?? 'someone')}`;
+  if (kind === 'chat.mention' || kind === 'chat.message') return `message from ${String((p.author as { name?: string } | undefined)?.name ?? 'someone')}`;
+  return kind;
+}

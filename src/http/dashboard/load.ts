@@ -1,0 +1,70 @@
+// Gathers the dashboard's data: heartbeat counters and timelines from Redis, decisions, incidents,
+// approvals, outbox and quarantine from Postgres.
+import { desc, eq, ne, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { approvals, decisions, incidents, outbox, quarantine, workspaces } from '../../db/schema.js';
+import type { HeartbeatSignals } from '../../heartbeat/signals.js';
+import type { DashboardData } from './data.js';
+
+export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date): Promise<DashboardData> {
+  const wsRows = await db.select().from(workspaces).orderBy(workspaces.id).limit(50);
+  const workspaceData = await Promise.all(
+    wsRows.map(async (w) => ({
+      id: w.id,
+      name: w.name,
+      platform: w.platform,
+      pausedUntil: w.pausedUntil && w.pausedUntil > now ? w.pausedUntil.toISOString() : null,
+      counters: await signals.counters(w.id),
+      timeline: await signals.timeline(w.id, now, 1),
+    })),
+  );
+  const decisionRows = await db
+    .select({
+      d: decisions,
+      messages: sql<number>`(select count(*)::int from ${outbox} where ${outbox.decisionId} = ${decisions.id})`,
+    })
+    .from(decisions)
+    .orderBy(desc(decisions.createdAt))
+    .limit(50);
+  const open = await db.select().from(incidents).where(ne(incidents.status, 'resolved')).orderBy(desc(incidents.startedAt)).limit(50);
+  const waiting = await db.select().from(approvals).where(eq(approvals.status, 'pending')).orderBy(approvals.expiresAt).limit(50);
+  const counts = await db.select({ status: outbox.status, n: sql<number>`count(*)::int` }).from(outbox).groupBy(outbox.status);
+  const dead = await db.select().from(outbox).where(eq(outbox.status, 'dead')).orderBy(desc(outbox.createdAt)).limit(20);
+  const quarantined = await db
+    .select({ id: quarantine.id, sourceId: quarantine.sourceId, reason: quarantine.reason, bytes: sql<number>`octet_length(${quarantine.body})`, receivedAt: quarantine.receivedAt })
+    .from(quarantine)
+    .orderBy(desc(quarantine.id))
+    .limit(20);
+  const byStatus = (s: string) => counts.find((c) => c.status === s)?.n ?? 0;
+  return {
+    generatedAt: now.toISOString(),
+    workspaces: workspaceData,
+    decisions: decisionRows.map(({ d, messages }) => ({
+      id: d.id,
+      workspaceId: d.workspaceId,
+      createdAt: d.createdAt.toISOString(),
+      trigger: d.trigger,
+      brain: d.brain,
+      outcome: d.outcome,
+      reasons: d.reasons,
+      vetoes: d.vetoes,
+      tokens: d.inputTokens + d.outputTokens + d.cacheReadTokens + d.cacheWriteTokens,
+      costMicroUsd: d.costMicroUsd,
+      messages,
+    })),
+    incidents: open.map((i) => ({
+      id: i.id, workspaceId: i.workspaceId, title: i.title, status: i.status, severity: i.severity, flapping: i.flapping, startedAt: i.startedAt.toISOString(),
+    })),
+    approvals: waiting.map((a) => ({
+      id: a.id, workspaceId: a.workspaceId, action: a.action, requestedBy: a.requestedBy, status: a.status, expiresAt: a.expiresAt.toISOString(),
+    })),
+    outbox: {
+      pending: byStatus('pending'),
+      sent: byStatus('sent'),
+      skipped: byStatus('skipped'),
+      dead: byStatus('dead'),
+      deadRows: dead.map((r) => ({ id: r.id, channelId: r.channelId, lastError: r.lastError, createdAt: r.createdAt.toISOString() })),
+    },
+    quarantine: quarantined.map((q) => ({ ...q, receivedAt: q.receivedAt.toISOString() })),
+  };
+}

@@ -1,0 +1,126 @@
+// The restraint policy: each rule has a case where it vetoes (with a reason people can read) and a
+// case where it lets the message through.
+import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../src/core/incidents.js';
+import type { PlannedMessage } from '../../src/core/plan.js';
+import { applyPolicy, type ChannelState, type PolicyContext } from '../../src/core/policy.js';
+import { quietHoursEnd, readSettings, workspaceSettingsSchema } from '../../src/core/settings.js';
+
+const now = new Date('2026-11-27T12:00:00Z');
+
+function incident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    id: 'inc_1', workspaceId: 'ws', channelId: 'c1', groupKey: 'g', status: 'firing', severity: 'warning', title: 'Disk full',
+    alerts: {}, startedAt: now, resolvedAt: null, recurrences: 0, version: 1, cardVersion: 0, announced: false,
+    acknowledgedBy: null, flapping: false, cycleTimes: [], suspects: [], nudgedAt: null, ...overrides,
+  };
+}
+
+function message(overrides: Partial<PlannedMessage> = {}): PlannedMessage {
+  return {
+    idempotencyKey: 'k', purpose: 'summary', kind: 'post', channelId: 'c1', anchor: { type: 'incident_thread' },
+    incidentId: 'inc_1', incidentVersion: 1, message: { text: 'hello' }, ...overrides,
+  };
+}
+
+function context(overrides: Partial<PolicyContext> = {}, inc: Incident = incident()): PolicyContext {
+  const channel: ChannelState = { id: 'c1', name: 'ops', proactive: true, pausedUntil: null };
+  return {
+    now,
+    settings: workspaceSettingsSchema.parse({}),
+    workspacePausedUntil: null,
+    channels: new Map([['c1', channel]]),
+    incidents: new Map([[inc.id, inc]]),
+    recentPosts: new Map(),
+    lastIncidentPost: new Map(),
+    ...overrides,
+  };
+}
+
+const vetoReasons = (r: ReturnType<typeof applyPolicy>) => r.vetoed.map((v) => v.reason);
+
+describe('applyPolicy', () => {
+  it('lets an ordinary post through', () => {
+    expect(applyPolicy([message()], context()).allowed).toHaveLength(1);
+  });
+
+  it('vetoes a post to a channel that is not one of the workspace', () => {
+    const r = applyPolicy([message({ channelId: 'C_STRANGER' })], context());
+    expect(vetoReasons(r)).toEqual(['C_STRANGER is not a channel of this workspace']);
+  });
+
+  it("vetoes a tick's post into an arbitrary thread, and allows its incident thread", () => {
+    expect(vetoReasons(applyPolicy([message({ anchor: { type: 'thread', threadId: 'T1' } })], context()))[0]).toMatch(/only post in incident threads/);
+    expect(applyPolicy([message({ anchor: { type: 'incident_thread' } })], context()).allowed).toHaveLength(1);
+  });
+
+  it('vetoes while the workspace is paused, and not after the pause ends', () => {
+    const paused = context({ workspacePausedUntil: new Date(now.getTime() + 60_000) });
+    expect(vetoReasons(applyPolicy([message()], paused))[0]).toMatch(/^workspace paused until/);
+    expect(applyPolicy([message()], context({ workspacePausedUntil: new Date(now.getTime() - 1) })).allowed).toHaveLength(1);
+  });
+
+  it('vetoes in a paused channel and in a channel with proactive posts off', () => {
+    const paused = context({ channels: new Map([['c1', { id: 'c1', name: 'ops', proactive: true, pausedUntil: new Date(now.getTime() + 1) }]]) });
+    expect(vetoReasons(applyPolicy([message()], paused))[0]).toMatch(/^#ops paused until/);
+    const off = context({ channels: new Map([['c1', { id: 'c1', name: 'ops', proactive: false, pausedUntil: null }]]) });
+    expect(vetoReasons(applyPolicy([message()], off))).toEqual(['proactive posts are off in #ops']);
+  });
+
+  it('holds non-critical posts during quiet hours until they end, but lets critical ones through', () => {
+    const settings = workspaceSettingsSchema.parse({ timezone: 'Europe/Berlin', quietHours: { start: '12:30', end: '14:00' } }); // 13:00 in Berlin
+    const held = applyPolicy([message()], context({ settings }));
+    expect(held.allowed).toHaveLength(0);
+    expect(held.held[0]?.until.toISOString()).toBe('2026-11-27T13:00:00.000Z');
+    expect(held.held[0]?.reason).toMatch(/^quiet hours until/);
+    const critical = incident({ severity: 'critical' });
+    expect(applyPolicy([message()], context({ settings }, critical)).allowed).toHaveLength(1);
+  });
+
+  it('vetoes over the per-channel hourly budget, counting what it lets through in the same batch', () => {
+    const settings = workspaceSettingsSchema.parse({ postsPerChannelPerHour: 3 });
+    const r = applyPolicy([message({ idempotencyKey: 'a' }), message({ idempotencyKey: 'b' })], context({ settings, recentPosts: new Map([['c1', 2]]) }));
+    expect(r.allowed.map((m) => m.idempotencyKey)).toEqual(['a']);
+    expect(vetoReasons(r)).toEqual(['budget: 3 posts in #ops in the last hour (limit 3)']);
+  });
+
+  it('still posts the card of a critical incident when the budget is spent', () => {
+    const settings = workspaceSettingsSchema.parse({ postsPerChannelPerHour: 0 });
+    const r = applyPolicy([message({ purpose: 'card', anchor: { type: 'incident_parent' } })], context({ settings }, incident({ severity: 'critical' })));
+    expect(r.allowed).toHaveLength(1);
+  });
+
+  it('vetoes follow-ups about one incident within the cooldown, but never its resolution', () => {
+    const last = new Map([['inc_1', new Date(now.getTime() - 60_000)]]);
+    expect(vetoReasons(applyPolicy([message({ purpose: 'recurrence' })], context({ lastIncidentPost: last })))[0]).toMatch(/^cooldown: posted about this incident 60 s ago/);
+    expect(applyPolicy([message({ purpose: 'resolution' })], context({ lastIncidentPost: last })).allowed).toHaveLength(1);
+    const longAgo = new Map([['inc_1', new Date(now.getTime() - 10 * 60_000)]]);
+    expect(applyPolicy([message({ purpose: 'recurrence' })], context({ lastIncidentPost: longAgo })).allowed).toHaveLength(1);
+  });
+
+  it('always allows editing a card Tacit already posted', () => {
+    const paused = context({ workspacePausedUntil: new Date(now.getTime() + 60_000) });
+    expect(applyPolicy([message({ kind: 'update', purpose: 'card_update', anchor: { type: 'incident_parent' } })], paused).allowed).toHaveLength(1);
+  });
+
+  it('drops thread posts whose incident card was vetoed', () => {
+    const off = context({ channels: new Map([['c1', { id: 'c1', name: 'ops', proactive: false, pausedUntil: null }]]) });
+    const r = applyPolicy([message({ purpose: 'card', anchor: { type: 'incident_parent' } }), message()], off);
+    expect(r.allowed).toHaveLength(0);
+    expect(r.vetoed).toHaveLength(2);
+  });
+});
+
+describe('settings', () => {
+  it('knows when quiet hours that cross midnight end, in the workspace time zone', () => {
+    const s = workspaceSettingsSchema.parse({ timezone: 'America/New_York', quietHours: { start: '22:00', end: '07:00' } });
+    expect(quietHoursEnd(s, new Date('2026-11-28T04:30:00Z'))?.toISOString()).toBe('2026-11-28T12:00:00.000Z'); // 23:30 → 07:00 EST
+    expect(quietHoursEnd(s, new Date('2026-11-28T15:00:00Z'))).toBeNull(); // 10:00 local
+  });
+
+  it('falls back to defaults for invalid stored values instead of failing', () => {
+    const s = readSettings({ timezone: 'Mars/Olympus', postsPerChannelPerHour: 5 });
+    expect(s.timezone).toBe('UTC');
+    expect(s.postsPerChannelPerHour).toBe(5);
+  });
+});
