@@ -109,13 +109,16 @@ async function pause(deps: CommandDeps, c: InboundCommand, args: string[]): Prom
     return { privateText: `Paused in this channel until ${until.toISOString()} (asked by ${c.user.name}). Card edits continue; \`/tacit resume\` to undo.` };
   }
   await deps.db.update(workspaces).set({ pausedUntil: until }).where(eq(workspaces.id, c.workspaceId));
+  await deps.signals.markDirty(c.workspaceId); // the next tick records the pause in its wake-up plan
   return { privateText: `Paused until ${until.toISOString()} (asked by ${c.user.name}). I keep watching and editing existing cards, but post nothing new. \`/tacit resume\` to undo.` };
 }
 
 async function resume(deps: CommandDeps, c: InboundCommand): Promise<InteractionResponse> {
   await deps.db.update(workspaces).set({ pausedUntil: null }).where(eq(workspaces.id, c.workspaceId));
   await deps.db.update(channels).set({ pausedUntil: null }).where(and(eq(channels.id, c.channelId), eq(channels.workspaceId, c.workspaceId)));
-  return { privateText: 'Resumed: I will post again when there is news.' };
+  // Incidents that opened while paused are announced by the next tick.
+  await deps.signals.setDue(c.workspaceId, deps.clock.now());
+  return { privateText: 'Resumed: I will post again when there is news, starting with anything that opened while I was paused.' };
 }
 
 async function quietHours(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {

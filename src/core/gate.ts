@@ -9,12 +9,10 @@ export interface GateInput {
   events: readonly EventRecord[];
   transitions: readonly IncidentTransition[];
   incidents: ReadonlyMap<string, Incident>;
-  paused: boolean;
   now: Date;
 }
 
 export function gate(input: GateInput): GateResult {
-  if (input.paused) return { kind: 'quiet', reason: 'workspace paused' };
   const reasons: string[] = [];
   for (const t of input.transitions) {
     const incident = input.incidents.get(t.incidentId);

@@ -6,7 +6,7 @@ import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Brain } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
 import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
-import type { Decision } from '../core/decisions.js';
+import { noUsage, type Decision } from '../core/decisions.js';
 import { eventPayloadSchema, repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
 import { gate } from '../core/gate.js';
 import {
@@ -84,10 +84,15 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   const { rows, records } = await readNews(deps, t);
   const state = await advanceIncidents(db, t, records, settings, now);
 
-  const paused = workspace.pausedUntil !== null && workspace.pausedUntil > now;
-  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, paused, now });
+  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, now });
+  const pausedUntil = workspace.pausedUntil !== null && workspace.pausedUntil > now ? workspace.pausedUntil : null;
   let decision: Decision | undefined;
-  if (gated.kind === 'wake') {
+  let brainName = deps.brain.name;
+  if (gated.kind === 'wake' && pausedUntil) {
+    // Paused: the news is recorded with the veto, and no brain (and no money) is spent on it.
+    decision = { kind: 'quiet', reasons: gated.reasons, usage: noUsage };
+    brainName = 'none';
+  } else if (gated.kind === 'wake') {
     decision = await deps.brain.decide({
       workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records,
     });
@@ -104,16 +109,17 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     if (announced.length > 0) await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, announced));
     let outcome: 'quiet' | 'spoke' | 'vetoed' = 'quiet';
     if (decision && decisionId) {
-      outcome = decision.kind === 'quiet' ? 'quiet' : queued.inserted.length > 0 ? 'spoke' : 'vetoed';
+      outcome = pausedUntil ? 'vetoed' : decision.kind === 'quiet' ? 'quiet' : queued.inserted.length > 0 ? 'spoke' : 'vetoed';
       await tx.insert(decisions).values({
         id: decisionId,
         workspaceId: t.workspaceId,
         tickId: t.tickId,
         trigger: t.due && t.trigger === 'schedule' ? 'time' : t.trigger,
-        brain: deps.brain.name,
+        brain: brainName,
         outcome,
         reasons: decision.reasons,
         vetoes: [
+          ...(pausedUntil ? [`workspace paused until ${pausedUntil.toISOString()}`] : []),
           ...(policy?.vetoed.map((v) => `${v.message.purpose}: ${v.reason}`) ?? []),
           ...(policy?.held.map((h) => `${h.message.purpose} held: ${h.reason}`) ?? []),
           ...queued.duplicates.map((key) => `duplicate: ${key} was already queued`),
@@ -134,7 +140,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   const outboxIds = result.queued.inserted.map((r) => r.id);
   if (outboxIds.length > 0) await deps.deliver(outboxIds);
   if (rows.length === (deps.batchSize ?? 500)) await deps.signals.markDirty(t.workspaceId); // more to read
-  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, now);
+  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now);
   return report(deps, t, records.length, gated, decision, decisionId, result.outcome, outboxIds);
 }
 
@@ -215,10 +221,14 @@ async function judge(
 
 /** Tells the quiet path when to look again without news: a reminder falling due, quiet hours ending. */
 async function scheduleNextWake(
-  deps: TickDeps, workspaceId: string, settings: WorkspaceSettings, byId: Map<string, Incident>, policy: PolicyResult | undefined, now: Date,
+  deps: TickDeps, workspaceId: string, settings: WorkspaceSettings, byId: Map<string, Incident>, policy: PolicyResult | undefined,
+  pausedUntil: Date | null, now: Date,
 ): Promise<void> {
   const candidates = [nextNudgeAt(byId.values(), settings.unacknowledgedAfterMs, now)];
   if (policy && policy.held.length > 0) candidates.push(policy.held[0]?.until ?? null);
+  // When a pause ends, open incidents it kept quiet are announced then.
+  const unannounced = [...byId.values()].some((i) => i.status !== 'resolved' && !i.announced);
+  if (pausedUntil && unannounced) candidates.push(pausedUntil);
   const times = candidates.flatMap((c) => (c ? [c.getTime()] : []));
   await deps.signals.setDue(workspaceId, times.length > 0 ? new Date(Math.min(...times)) : null);
 }

@@ -18,7 +18,14 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
     .select({ decisionId: outbox.decisionId })
     .from(outbox)
     .where(and(eq(outbox.workspaceId, workspaceId), sql`${outbox.anchor}->>'threadId' = ${threadId}`));
-  const ids = [...new Set([...roots, ...related, ...threadReplies].flatMap((r) => (r.decisionId ? [r.decisionId] : [])))];
+  // Decisions about the incident that posted nothing (vetoed, held) are part of the story too.
+  const aboutIncident = incidentIds.length > 0
+    ? await db
+        .select({ decisionId: decisions.id })
+        .from(decisions)
+        .where(and(eq(decisions.workspaceId, workspaceId), sql`${decisions.incidentIds} ?| array[${sql.join(incidentIds.map((i) => sql`${i}`), sql`, `)}]`))
+    : [];
+  const ids = [...new Set([...roots, ...related, ...threadReplies, ...aboutIncident].flatMap((r) => (r.decisionId ? [r.decisionId] : [])))];
   if (ids.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
 
   const rows = await db.select().from(decisions).where(inArray(decisions.id, ids)).orderBy(asc(decisions.createdAt)).limit(10);

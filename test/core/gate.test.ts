@@ -57,7 +57,6 @@ function input(overrides: Partial<GateInput> = {}): GateInput {
     events: [],
     transitions: [],
     incidents: new Map([[known.id, known]]),
-    paused: false,
     now: NOW,
     ...overrides,
   };
@@ -66,13 +65,6 @@ function input(overrides: Partial<GateInput> = {}): GateInput {
 describe('gate', () => {
   it('stays quiet with "no news" when nothing happened', () => {
     expect(gate(input())).toEqual({ kind: 'quiet', reason: 'no news' });
-  });
-
-  it('stays quiet while the workspace is paused, even with incident news', () => {
-    const result = gate(input({ paused: true, transitions: [transition('opened'), transition('recurred')] }));
-
-    expect(result.kind).toBe('quiet');
-    if (result.kind === 'quiet') expect(result.reason).toMatch(/paused/);
   });
 
   it.each(['opened', 'resolved', 'recurred'] as const)('wakes for an incident %s, naming the incident', (kind) => {
