@@ -1,0 +1,124 @@
+// Two Tacit processes on one Redis and one database: never two ticks of one workspace at once, and
+// each scheduled tick processed once between them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { redisUrl } from '../support/env.js';
+import { fixture } from '../support/playground.js';
+import { dropPrefix, testPrefix } from '../support/redis.js';
+import { post } from '../support/sign.js';
+import { waitFor } from '../support/wait.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const WORKSPACES = 4;
+const INTERVAL_MS = 300;
+
+function startProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += String(d)));
+  child.stderr?.on('data', (d) => (out += String(d)));
+  return { child, output: () => out };
+}
+
+describe('two Tacit processes', () => {
+  let db: TestDatabase;
+  let direct: pg.Client;
+  const prefix = testPrefix();
+  const children: ChildProcess[] = [];
+  const urls: string[] = [];
+  const sources: { url: string; token: string }[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    direct = new pg.Client({ connectionString: db.url });
+    await direct.connect();
+    for (let i = 0; i < WORKSPACES; i++) {
+      await direct.query(`insert into workspaces (id, platform, name) values ($1, 'playground', $1)`, [`playground:w${i}`]);
+      await direct.query(`insert into channels (id, workspace_id, name) values ($1, $2, 'ops')`, [`playground:w${i}-ops`, `playground:w${i}`]);
+    }
+    const env = {
+      DATABASE_URL: db.url, REDIS_URL: redisUrl, TACIT_REDIS_PREFIX: prefix, PORT: '0', HOST: '127.0.0.1',
+      TACIT_HEARTBEAT_INTERVAL_MS: String(INTERVAL_MS), LOG_LEVEL: 'info',
+    };
+    for (let p = 0; p < 2; p++) {
+      const proc = startProcess(env);
+      children.push(proc.child);
+      urls.push(await waitFor(() => /"url":"(http:[^"]+)".*tacit started/.exec(proc.output())?.[1], { what: `process ${p} to start`, timeoutMs: 30_000 }));
+    }
+    for (let i = 0; i < WORKSPACES; i++) {
+      const res = await fetch(`${urls[0]}/api/sources`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ workspaceId: `playground:w${i}`, channelId: `playground:w${i}-ops`, kind: 'alertmanager' }),
+      });
+      const created = (await res.json()) as { id: string; token: string };
+      sources.push({ url: `/hooks/alerts/${created.id}`, token: created.token });
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map((c) => new Promise((resolve) => {
+      if (c.exitCode !== null) return resolve(null);
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+    })));
+    await direct?.end();
+    await dropPrefix(prefix);
+    await db?.drop();
+  });
+
+  it('never runs two ticks of one workspace at once, and consumes every event exactly once', async () => {
+    const base = JSON.parse(fixture('alertmanager/firing.json').toString());
+    const sends: Promise<Response>[] = [];
+    for (let k = 0; k < 6; k++) {
+      for (let i = 0; i < WORKSPACES; i++) {
+        const alert = structuredClone(base);
+        alert.groupKey = `{}:{alertname="A${k}"}`;
+        alert.alerts[0].fingerprint = `fp-${k}`;
+        alert.alerts[0].annotations.summary = `Alert ${k}`;
+        // Alternate between the processes, as a load balancer would.
+        const target = `${urls[(i + k) % 2]}${sources[i]?.url}`;
+        sends.push(post(target, JSON.stringify(alert), { 'content-type': 'application/json', authorization: `Bearer ${sources[i]?.token}` }));
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    for (const res of await Promise.all(sends)) expect(res.status).toBe(200);
+
+    await waitFor(async () => Number((await direct.query(`select count(*) as n from events where tick_id is null`)).rows[0].n) === 0, {
+      what: 'every event consumed', timeoutMs: 20_000,
+    });
+    await waitFor(async () => Number((await direct.query(`select count(*) as n from outbox where status = 'pending'`)).rows[0].n) === 0, {
+      what: 'delivery to settle', timeoutMs: 20_000,
+    });
+    // Two ticks of one workspace running at once would both read the same unconsumed events.
+    const doubled = await direct.query(
+      `select e.value as event_id, count(*) from decisions d, jsonb_array_elements(d.event_ids) e group by e.value having count(*) > 1`,
+    );
+    expect(doubled.rows).toEqual([]);
+    expect(Number((await direct.query(`select count(*) as n from incidents`)).rows[0].n)).toBe(6 * WORKSPACES);
+    const cards = await direct.query(`select incident_id, count(*) as n from outbox where purpose = 'card' group by incident_id having count(*) > 1`);
+    expect(cards.rows).toEqual([]);
+  }, 60_000);
+
+  it('processes each scheduled tick once between them', async () => {
+    const counters = async () => {
+      const res = await fetch(`${urls[1]}/metrics`);
+      return Number(/^tacit_ticks_total (\d+)$/m.exec(await res.text())?.[1]);
+    };
+    const before = await counters();
+    const windowMs = 3_000;
+    await new Promise((r) => setTimeout(r, windowMs));
+    const ticks = (await counters()) - before;
+    const scheduled = (WORKSPACES * windowMs) / INTERVAL_MS; // 40
+    // Each scheduled tick processed by both processes would give ~2x.
+    expect(ticks).toBeGreaterThanOrEqual(scheduled * 0.6);
+    expect(ticks).toBeLessThanOrEqual(scheduled * 1.4);
+  });
+});
