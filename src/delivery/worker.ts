@@ -123,23 +123,24 @@ export class Delivery {
 
     if (row.kind === 'update') {
       if (!incident?.parentMessage) await this.waitForParent(row.incidentId);
-      const ref = incident?.parentMessage;
-      if (!ref || !incident) throw new WaitForParent();
-      if (row.incidentVersion !== null && incident.cardVersion >= row.incidentVersion) {
-        await db.update(outbox).set({ status: 'skipped', sentAt: new Date() }).where(eq(outbox.id, outboxId));
-        log.debug('card already shows a newer version; update skipped');
-        return 'skipped';
-      }
-      await adapter.update(ref, message);
-      await db.transaction(async (tx) => {
+      if (!incident) throw new WaitForParent();
+      // The row lock orders concurrent edits of one card: an older version can never land last.
+      const outcome = await db.transaction(async (tx) => {
+        const [locked] = await tx.select().from(incidents).where(eq(incidents.id, incident.id)).for('update');
+        const ref = locked?.parentMessage;
+        if (!locked || !ref) throw new WaitForParent();
+        if (row.incidentVersion !== null && locked.cardVersion >= row.incidentVersion) {
+          await tx.update(outbox).set({ status: 'skipped', sentAt: new Date() }).where(eq(outbox.id, outboxId));
+          return 'skipped' as const;
+        }
+        await adapter.update(ref, message);
         await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
-        await tx
-          .update(incidents)
-          .set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` })
-          .where(eq(incidents.id, incident.id));
+        await tx.update(incidents).set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` }).where(eq(incidents.id, incident.id));
+        return 'sent' as const;
       });
-      this.opts.onDelivered?.(outboxId);
-      return 'sent';
+      if (outcome === 'sent') this.opts.onDelivered?.(outboxId);
+      else log.debug('card already shows a newer version; update skipped');
+      return outcome;
     }
 
     let threadId: string | undefined;

@@ -65,7 +65,8 @@ export class Heartbeat implements WorkspaceSignal {
     await this.queue.add(
       'tick',
       { workspaceId, trigger: 'wake' },
-      { jobId: `wake.${jobKey(workspaceId)}.${generation}`, removeOnComplete: true, removeOnFail: { count: 100 } },
+      // Generations only grow, so this id is never reused; finished wake jobs are not kept.
+      { jobId: `wake.${jobKey(workspaceId)}.${generation}`, removeOnComplete: true, removeOnFail: true },
     );
   }
 

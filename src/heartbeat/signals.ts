@@ -4,44 +4,48 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /**
- * KEYS: dirty, due, lock, global counters, workspace counters, this hour's timeline.
+ * The dirty mark is a generation counter that only grows (so wake job ids built from it never
+ * repeat); `seen` is the generation the last committed tick consumed. Dirty means dirty > seen.
+ *
+ * KEYS: dirty, seen, due, lock, global counters, workspace counters, this hour's timeline.
  * ARGV: now ms, lock token, lock ttl ms, minute of the hour.
  * Returns {0} quiet, {1, generation, due} claimed, {2} busy (another process is ticking it).
  */
 const CLAIM = `
-redis.call('HINCRBY', KEYS[4], 'ticks', 1)
 redis.call('HINCRBY', KEYS[5], 'ticks', 1)
-if redis.call('HINCRBY', KEYS[6], ARGV[4] .. ':ticks', 1) == 1 then redis.call('EXPIRE', KEYS[6], 90000) end
-local gen = redis.call('GET', KEYS[1])
-local due = redis.call('GET', KEYS[2])
-local isDue = due and tonumber(due) <= tonumber(ARGV[1])
-if not gen and not isDue then
-  redis.call('HINCRBY', KEYS[4], 'quiet', 1)
+redis.call('HINCRBY', KEYS[6], 'ticks', 1)
+if redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':ticks', 1) == 1 then redis.call('EXPIRE', KEYS[7], 90000) end
+local marks = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+local gen = tonumber(marks[1] or '0')
+local dirty = gen > tonumber(marks[2] or '0')
+local isDue = marks[3] and tonumber(marks[3]) <= tonumber(ARGV[1])
+if not dirty and not isDue then
   redis.call('HINCRBY', KEYS[5], 'quiet', 1)
-  redis.call('HINCRBY', KEYS[6], ARGV[4] .. ':quiet', 1)
+  redis.call('HINCRBY', KEYS[6], 'quiet', 1)
+  redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':quiet', 1)
   return {0}
 end
-if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[3]) then
-  if isDue then redis.call('DEL', KEYS[2]) end
-  return {1, gen or '0', isDue and '1' or '0'}
+if redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  if isDue then redis.call('DEL', KEYS[3]) end
+  return {1, tostring(gen), isDue and '1' or '0'}
 end
-redis.call('HINCRBY', KEYS[4], 'busy', 1)
+redis.call('HINCRBY', KEYS[5], 'busy', 1)
 return {2}
 `;
 
 /**
- * KEYS: dirty, lock. ARGV: lock token, claimed generation, clear (1 after a commit, 0 after a failure).
- * Clears the dirty mark only if nothing was marked since the claim. Returns the generation still
- * pending (0 when clean), so the caller can wake again at once.
+ * KEYS: dirty, seen, lock. ARGV: lock token, claimed generation, committed (1) or failed (0).
+ * A committed tick marks its generation seen; a failed one leaves the workspace dirty for the next
+ * beat. Returns the generation still unseen (0 when clean), so the caller can wake again at once.
  */
 const RELEASE = `
-if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-local gen = redis.call('GET', KEYS[1])
-if ARGV[3] == '1' and gen == ARGV[2] then
-  redis.call('DEL', KEYS[1])
-  return 0
+if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+if ARGV[3] == '1' and tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], ARGV[2])
 end
-return tonumber(gen or '0')
+local gen = tonumber(redis.call('GET', KEYS[1]) or '0')
+if gen > tonumber(redis.call('GET', KEYS[2]) or '0') then return gen end
+return 0
 `;
 
 export type Claim =
@@ -63,8 +67,8 @@ export class HeartbeatSignals {
     private readonly prefix: string,
     private readonly lockTtlMs = 60_000,
   ) {
-    redis.defineCommand('tacitClaim', { numberOfKeys: 6, lua: CLAIM });
-    redis.defineCommand('tacitRelease', { numberOfKeys: 2, lua: RELEASE });
+    redis.defineCommand('tacitClaim', { numberOfKeys: 7, lua: CLAIM });
+    redis.defineCommand('tacitRelease', { numberOfKeys: 3, lua: RELEASE });
   }
 
   private key(kind: string, workspaceId: string): string {
@@ -104,6 +108,7 @@ export class HeartbeatSignals {
     const { hourKey, minute } = this.bucket(workspaceId, now);
     const result = (await (this.redis as unknown as ClaimCommands).tacitClaim(
       this.key('dirty', workspaceId),
+      this.key('seen', workspaceId),
       this.key('due', workspaceId),
       this.key('lock', workspaceId),
       `${this.prefix}:counters`,
@@ -150,6 +155,7 @@ export class HeartbeatSignals {
   async release(workspaceId: string, claim: { generation: string; token: string }, committed: boolean): Promise<number> {
     const pending = await (this.redis as unknown as ClaimCommands).tacitRelease(
       this.key('dirty', workspaceId),
+      this.key('seen', workspaceId),
       this.key('lock', workspaceId),
       claim.token,
       claim.generation,

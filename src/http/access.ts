@@ -8,6 +8,14 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/**
+ * From this machine and not relayed: behind a reverse proxy on the same host every request comes
+ * from 127.0.0.1, so a forwarded request is never trusted as local.
+ */
+export function isDirectLoopback(req: { socket: { remoteAddress?: string }; headers: Record<string, unknown> }): boolean {
+  return isLoopback(req.socket.remoteAddress) && !req.headers['x-forwarded-for'] && !req.headers.forwarded && !req.headers['x-real-ip'];
+}
+
 export function bearerEquals(authorization: string | undefined, expected: string | undefined): boolean {
   if (!expected || !authorization?.startsWith('Bearer ')) return false;
   const a = Buffer.from(authorization.slice(7));
@@ -27,7 +35,7 @@ export function requireAdmin(opts: { adminToken?: string; allowLoopback: boolean
   return (req: Request, res: Response, next: NextFunction) => {
     if (bearerEquals(req.headers.authorization, opts.adminToken)) return next();
     if (opts.browser && basicEquals(req.headers.authorization, opts.adminToken)) return next();
-    if (opts.allowLoopback && isLoopback(req.socket.remoteAddress)) return next();
+    if (opts.allowLoopback && isDirectLoopback(req)) return next();
     if (opts.browser && opts.adminToken) res.setHeader('www-authenticate', 'Basic realm="Tacit", charset="UTF-8"');
     res.status(401).json({
       error: opts.adminToken

@@ -2,6 +2,7 @@
 // next single INSERT. Every caller still waits for the commit of its own rows before answering, so
 // "2xx only after commit" holds; under load, many webhooks share one round trip and one fsync.
 import type { Db } from '../db/client.js';
+import { isConnectionError } from '../db/errors.js';
 import { events } from '../db/schema.js';
 import type { EventPayload } from '../core/events.js';
 
@@ -82,6 +83,11 @@ export class EventWriter {
         p.resolve({ inserted: mine, duplicates: p.list.length - mine.length });
       }
     } catch (err) {
+      // One sender's bad value must not fail everyone else's webhook: write them one by one.
+      if (batch.length > 1 && !isConnectionError(err)) {
+        for (const p of batch) await this.insert([p]);
+        return;
+      }
       for (const p of batch) p.reject(err);
     }
   }

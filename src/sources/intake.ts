@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { DatabaseUnavailableError, isConnectionError } from '../db/errors.js';
 import { quarantine } from '../db/schema.js';
 import { SecretBoxError } from '../db/secret-box.js';
-import type { EventPayload } from '../core/events.js';
+import { eventPayloadSchema, type EventPayload } from '../core/events.js';
 import type { EventWriter, NewEvent } from './event-writer.js';
 import type { CachedSource, SourceCache } from './source-cache.js';
 import type { Logger } from '../log.js';
@@ -61,14 +61,16 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
     found = await guard(() => deps.sources.get(request.sourceId));
   } catch (err) {
     if (!(err instanceof SecretBoxError)) throw err;
-    deps.log.error({ err, sourceId: request.sourceId }, 'cannot check the webhook signature: the stored secret is unusable');
-    throw new UnauthorizedError('this source cannot verify signatures right now (its secret cannot be decrypted)');
+    // Our key problem, not the sender's: 503 keeps it retrying (a 401 would make it give up).
+    deps.log.error({ err, sourceId: request.sourceId }, 'cannot check the webhook signature: the stored secret is unusable (TACIT_SECRET_KEY?)');
+    throw new RetryLaterError('this source cannot verify signatures right now; retry later');
   }
   if (!found || (found.kind === 'github') !== (request.route === 'github')) throw new UnknownSourceError(request.sourceId);
   if (!authenticate(found, request.headers, request.body, request.receivedAt)) throw new UnauthorizedError(credentialHint(found.kind));
   const source = found;
 
-  const quarantined = async (reason: string): Promise<WebhookResult> => {
+  const quarantined = async (why: string): Promise<WebhookResult> => {
+    const reason = withoutNul(why).slice(0, 2000);
     await guard(() =>
       deps.db.insert(quarantine).values({
         workspaceId: source.workspaceId,
@@ -94,27 +96,59 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
     receivedAt: request.receivedAt,
   };
   let result: NormaliseResult<EventPayload>;
-  if (found.kind === 'github') {
-    const eventName = request.headers['x-github-event'] ?? '';
-    if (eventName === 'ping') return { kind: 'pong' };
-    result = normaliseGithub(eventName, json, context);
-  } else {
-    result = alertFormats[found.kind](json, context);
+  try {
+    if (found.kind === 'github') {
+      const eventName = request.headers['x-github-event'] ?? '';
+      if (eventName === 'ping') return { kind: 'pong' };
+      result = normaliseGithub(eventName, json, context);
+    } else {
+      result = alertFormats[found.kind](json, context);
+    }
+  } catch (err) {
+    // A value no schema foresaw (a timestamp out of range…): the body is authentic, so keep it.
+    return quarantined(`could not be normalised: ${(err as Error).message}`);
   }
   if (!result.ok) return quarantined(result.reason);
 
-  const inserted = await insertEvents(
-    deps,
-    result.items.map((n) => ({
-      workspaceId: found.workspaceId,
-      sourceId: found.id,
-      dedupeKey: n.dedupeKey,
-      urgent: n.urgent,
-      occurredAt: n.occurredAt,
-      payload: n.event,
-    })),
-  );
-  return { kind: 'accepted', ...inserted };
+  const list: NewEvent[] = [];
+  for (const n of result.items) {
+    const checked = storable(n.event, n.occurredAt, request.receivedAt);
+    if (!checked.ok) return quarantined(checked.reason);
+    list.push({ workspaceId: source.workspaceId, sourceId: source.id, dedupeKey: withoutNul(n.dedupeKey), urgent: n.urgent, occurredAt: checked.occurredAt, payload: checked.event });
+  }
+  try {
+    return { kind: 'accepted', ...(await insertEvents(deps, list)) };
+  } catch (err) {
+    // Postgres rejected the data itself (class 22: bad value); retrying would never succeed.
+    if (dataError(err)) return quarantined(`the database refused the values: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    throw err;
+  }
+}
+
+/** The stored form: no NUL characters (Postgres text cannot hold them), a valid event time. */
+function storable(event: EventPayload, occurredAt: Date, receivedAt: Date): { ok: true; event: EventPayload; occurredAt: Date } | { ok: false; reason: string } {
+  const cleaned = eventPayloadSchema.safeParse(stripNul(event));
+  if (!cleaned.success) return { ok: false, reason: `normalised event is invalid: ${cleaned.error.issues[0]?.message ?? ''}` };
+  return { ok: true, event: cleaned.data, occurredAt: Number.isFinite(occurredAt.getTime()) ? occurredAt : receivedAt };
+}
+
+function withoutNul(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD');
+}
+
+function stripNul(value: unknown): unknown {
+  if (typeof value === 'string') return withoutNul(value);
+  if (Array.isArray(value)) return value.map(stripNul);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), stripNul(v)]));
+  return value;
+}
+
+function dataError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('22')) return true;
+  }
+  return false;
 }
 
 function credentialHint(kind: string): string {
@@ -142,14 +176,32 @@ export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<
   const { inserted, duplicates } = await guard(() => deps.writer.write(list));
   try {
     for (const workspaceId of new Set(list.map((e) => e.workspaceId))) {
-      const generation = await deps.signal.markDirty(workspaceId);
-      if (inserted.some((e) => e.workspaceId === workspaceId && e.urgent)) await deps.signal.wake(workspaceId, generation);
+      const generation = await withTimeout(deps.signal.markDirty(workspaceId), SIGNAL_TIMEOUT_MS);
+      // Urgent even when a duplicate: a retry after a failed signal must still wake the workspace.
+      if (list.some((e) => e.workspaceId === workspaceId && e.urgent)) await withTimeout(deps.signal.wake(workspaceId, generation), SIGNAL_TIMEOUT_MS);
     }
   } catch (err) {
     // Committed but not noticed: a 503 makes the sender retry, and the retry (a duplicate) signals again.
     throw new RetryLaterError('events were stored but the heartbeat could not be signalled; retry', { cause: err });
   }
   return { inserted: inserted.length, duplicates };
+}
+
+/** Redis down must become a quick 503, not a request hanging until the sender times out. */
+const SIGNAL_TIMEOUT_MS = 2_000;
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs a database call; a connection failure becomes DatabaseUnavailableError (503, sender retries). */

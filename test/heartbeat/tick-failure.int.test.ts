@@ -98,7 +98,7 @@ describe('tick failures and bot traffic', () => {
       writer: new EventWriter(database.db), converse: async () => undefined,
     };
     const before = await count(`select count(*) as n from events`);
-    for (const [id, name] of [['tacit', 'tacit'], ['B0DEPLOYBOT', 'deploy-bot']]) {
+    for (const [id, name] of [['tacit', 'tacit'], ['B0DEPLOYBOT', 'deploy-bot']] as const) {
       await ingestChatMessage(deps, {
         workspaceId: ws, channelId: 'playground:f', messageId: `m-${id}`, threadId: null, author: { id, name, isBot: true },
         text: '@tacit status please', mentionsTacit: true, raw: {},

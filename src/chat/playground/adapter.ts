@@ -113,7 +113,7 @@ export class PlaygroundAdapter implements ChatAdapter {
   routes(): Router {
     const router = express.Router();
     router.use('/playground', (req, res, next) => {
-      if (mayUsePlayground(req.socket.remoteAddress, req.headers.authorization, this.opts.adminToken)) return next();
+      if (mayUsePlayground(req, this.opts.adminToken)) return next();
       res.status(403).json({ error: 'the playground is only open on this machine, or with TACIT_ADMIN_TOKEN as a bearer token' });
     });
     router.get('/playground', (_req, res) => {

@@ -74,10 +74,14 @@ async function reconcileSource(
   const byGuid = new Map<string, Delivery[]>();
   for (const d of deliveries) byGuid.set(d.guid, [...(byGuid.get(d.guid) ?? []), d]);
   const redelivered: string[] = [];
+  let capped = false;
   for (const [guid, attempts] of byGuid) {
     if (attempts.some((a) => a.status_code >= 200 && a.status_code < 300)) continue;
     if (attempts.length >= (deps.maxAttempts ?? 5)) continue;
-    if (redelivered.length >= (deps.maxRedeliveries ?? 50)) break;
+    if (redelivered.length >= (deps.maxRedeliveries ?? 50)) {
+      capped = true;
+      break;
+    }
     const latest = attempts.reduce((a, b) => (Date.parse(a.delivered_at) >= Date.parse(b.delivered_at) ? a : b));
     if (hook.repo) {
       const [owner = '', repo = ''] = hook.repo.split('/');
@@ -87,10 +91,13 @@ async function reconcileSource(
     }
     redelivered.push(guid);
   }
-  await deps.db
-    .update(sources)
-    .set({ settings: { ...settings, reconciledAt: now.toISOString() } })
-    .where(eq(sources.id, sourceId));
+  // Capped: keep the old bookmark, so the next run still sees the deliveries left untried.
+  if (!capped) {
+    await deps.db
+      .update(sources)
+      .set({ settings: { ...settings, reconciledAt: now.toISOString() } })
+      .where(eq(sources.id, sourceId));
+  }
   if (redelivered.length > 0) deps.log.info({ sourceId, redelivered: redelivered.length }, 'asked GitHub to redeliver missed deliveries');
   return { sourceId, checked: deliveries.length, redelivered };
 }
