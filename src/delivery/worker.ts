@@ -1,5 +1,6 @@
 // The delivery worker: sends outbox rows through the workspace's chat adapter, once. The outbox alone
 // owns retries; a retry first asks the platform whether the earlier attempt already posted.
+import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
@@ -124,20 +125,30 @@ export class Delivery {
     if (row.kind === 'update') {
       if (!incident?.parentMessage) await this.waitForParent(row.incidentId);
       if (!incident) throw new WaitForParent();
-      // The row lock orders concurrent edits of one card: an older version can never land last.
-      const outcome = await db.transaction(async (tx) => {
-        const [locked] = await tx.select().from(incidents).where(eq(incidents.id, incident.id)).for('update');
-        const ref = locked?.parentMessage;
-        if (!locked || !ref) throw new WaitForParent();
-        if (row.incidentVersion !== null && locked.cardVersion >= row.incidentVersion) {
-          await tx.update(outbox).set({ status: 'skipped', sentAt: new Date() }).where(eq(outbox.id, outboxId));
-          return 'skipped' as const;
+      // One edit of a card at a time, across processes: an older version can never land last. (A
+      // Redis lock, not a row lock: the adapter call must not run inside a database transaction.)
+      const lockKey = `${this.opts.prefix}:card-lock:${incident.id}`;
+      const token = randomUUID();
+      if ((await this.opts.connection.set(lockKey, token, 'PX', 30_000, 'NX')) !== 'OK') throw new WaitForParent();
+      let outcome: 'sent' | 'skipped';
+      try {
+        const [current] = await db.select().from(incidents).where(eq(incidents.id, incident.id));
+        const ref = current?.parentMessage;
+        if (!current || !ref) throw new WaitForParent();
+        if (row.incidentVersion !== null && current.cardVersion >= row.incidentVersion) {
+          await db.update(outbox).set({ status: 'skipped', sentAt: new Date() }).where(eq(outbox.id, outboxId));
+          outcome = 'skipped';
+        } else {
+          await adapter.update(ref, message);
+          await db.transaction(async (tx) => {
+            await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
+            await tx.update(incidents).set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` }).where(eq(incidents.id, incident.id));
+          });
+          outcome = 'sent';
         }
-        await adapter.update(ref, message);
-        await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
-        await tx.update(incidents).set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` }).where(eq(incidents.id, incident.id));
-        return 'sent' as const;
-      });
+      } finally {
+        await this.opts.connection.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined);
+      }
       if (outcome === 'sent') this.opts.onDelivered?.(outboxId);
       else log.debug('card already shows a newer version; update skipped');
       return outcome;
@@ -206,6 +217,9 @@ class WaitForParent extends Error {
     super('waiting for the incident parent card');
   }
 }
+/** Deletes a lock only if this holder still owns it. */
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 class Dead extends Error {}
 class WaitForConversation extends Error {
   constructor() {
