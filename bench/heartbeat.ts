@@ -23,7 +23,8 @@ const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const intervalMs = 10_000;
 const concurrency = 50;
-const trickleEveryMs = 100;
+/** BENCH_TRICKLE_MS=0 turns the trickle off, leaving only the quiet path. */
+const trickleEveryMs = Number(process.env.BENCH_TRICKLE_MS ?? 100);
 const aimRatio = 1.5;
 const aimWorkspaces = 10_000;
 
@@ -241,6 +242,7 @@ async function tacitSubject(n: number, admin: pg.Client): Promise<Subject> {
       return kind === 'gated' || kind === 'decided';
     },
     startLoad() {
+      if (!(trickleEveryMs > 0)) return;
       let seq = 0;
       trickle = setInterval(() => {
         const p = addEvent(++seq)
@@ -313,8 +315,9 @@ async function measure(n: number, path: Path, subject: Subject, stats: Redis, wi
 const perThousand = (ms: number, ticks: number) => (ticks > 0 ? (ms / ticks) * 1000 : Number.NaN);
 
 function report(results: RunResult[], windowMs: number): void {
-  console.log(`\nheartbeat: N workspaces ticking every ${intervalMs / 1000} s — Tacit's Heartbeat + runTick vs a no-op BullMQ job`);
-  console.log(`scheduler each (concurrency ${concurrency}; one chat message every ${trickleEveryMs} ms marks a random workspace dirty; ${windowMs / 1000} s window)`);
+  console.log(`\nheartbeat: one BullMQ job scheduler per workspace, every ${intervalMs / 1000} s — Tacit's Heartbeat + runTick vs a no-op job`);
+  const trickle = trickleEveryMs > 0 ? `one chat message every ${trickleEveryMs} ms marks a random workspace dirty` : 'no events: quiet path only';
+  console.log(`(worker concurrency ${concurrency}; ${trickle}; ${windowMs / 1000} s window after a ${intervalMs / 1000} s warm-up)`);
   console.table(
     results.map((r) => ({
       workspaces: r.workspaces,

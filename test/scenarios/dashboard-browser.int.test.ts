@@ -35,6 +35,9 @@ describe('the dashboard', () => {
     const decisions = page.getByTestId('decisions');
     expect(await decisions.textContent()).toContain('incident opened: Pod is crash looping. (critical)');
     expect(await decisions.textContent()).toContain('spoke');
+    // The decision that spoke links to its two messages (the card and the thread summary).
+    const row = decisions.locator('tr', { hasText: 'incident opened' });
+    expect((await row.locator('td').last().textContent())?.trim()).toBe('2');
     expect(await page.getByTestId('outbox').textContent()).toMatch(/sent/i);
     mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });

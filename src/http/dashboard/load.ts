@@ -21,7 +21,8 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
   const decisionRows = await db
     .select({
       d: decisions,
-      messages: sql<number>`(select count(*)::int from ${outbox} where ${outbox.decisionId} = ${decisions.id})`,
+      // Qualified by hand: inside a subquery drizzle renders bare column names, which would be ambiguous.
+      messages: sql<number>`(select count(*)::int from outbox o where o.decision_id = ${sql.raw('"decisions"."id"')})`,
     })
     .from(decisions)
     .orderBy(desc(decisions.createdAt))
