@@ -61,3 +61,15 @@ export async function pingRedis(redis: Redis, timeoutMs = 1_000): Promise<boolea
     clearTimeout(timer);
   }
 }
+
+/**
+ * A connection of its own for a BullMQ Worker. BullMQ never closes a connection it was handed, so
+ * the owner closes this one after the worker.
+ */
+export function dedicatedConnection(base: Redis): { connection: Redis; close(): Promise<void> } {
+  const connection = base.duplicate({ maxRetriesPerRequest: null });
+  return {
+    connection,
+    close: () => connection.quit().then(() => undefined, () => connection.disconnect()),
+  };
+}

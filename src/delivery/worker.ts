@@ -10,6 +10,7 @@ import type { Anchor } from '../core/plan.js';
 import type { MessageRef, OutgoingMessage } from '../core/message.js';
 import type { Db } from '../db/client.js';
 import { incidents, outbox, workspaces } from '../db/schema.js';
+import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
 
 export interface DeliveryOptions {
@@ -40,6 +41,12 @@ const QUEUE = 'deliver';
 export class Delivery {
   readonly queue: Queue;
   private worker: Worker | undefined;
+  private own: ReturnType<typeof dedicatedConnection> | undefined;
+
+  private workerConnection(): Redis {
+    this.own = dedicatedConnection(this.opts.connection);
+    return this.own.connection;
+  }
 
   constructor(private readonly opts: DeliveryOptions) {
     this.queue = new Queue(QUEUE, {
@@ -62,7 +69,7 @@ export class Delivery {
 
   start(): void {
     this.worker = new Worker(QUEUE, (job, token) => this.process(job, token), {
-      connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }),
+      connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency ?? 8,
     });
@@ -78,6 +85,7 @@ export class Delivery {
 
   async close(): Promise<void> {
     await this.worker?.close();
+    await this.own?.close();
     await this.queue.close();
   }
 

@@ -12,6 +12,7 @@ import { botFooter } from '../core/incident-card.js';
 import type { Db } from '../db/client.js';
 import { channels, decisions, events, sources } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
+import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
 import { loadIncidents } from './incident-rows.js';
 import type { HeartbeatSignals } from './signals.js';
@@ -33,6 +34,12 @@ const QUEUE = 'converse';
 export class Conversations {
   readonly queue: Queue<{ eventId: number; workspaceId: string }>;
   private worker: Worker | undefined;
+  private own: ReturnType<typeof dedicatedConnection> | undefined;
+
+  private workerConnection(): Redis {
+    this.own = dedicatedConnection(this.opts.connection);
+    return this.own.connection;
+  }
 
   constructor(private readonly opts: ConversationOptions) {
     this.queue = new Queue(QUEUE, {
@@ -49,7 +56,7 @@ export class Conversations {
 
   start(): void {
     this.worker = new Worker(QUEUE, (job) => this.answer(job.data.eventId), {
-      connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }),
+      connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: 4,
     });
@@ -59,6 +66,7 @@ export class Conversations {
 
   async close(): Promise<void> {
     await this.worker?.close();
+    await this.own?.close();
     await this.queue.close();
   }
 

@@ -2,6 +2,7 @@
 // BullMQ job schedulers, not timers. Today: recovering GitHub deliveries Tacit missed.
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
 
 export interface MaintenanceTask {
@@ -15,6 +16,12 @@ const QUEUE = 'maintenance';
 export class Maintenance {
   private readonly queue: Queue;
   private worker: Worker | undefined;
+  private own: ReturnType<typeof dedicatedConnection> | undefined;
+
+  private workerConnection(): Redis {
+    this.own = dedicatedConnection(this.opts.connection);
+    return this.own.connection;
+  }
 
   constructor(
     private readonly opts: { connection: Redis; prefix: string; log: Logger; tasks: MaintenanceTask[] },
@@ -38,7 +45,7 @@ export class Maintenance {
         if (!task) return undefined;
         return task.run();
       },
-      { connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }), prefix: this.opts.prefix, concurrency: 1 },
+      { connection: this.workerConnection(), prefix: this.opts.prefix, concurrency: 1 },
     );
     this.worker.on('failed', (job, err) => this.opts.log.warn({ task: job?.name, err: err.message }, 'maintenance task failed'));
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'maintenance worker error'));
@@ -46,6 +53,7 @@ export class Maintenance {
 
   async close(): Promise<void> {
     await this.worker?.close();
+    await this.own?.close();
     await this.queue.close();
   }
 }

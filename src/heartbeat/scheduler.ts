@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
 import type { WorkspaceSignal } from '../sources/intake.js';
 import type { HeartbeatSignals } from './signals.js';
@@ -33,6 +34,12 @@ export function jobKey(workspaceId: string): string {
 export class Heartbeat implements WorkspaceSignal {
   readonly queue: Queue<TickJob>;
   private worker: Worker<TickJob, TickOutcome> | undefined;
+  private own: ReturnType<typeof dedicatedConnection> | undefined;
+
+  private workerConnection(): Redis {
+    this.own = dedicatedConnection(this.opts.connection);
+    return this.own.connection;
+  }
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.queue = new Queue<TickJob>(QUEUE, { connection: opts.connection, prefix: opts.prefix });
@@ -72,7 +79,7 @@ export class Heartbeat implements WorkspaceSignal {
 
   start(): void {
     this.worker = new Worker<TickJob, TickOutcome>(QUEUE, (job) => this.opts.runTick(job.data.workspaceId, job.data.trigger), {
-      connection: this.opts.connection.duplicate({ maxRetriesPerRequest: null }),
+      connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency ?? 16,
     });
@@ -85,6 +92,7 @@ export class Heartbeat implements WorkspaceSignal {
 
   async close(): Promise<void> {
     await this.worker?.close();
+    await this.own?.close();
     await this.queue.close();
   }
 }
