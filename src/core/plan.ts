@@ -45,55 +45,37 @@ export function planMessages(
   const announced = new Set<string>();
   const parentQueued = (i: Incident) => i.announced || announced.has(i.id);
 
+  const ensureCard = (incident: Incident) => {
+    if (parentQueued(incident)) return;
+    messages.push(parentCard(incident, decisionId));
+    announced.add(incident.id);
+  };
+  const post = (incident: Incident, key: string, purpose: MessagePurpose, anchor: Anchor, text: string): PlannedMessage => ({
+    idempotencyKey: `incident:${incident.id}:${key}`,
+    purpose,
+    kind: 'post',
+    channelId: incident.channelId,
+    anchor,
+    incidentId: incident.id,
+    incidentVersion: incident.version,
+    message: withFooter(text, decisionId),
+  });
+
   for (const intent of intents) {
     const incident = incidents.get(intent.incidentId);
     if (!incident) continue;
     switch (intent.type) {
-      case 'post_summary': {
-        if (!parentQueued(incident)) {
-          messages.push(parentCard(incident, decisionId));
-          announced.add(incident.id);
-        }
-        messages.push({
-          idempotencyKey: `incident:${incident.id}:summary:${stateSignature(incident)}`,
-          purpose: incident.status === 'resolved' ? 'resolution' : 'summary',
-          kind: 'post',
-          channelId: incident.channelId,
-          anchor: { type: 'incident_thread' },
-          incidentId: incident.id,
-          incidentVersion: incident.version,
-          message: withFooter(intent.text, decisionId),
-        });
+      case 'post_summary':
+        ensureCard(incident);
+        messages.push(post(incident, `summary:${stateSignature(incident)}`, incident.status === 'resolved' ? 'resolution' : 'summary', { type: 'incident_thread' }, intent.text));
         break;
-      }
       case 'announce_recurrence':
-        messages.push({
-          idempotencyKey: `incident:${incident.id}:recurred:${incident.recurrences}`,
-          purpose: 'recurrence',
-          kind: 'post',
-          channelId: incident.channelId,
-          anchor: { type: 'channel' },
-          incidentId: incident.id,
-          incidentVersion: incident.version,
-          message: withFooter(intent.text, decisionId),
-        });
+        messages.push(post(incident, `recurred:${incident.recurrences}`, 'recurrence', { type: 'channel' }, intent.text));
         break;
       case 'nudge':
-        if (!parentQueued(incident)) {
-          messages.push(parentCard(incident, decisionId));
-          announced.add(incident.id);
-        }
-        messages.push({
-          // Once per occurrence: a recurrence starts a new one.
-          idempotencyKey: `incident:${incident.id}:nudge:${incident.startedAt.toISOString()}`,
-          purpose: 'nudge',
-          kind: 'post',
-          channelId: incident.channelId,
-          anchor: { type: 'incident_thread' },
-          incidentId: incident.id,
-          incidentVersion: incident.version,
-          message: withFooter(intent.text, decisionId),
-        });
+        ensureCard(incident);
+        // Once per occurrence: a recurrence starts a new one.
+        messages.push(post(incident, `nudge:${incident.startedAt.toISOString()}`, 'nudge', { type: 'incident_thread' }, intent.text));
         break;
       default: {
         const never: never = intent;

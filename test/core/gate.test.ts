@@ -1,5 +1,6 @@
 // The gate decides, cheaply and without I/O, whether a tick needs the brain at all.
 import { describe, expect, it } from 'vitest';
+import { makeIncident } from '../support/incident.js';
 import type { EventRecord } from '../../src/core/events.js';
 import { gate, type GateInput } from '../../src/core/gate.js';
 import type { Incident, IncidentTransition, TransitionKind } from '../../src/core/incidents.js';
@@ -7,28 +8,7 @@ import type { Incident, IncidentTransition, TransitionKind } from '../../src/cor
 const NOW = new Date('2026-11-20T09:15:00.000Z');
 
 function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: 'inc_1',
-    workspaceId: 'ws_gate',
-    channelId: 'c1',
-    groupKey: 'src_1|group_1',
-    status: 'firing',
-    severity: 'critical',
-    title: 'Pod is crash looping.',
-    alerts: {},
-    startedAt: new Date('2026-11-20T09:14:05.123Z'),
-    resolvedAt: null,
-    recurrences: 0,
-    version: 1,
-    cardVersion: 0,
-    announced: false,
-    acknowledgedBy: null,
-    flapping: false,
-    cycleTimes: [],
-    suspects: [],
-    nudgedAt: null,
-    ...overrides,
-  };
+  return makeIncident({ ...overrides });
 }
 
 function transition(kind: TransitionKind, incidentId = 'inc_1'): IncidentTransition {

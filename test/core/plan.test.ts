@@ -1,5 +1,6 @@
 // Planning turns intents into outbox messages with idempotency keys derived from the news itself.
 import { describe, expect, it } from 'vitest';
+import { makeIncident } from '../support/incident.js';
 import type { Intent } from '../../src/core/decisions.js';
 import { stateSignature, type AlertState, type Incident } from '../../src/core/incidents.js';
 import type { OutgoingMessage } from '../../src/core/message.js';
@@ -22,28 +23,7 @@ function firingAlert(overrides: Partial<AlertState> = {}): AlertState {
 }
 
 function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: 'inc_1',
-    workspaceId: 'ws_plan',
-    channelId: 'c1',
-    groupKey: 'src_1|group_1',
-    status: 'firing',
-    severity: 'critical',
-    title: 'Pod is crash looping.',
-    alerts: { fp_a: firingAlert() },
-    startedAt: new Date('2026-11-20T09:14:05.123Z'),
-    resolvedAt: null,
-    recurrences: 0,
-    version: 1,
-    cardVersion: 0,
-    announced: false,
-    acknowledgedBy: null,
-    flapping: false,
-    cycleTimes: [],
-    suspects: [],
-    nudgedAt: null,
-    ...overrides,
-  };
+  return makeIncident({ workspaceId: 'ws_plan', alerts: { fp_a: firingAlert() }, ...overrides });
 }
 
 function byId(...incidents: Incident[]): Map<string, Incident> {

@@ -1,6 +1,7 @@
 // The restraint policy: each rule has a case where it vetoes (with a reason people can read) and a
 // case where it lets the message through.
 import { describe, expect, it } from 'vitest';
+import { makeIncident } from '../support/incident.js';
 import type { Incident } from '../../src/core/incidents.js';
 import type { PlannedMessage } from '../../src/core/plan.js';
 import { applyPolicy, type ChannelState, type PolicyContext } from '../../src/core/policy.js';
@@ -9,11 +10,7 @@ import { quietHoursEnd, readSettings, workspaceSettingsSchema } from '../../src/
 const now = new Date('2026-11-27T12:00:00Z');
 
 function incident(overrides: Partial<Incident> = {}): Incident {
-  return {
-    id: 'inc_1', workspaceId: 'ws', channelId: 'c1', groupKey: 'g', status: 'firing', severity: 'warning', title: 'Disk full',
-    alerts: {}, startedAt: now, resolvedAt: null, recurrences: 0, version: 1, cardVersion: 0, announced: false,
-    acknowledgedBy: null, flapping: false, cycleTimes: [], suspects: [], nudgedAt: null, ...overrides,
-  };
+  return makeIncident({ severity: 'warning', startedAt: now, title: 'Disk full', ...overrides });
 }
 
 function message(overrides: Partial<PlannedMessage> = {}): PlannedMessage {
