@@ -13,6 +13,20 @@ export interface DecideContext {
   /** Incidents touched by this tick and all open ones, by id. */
   incidents: ReadonlyMap<string, Incident>;
   events: readonly EventRecord[];
+  /** Present when the daily digest is due: what happened in the last 24 hours. */
+  digest?: DigestFacts;
+}
+
+export interface DigestFacts {
+  channelId: string;
+  /** Local date the digest is for (YYYY-MM-DD); one digest per date. */
+  date: string;
+  since: Date;
+  opened: Incident[];
+  resolved: Incident[];
+  stillOpen: Incident[];
+  decisions: number;
+  messages: number;
 }
 
 export interface Conversation {

@@ -25,6 +25,7 @@ const usage = [
   '`/tacit resume` — post again',
   '`/tacit quiet-hours [22:00-07:00 [Europe/Berlin] | off]` — hold non-critical posts overnight',
   '`/tacit budget [posts per channel per hour]` — how much I may say unprompted',
+  '`/tacit digest [hour 0-23 | off]` — a daily summary of the last 24 hours, posted in this channel',
   '`/tacit connect <alertmanager|grafana|pagerduty|sentry|generic|github> [#channel] [secret=…]` — a new source',
   '`@tacit why` in a thread — the decision behind my message',
 ].join('\n');
@@ -44,6 +45,8 @@ export async function runCommand(deps: CommandDeps, command: InboundCommand): Pr
       return quietHours(deps, command, args);
     case 'budget':
       return budget(deps, command, args);
+    case 'digest':
+      return digest(deps, command, args);
     case undefined:
     case '':
     case 'help':
@@ -156,6 +159,21 @@ async function budget(deps: CommandDeps, c: InboundCommand, args: string[]): Pro
     .groupBy(channels.name);
   const usage = used.length > 0 ? used.map((u) => `#${u.channel}: ${u.n}`).join(', ') : 'nothing posted in the last hour';
   return { privateText: `Budget: ${settings.postsPerChannelPerHour} unprompted posts per channel per hour. Last hour: ${usage}.` };
+}
+
+async function digest(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
+  const { settings } = await workspaceSettings(deps, c.workspaceId);
+  const arg = args[0]?.toLowerCase();
+  if (!arg) return { privateText: settings.digestHour === null ? 'No daily digest.' : `Daily digest at ${settings.digestHour}:00 ${settings.timezone}.` };
+  if (arg === 'off') {
+    await saveSettings(deps, c.workspaceId, { digestHour: null });
+    return { privateText: 'Daily digest off.' };
+  }
+  const hour = Number(arg.replace(/:00$/, ''));
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23) return { privateText: 'Give the digest hour as 0–23 (local time), e.g. `/tacit digest 9`.' };
+  await saveSettings(deps, c.workspaceId, { digestHour: hour, digestChannelId: c.channelId });
+  await deps.signals.markDirty(c.workspaceId); // the next tick schedules the wake for it
+  return { privateText: `Daily digest at ${hour}:00 ${settings.timezone}, in this channel.` };
 }
 
 async function connect(deps: CommandDeps, command: InboundCommand, args: string[]): Promise<InteractionResponse> {

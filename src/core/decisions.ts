@@ -18,7 +18,9 @@ export type Intent =
   /** A fresh channel message announcing that a resolved incident is back. */
   | { type: 'announce_recurrence'; incidentId: string; text: string }
   /** A reminder in the thread that a firing incident is still unacknowledged. */
-  | { type: 'nudge'; incidentId: string; text: string };
+  | { type: 'nudge'; incidentId: string; text: string }
+  /** The daily digest, posted to a channel once per local date. */
+  | { type: 'digest'; channelId: string; date: string; text: string };
 
 export type Decision =
   | { kind: 'quiet'; reasons: string[]; usage: Usage }

@@ -10,6 +10,8 @@ export interface GateInput {
   transitions: readonly IncidentTransition[];
   incidents: ReadonlyMap<string, Incident>;
   now: Date;
+  /** It is the workspace's digest hour and the digest is due. */
+  digestDue?: boolean;
 }
 
 export function gate(input: GateInput): GateResult {
@@ -42,6 +44,7 @@ export function gate(input: GateInput): GateResult {
       }
     }
   }
+  if (input.digestDue) reasons.push('daily digest due');
   if (reasons.length > 0) return { kind: 'wake', reasons };
   const chatter = input.events.filter((e) => e.payload.kind === 'chat.message').length;
   return { kind: 'quiet', reason: chatter > 0 ? `${chatter} channel message(s), nothing to act on` : 'no news' };

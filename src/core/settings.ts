@@ -25,6 +25,10 @@ export const workspaceSettingsSchema = z.object({
   incidentCooldownMs: z.number().int().min(0).default(5 * 60_000),
   /** A firing incident nobody acknowledged for this long is raised again, once. */
   unacknowledgedAfterMs: z.number().int().min(60_000).default(15 * 60_000),
+  /** Local hour (0–23) of a daily digest of the last 24 hours; null for none. */
+  digestHour: z.number().int().min(0).max(23).nullable().default(null),
+  /** Where the digest goes; default the channel of the workspace's first alert source. */
+  digestChannelId: z.string().nullable().default(null),
 });
 export type WorkspaceSettings = z.infer<typeof workspaceSettingsSchema>;
 
@@ -68,4 +72,23 @@ export function parseDuration(text: string): number | null {
   if (!m) return null;
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'm').toLowerCase() as 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
+}
+
+/** The local calendar date (YYYY-MM-DD) in `timezone`. */
+export function localDate(at: Date, timezone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+}
+
+/** True during the digest hour (local time). */
+export function digestHourNow(settings: WorkspaceSettings, now: Date): boolean {
+  return settings.digestHour !== null && Math.floor(localMinutes(now, settings.timezone) / 60) === settings.digestHour;
+}
+
+/** The next start of the digest hour, local time; null when there is no digest. */
+export function nextDigestAt(settings: WorkspaceSettings, now: Date): Date | null {
+  if (settings.digestHour === null) return null;
+  const minutesUntil = (settings.digestHour * 60 - localMinutes(now, settings.timezone) + 1440) % 1440 || 1440;
+  const at = new Date(now.getTime() + minutesUntil * 60_000);
+  at.setUTCSeconds(0, 0);
+  return at;
 }

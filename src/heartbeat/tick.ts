@@ -3,7 +3,7 @@
 // commit incidents, decision, outbox rows and consumed events in one transaction.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Brain } from '../brain/port.js';
+import type { Brain, DigestFacts } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
 import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
 import { noUsage, type Decision } from '../core/decisions.js';
@@ -14,12 +14,12 @@ import {
 } from '../core/incidents.js';
 import { planMessages, type Plan } from '../core/plan.js';
 import { applyPolicy, type ChannelState, type PolicyResult } from '../core/policy.js';
-import { quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
+import { digestHourNow, localDate, nextDigestAt, quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
-import { channels, decisions, events, incidents, outbox, workspaces } from '../db/schema.js';
+import { channels, decisions, events, incidents, outbox, sources, workspaces } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
-import { loadIncidents, saveIncidents } from './incident-rows.js';
+import { loadIncidents, saveIncidents, toIncident } from './incident-rows.js';
 import type { HeartbeatSignals } from './signals.js';
 
 export type TickTrigger = 'schedule' | 'wake';
@@ -84,7 +84,8 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   const { rows, records } = await readNews(deps, t);
   const state = await advanceIncidents(db, t, records, settings, now);
 
-  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, now });
+  const digest = await digestIfDue(db, t.workspaceId, settings, now);
+  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, now, digestDue: digest !== undefined });
   const pausedUntil = workspace.pausedUntil !== null && workspace.pausedUntil > now ? workspace.pausedUntil : null;
   let decision: Decision | undefined;
   let brainName = deps.brain.name;
@@ -94,7 +95,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     brainName = 'none';
   } else if (gated.kind === 'wake') {
     decision = await deps.brain.decide({
-      workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records,
+      workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
     });
   }
   const decisionId = decision ? `dec_${randomUUID()}` : null;
@@ -224,7 +225,7 @@ async function scheduleNextWake(
   deps: TickDeps, workspaceId: string, settings: WorkspaceSettings, byId: Map<string, Incident>, policy: PolicyResult | undefined,
   pausedUntil: Date | null, now: Date,
 ): Promise<void> {
-  const candidates = [nextNudgeAt(byId.values(), settings.unacknowledgedAfterMs, now)];
+  const candidates = [nextNudgeAt(byId.values(), settings.unacknowledgedAfterMs, now), nextDigestAt(settings, now)];
   if (policy && policy.held.length > 0) candidates.push(policy.held[0]?.until ?? null);
   // When a pause ends, open incidents it kept quiet are announced then.
   const unannounced = [...byId.values()].some((i) => i.status !== 'resolved' && !i.announced);
@@ -281,4 +282,38 @@ async function attachSuspects(db: Db, workspaceId: string, transitions: Incident
     return parsed.success ? [parsed.data] : [];
   });
   for (const incident of starting) byId.set(incident.id, { ...incident, suspects: pickSuspects(changes, incident.startedAt) });
+}
+
+/** During the digest hour, once per local date: the last 24 hours in facts, for the brain to tell. */
+async function digestIfDue(db: Db, workspaceId: string, settings: WorkspaceSettings, now: Date): Promise<DigestFacts | undefined> {
+  if (!digestHourNow(settings, now)) return undefined;
+  const date = localDate(now, settings.timezone);
+  const [done] = await db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.idempotencyKey, `digest:${date}`)));
+  if (done) return undefined;
+  const [firstSource] = await db.select({ channelId: sources.channelId }).from(sources).where(eq(sources.workspaceId, workspaceId)).orderBy(asc(sources.createdAt)).limit(1);
+  const [firstChannel] = await db.select({ id: channels.id }).from(channels).where(eq(channels.workspaceId, workspaceId)).orderBy(asc(channels.createdAt)).limit(1);
+  const channelId = settings.digestChannelId ?? firstSource?.channelId ?? firstChannel?.id;
+  if (!channelId) return undefined;
+  const since = new Date(now.getTime() - 24 * 3_600_000);
+  const rows = (await db.select().from(incidents).where(and(eq(incidents.workspaceId, workspaceId), sql`(${incidents.createdAt} >= ${since} or ${incidents.resolvedAt} >= ${since} or ${incidents.status} <> 'resolved')`))).map(toIncident);
+  const [counts] = await db
+    .select({
+      decisions: sql<number>`(select count(*)::int from decisions d where d.workspace_id = ${workspaceId} and d.created_at >= ${since})`,
+      messages: sql<number>`(select count(*)::int from outbox o where o.workspace_id = ${workspaceId} and o.kind = 'post' and o.created_at >= ${since})`,
+    })
+    .from(workspaces)
+    .where(eq(workspaces.id, workspaceId));
+  return {
+    channelId,
+    date,
+    since,
+    opened: rows.filter((i) => i.startedAt >= since),
+    resolved: rows.filter((i) => i.status === 'resolved' && i.resolvedAt !== null && i.resolvedAt >= since),
+    stillOpen: rows.filter((i) => i.status !== 'resolved'),
+    decisions: counts?.decisions ?? 0,
+    messages: counts?.messages ?? 0,
+  };
 }

@@ -121,3 +121,14 @@ describe('settings', () => {
     expect(s.postsPerChannelPerHour).toBe(5);
   });
 });
+
+describe('digest timing', () => {
+  it('knows the digest hour and the next one, in the workspace time zone', async () => {
+    const { digestHourNow, nextDigestAt } = await import('../../src/core/settings.js');
+    const s = workspaceSettingsSchema.parse({ timezone: 'Asia/Tokyo', digestHour: 9 });
+    expect(digestHourNow(s, new Date('2026-11-28T00:15:00Z'))).toBe(true); // 09:15 in Tokyo
+    expect(digestHourNow(s, new Date('2026-11-28T01:15:00Z'))).toBe(false);
+    expect(nextDigestAt(s, new Date('2026-11-28T01:15:00Z'))?.toISOString()).toBe('2026-11-29T00:00:00.000Z');
+    expect(nextDigestAt(workspaceSettingsSchema.parse({}), new Date())).toBeNull();
+  });
+});

@@ -2,7 +2,7 @@
 // mentions; no network, no tokens. The default without ANTHROPIC_API_KEY and the fallback otherwise.
 import { noUsage, type Decision, type Intent, type Reply } from '../../core/decisions.js';
 import type { Brain, Conversation, DecideContext } from '../port.js';
-import { flappingNote, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
+import { digestText, flappingNote, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
 export class RulesBrain implements Brain {
   readonly name = 'rules';
@@ -37,6 +37,7 @@ export class RulesBrain implements Brain {
         }
       }
     }
+    if (context.digest) intents.push({ type: 'digest', channelId: context.digest.channelId, date: context.digest.date, text: digestText(context.digest) });
     if (intents.length === 0) return { kind: 'quiet', reasons: [...context.reasons, 'nothing worth saying'], usage: noUsage };
     return { kind: 'speak', reasons: context.reasons, intents, usage: noUsage };
   }

@@ -1,6 +1,7 @@
 // Templates for the rules brain's incident summaries: what, where, since when, how bad, and what
 // to look at next. Only facts from the alert; nothing invented.
 import { firingAlerts, type Incident } from '../../core/incidents.js';
+import type { DigestFacts } from '../port.js';
 
 const interestingLabels = ['service', 'job', 'instance', 'namespace', 'cluster', 'env', 'environment', 'region'];
 
@@ -55,4 +56,15 @@ export function flappingNote(incident: Incident): string {
 export function recurrenceNotice(incident: Incident): string {
   const times = incident.recurrences === 1 ? 'once before' : `${incident.recurrences} times before`;
   return `*${incident.title}* is firing again (${incident.severity}); it had resolved ${times}. Details continue in its thread.`;
+}
+
+export function digestText(d: DigestFacts): string {
+  const list = (items: Incident[]) => items.map((i) => `• ${i.title} (${i.severity})`).join('\n');
+  const lines = [`*Daily digest for ${d.date}* — the last 24 hours.`];
+  if (d.opened.length === 0 && d.resolved.length === 0 && d.stillOpen.length === 0) lines.push('No incidents. All quiet.');
+  if (d.opened.length > 0) lines.push(`Opened (${d.opened.length}):`, list(d.opened));
+  if (d.resolved.length > 0) lines.push(`Resolved (${d.resolved.length}):`, list(d.resolved));
+  if (d.stillOpen.length > 0) lines.push(`Still open (${d.stillOpen.length}):`, list(d.stillOpen));
+  lines.push(`I made ${d.decisions} decision(s) and posted ${d.messages} message(s).`);
+  return lines.join('\n');
 }
