@@ -54,4 +54,17 @@ describe('outbox delivery', () => {
     await waitFor(async () => (await status('out_many')) === 'sent', { what: 'the row to be sent' });
     expect((await channelMessages(tacit.url)).filter((m) => m.text === 'enqueued five times')).toHaveLength(1);
   });
+
+  it("holds a proactive post to a thread while Tacit is answering a person there, then sends it", async () => {
+    await direct.query(
+      `insert into outbox (id, workspace_id, idempotency_key, kind, channel_id, anchor, message, purpose, proactive)
+       values ('out_wait', 'playground:local', 'test:wait', 'post', 'playground:incidents', '{"type":"thread","threadId":"pm_root"}', $1, 'summary', true)`,
+      [{ text: 'proactive note for a busy thread' }],
+    );
+    await tacit.signals.beginConversation('playground:local', 'playground:incidents', 'pm_root');
+    await expect(tacit.delivery.deliver('out_wait')).rejects.toThrow('waiting for Tacit to finish answering in this thread');
+    expect(await status('out_wait')).toBe('pending');
+    await tacit.signals.endConversation('playground:local', 'playground:incidents', 'pm_root');
+    expect(await tacit.delivery.deliver('out_wait')).toBe('sent');
+  });
 });
