@@ -58,6 +58,7 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: optional(z.string()),
   ANTHROPIC_BASE_URL: optional(url(['http:', 'https:'], 'https://api.anthropic.com')),
   TACIT_MODEL: optional(z.string()),
+  TACIT_DAILY_TOKEN_BUDGET: optional(z.coerce.number().int().min(0, 'expected a number of tokens per workspace per day')),
   TACIT_TRIAGE_MODEL: optional(z.string()),
   TACIT_SECRET_KEY: optional(z.string().min(32, 'expected at least 32 random characters (e.g. `openssl rand -hex 32`)')),
   TACIT_ADMIN_TOKEN: optional(z.string().min(16, 'expected at least 16 random characters')),
@@ -93,7 +94,7 @@ export interface Config {
   discord: { token?: string; applicationId?: string; apiUrl?: string };
   /** GitHub REST API (GitHub Enterprise: https://<host>/api/v3); how often missed deliveries are recovered. */
   github: { apiUrl: string; reconcileIntervalMs: number };
-  anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string };
+  anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string; dailyTokenBudget: number };
   secretKey?: string;
   adminToken?: string;
   /** The local playground channel; on by default when no Slack or Discord credentials are set. */
@@ -151,6 +152,7 @@ export function loadConfig(env: Env): Config {
       baseUrl: e.ANTHROPIC_BASE_URL,
       model: e.TACIT_MODEL ?? defaults.model,
       triageModel: e.TACIT_TRIAGE_MODEL ?? defaults.triageModel,
+      dailyTokenBudget: e.TACIT_DAILY_TOKEN_BUDGET ?? 2_000_000,
     },
     secretKey: e.TACIT_SECRET_KEY,
     adminToken: e.TACIT_ADMIN_TOKEN,

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain } from './brain/port.js';
+import { createClaudeBrain } from './brain/claude/index.js';
 import { RulesBrain } from './brain/rules/rules-brain.js';
 import { runCommand } from './chat/commands.js';
 import type { ChatAdapter, Platform } from './chat/port.js';
@@ -22,6 +23,7 @@ import { Conversations } from './heartbeat/converse.js';
 import { Maintenance } from './heartbeat/maintenance.js';
 import { Heartbeat } from './heartbeat/scheduler.js';
 import { HeartbeatSignals } from './heartbeat/signals.js';
+import { RedisTokenBudget } from './heartbeat/token-budget.js';
 import { runTick, type TickDeps } from './heartbeat/tick.js';
 import { adminRoutes } from './http/admin.js';
 import { renderMetrics } from './http/metrics.js';
@@ -70,7 +72,20 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const redis = connectRedis(config.redisUrl, (err) => log.warn({ err: err.message }, 'redis connection error'));
   const prefix = config.redisPrefix;
   const signals = new HeartbeatSignals(redis, prefix);
-  const brain = overrides.brain ?? new RulesBrain();
+  const rules = new RulesBrain();
+  const brain =
+    overrides.brain ??
+    (config.anthropic.apiKey
+      ? createClaudeBrain({
+          apiKey: config.anthropic.apiKey,
+          baseUrl: config.anthropic.baseUrl,
+          model: config.anthropic.model,
+          triageModel: config.anthropic.triageModel,
+          fallback: rules,
+          budget: new RedisTokenBudget(redis, prefix, config.anthropic.dailyTokenBudget),
+          log: log.child({ part: 'brain' }),
+        })
+      : rules);
 
   const adapters: Partial<Record<Platform, ChatAdapter>> = {};
   const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), adminToken: config.adminToken }) : undefined;

@@ -39,6 +39,13 @@ export interface Conversation {
   watching: { kind: string; channelName: string }[];
 }
 
+/** A per-workspace daily token budget with a hard stop; every model call counts, triage included. */
+export interface TokenBudget {
+  /** Tokens left today (0 or less: stop). */
+  remaining(workspaceId: string, now: Date): Promise<number>;
+  spend(workspaceId: string, tokens: number, now: Date): Promise<void>;
+}
+
 export interface Brain {
   readonly name: string;
   decide(context: DecideContext): Promise<Decision>;

@@ -22,11 +22,13 @@ export type Intent =
   /** The daily digest, posted to a channel once per local date. */
   | { type: 'digest'; channelId: string; date: string; text: string };
 
+/** `brain`: which brain actually decided, when it differs from the one asked (a fallback). */
 export type Decision =
-  | { kind: 'quiet'; reasons: string[]; usage: Usage }
-  | { kind: 'speak'; reasons: string[]; intents: Intent[]; usage: Usage };
+  | { kind: 'quiet'; reasons: string[]; usage: Usage; brain?: string }
+  | { kind: 'speak'; reasons: string[]; intents: Intent[]; usage: Usage; brain?: string };
 
 export interface Reply {
   text: string;
   usage: Usage;
+  brain?: string;
 }

@@ -5,6 +5,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { outbox } from '../db/schema.js';
 import type { PlannedMessage } from '../core/plan.js';
+import { redactDeep } from '../core/redact.js';
 
 export interface QueuedResult {
   inserted: { id: string; idempotencyKey: string }[];
@@ -28,7 +29,8 @@ export async function queueMessages(
     anchor: p.anchor,
     incidentId: p.incidentId,
     incidentVersion: p.incidentVersion,
-    message: p.message,
+    // Whatever brain wrote it, and whatever alert or chat text it quotes, no secret reaches the chat.
+    message: redactDeep(p.message),
     purpose: p.purpose,
     proactive: p.purpose !== 'reply',
   }));

@@ -86,7 +86,7 @@ export class Conversations {
     try {
       const reply = /^why\b/i.test(mention.text.trim())
         ? { text: await explainThread(db, workspaceId, mention.threadId), usage: noUsage, brain: 'why' }
-        : { ...(await this.replyWithBrain(workspaceId, mention)), brain: this.opts.brain.name };
+        : await this.replyWithBrain(workspaceId, mention).then((r) => ({ ...r, brain: r.brain ?? this.opts.brain.name }));
       const decisionId = await this.commitReply(eventId, workspaceId, mention, threadId, reply);
       queuedReply = decisionId !== null;
       return decisionId;

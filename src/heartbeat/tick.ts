@@ -97,6 +97,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     decision = await deps.brain.decide({
       workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
     });
+    brainName = decision.brain ?? deps.brain.name;
   }
   const decisionId = decision ? `dec_${randomUUID()}` : null;
   const plan = planMessages(decision?.kind === 'speak' ? decision.intents : [], state.byId, state.changed, decisionId);

@@ -1,0 +1,181 @@
+// ClaudeBrain: decisions and replies through Claude, speaking only through tools. A cheap triage
+// model decides whether the main model is needed; every call is counted against the workspace's
+// daily token budget; while the API fails, a circuit breaker hands decisions to the rules brain.
+import Anthropic from '@anthropic-ai/sdk';
+import type { ContentBlock, MessageParam, Tool, ToolResultBlockParam, ToolUseBlock } from '@anthropic-ai/sdk/resources/messages/messages';
+import { noUsage, type Decision, type Intent, type Reply, type Usage } from '../../core/decisions.js';
+import { restrictLinks } from '../../core/links.js';
+import { redactSecrets } from '../../core/redact.js';
+import type { Logger } from '../../log.js';
+import type { Brain, Conversation, DecideContext, TokenBudget } from '../port.js';
+import { CircuitBreaker } from './breaker.js';
+import { addUsage, totalTokens, usageOf } from './pricing.js';
+import { allowedHosts, decisionPrompt, replyPrompt, SYSTEM_PROMPT } from './prompt.js';
+import { decisionTools, replyTools, toolDefinitions, triageTool } from './tools.js';
+
+export interface ClaudeBrainOptions {
+  client: Anthropic;
+  model: string;
+  triageModel: string;
+  fallback: Brain;
+  budget: TokenBudget;
+  log: Logger;
+  breaker?: CircuitBreaker;
+  maxToolRounds?: number;
+  maxTokens?: number;
+}
+
+class Unavailable extends Error {}
+
+export class ClaudeBrain implements Brain {
+  readonly name = 'claude';
+  private readonly breaker: CircuitBreaker;
+  private readonly decisionToolDefs: Tool[] = toolDefinitions(decisionTools);
+  private readonly replyToolDefs: Tool[] = toolDefinitions(replyTools);
+  private readonly triageToolDefs: Tool[] = toolDefinitions({ triage: triageTool });
+
+  constructor(private readonly opts: ClaudeBrainOptions) {
+    this.breaker = opts.breaker ?? new CircuitBreaker();
+  }
+
+  async decide(ctx: DecideContext): Promise<Decision> {
+    let usage: Usage = noUsage;
+    try {
+      const prompt = decisionPrompt(ctx);
+      const triage = await this.call(ctx.workspaceId, ctx.now, this.opts.triageModel, this.triageToolDefs, [{ role: 'user', content: prompt }], 'triage');
+      usage = addUsage(usage, triage.usage);
+      const verdict = triageTool.safeParse(firstToolUse(triage.content, 'triage')?.input);
+      if (verdict.success && !verdict.data.worth_it) {
+        return { kind: 'quiet', reasons: [...ctx.reasons, `triage: ${verdict.data.reason}`], usage, brain: this.name };
+      }
+      return await this.decideWithMainModel(ctx, prompt, usage);
+    } catch (err) {
+      if (!(err instanceof Unavailable) && !isApiFailure(err)) throw err;
+      if (isApiFailure(err)) this.breaker.failure();
+      const why = err instanceof Unavailable ? err.message : `Claude unavailable (${describe(err)})`;
+      this.opts.log.warn({ workspaceId: ctx.workspaceId, why }, 'falling back to the rules brain');
+      const d = await this.opts.fallback.decide(ctx);
+      return { ...d, reasons: [...d.reasons, `fallback to rules: ${why}`], usage: addUsage(usage, d.usage), brain: `${this.opts.fallback.name} (fallback)` };
+    }
+  }
+
+  private async decideWithMainModel(ctx: DecideContext, prompt: string, spent: Usage): Promise<Decision> {
+    let usage = spent;
+    const intents: Intent[] = [];
+    const reasons = [...ctx.reasons];
+    const hosts = allowedHosts(ctx.incidents.values());
+    const messages: MessageParam[] = [{ role: 'user', content: prompt }];
+    let quiet = false;
+    for (let round = 0; round < (this.opts.maxToolRounds ?? 3) && !quiet; round++) {
+      const res = await this.call(ctx.workspaceId, ctx.now, this.opts.model, this.decisionToolDefs, messages, 'any');
+      usage = addUsage(usage, res.usage);
+      const uses = res.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      if (uses.length === 0) break; // free text is discarded, never posted
+      const results: ToolResultBlockParam[] = [];
+      let errors = 0;
+      for (const use of uses) {
+        const outcome = this.handleDecisionTool(use, ctx, hosts);
+        if (outcome.intent) intents.push(outcome.intent);
+        if (outcome.quiet) quiet = true;
+        if (outcome.note) reasons.push(outcome.note);
+        if (outcome.error) errors++;
+        results.push({ type: 'tool_result', tool_use_id: use.id, content: outcome.error ?? 'ok', is_error: Boolean(outcome.error) });
+      }
+      messages.push({ role: 'assistant', content: res.content }, { role: 'user', content: results });
+      if (errors === 0) break;
+    }
+    if (intents.length === 0) return { kind: 'quiet', reasons, usage, brain: this.name };
+    return { kind: 'speak', reasons, intents, usage, brain: this.name };
+  }
+
+  private handleDecisionTool(use: ToolUseBlock, ctx: DecideContext, hosts: string[]): { intent?: Intent; quiet?: boolean; note?: string; error?: string } {
+    const schema = decisionTools[use.name as keyof typeof decisionTools];
+    if (!schema) return { error: `unknown tool ${use.name}` };
+    const parsed = schema.safeParse(use.input);
+    if (!parsed.success) return { error: `invalid input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    const input = parsed.data as Record<string, unknown>;
+    switch (use.name) {
+      case 'stay_quiet':
+        return { quiet: true, note: `stayed quiet: ${String(input.reason)}` };
+      case 'post_summary': {
+        const incidentId = String(input.incidentId);
+        if (!ctx.incidents.has(incidentId)) return { error: `no incident ${incidentId} in this context` };
+        return { intent: { type: 'post_summary', incidentId, text: cleanOutput(String(input.text), hosts) } };
+      }
+      default:
+        // Files, DMs, actions and memory go through their own approval and verification paths,
+        // which are not wired to this brain yet: asked for, recorded, not done.
+        return { note: `asked to ${use.name} (not available yet)`, error: `${use.name} is not available in this deployment yet` };
+    }
+  }
+
+  async reply(conversation: Conversation): Promise<Reply> {
+    try {
+      const hosts = allowedHosts(conversation.openIncidents);
+      const messages: MessageParam[] = [{ role: 'user', content: replyPrompt(conversation) }];
+      let usage: Usage = noUsage;
+      for (let round = 0; round < (this.opts.maxToolRounds ?? 3); round++) {
+        const res = await this.call(conversation.workspaceId, conversation.now, this.opts.model, this.replyToolDefs, messages, 'any');
+        usage = addUsage(usage, res.usage);
+        const uses = res.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+        const answer = uses.find((u) => u.name === 'reply');
+        const parsed = answer ? replyTools.reply.safeParse(answer.input) : undefined;
+        if (parsed?.success) return { text: cleanOutput(parsed.data.text, hosts), usage, brain: this.name };
+        if (uses.length === 0) break;
+        const results: ToolResultBlockParam[] = uses.map((u) => ({ type: 'tool_result', tool_use_id: u.id, ...lookup(u, conversation) }));
+        messages.push({ role: 'assistant', content: res.content }, { role: 'user', content: results });
+      }
+      const fallback = await this.opts.fallback.reply(conversation);
+      return { ...fallback, usage: addUsage(usage, fallback.usage), brain: `${this.opts.fallback.name} (fallback)` };
+    } catch (err) {
+      if (!(err instanceof Unavailable) && !isApiFailure(err)) throw err;
+      if (isApiFailure(err)) this.breaker.failure();
+      const fallback = await this.opts.fallback.reply(conversation);
+      return { ...fallback, brain: `${this.opts.fallback.name} (fallback)` };
+    }
+  }
+
+  /** One model call: budget and breaker checked first, tokens spent after, system and tools cached. */
+  private async call(workspaceId: string, now: Date, model: string, tools: Tool[], messages: MessageParam[], choice: 'any' | 'triage') {
+    if (this.breaker.isOpen()) throw new Unavailable('the model API has been failing; the circuit breaker is open');
+    if ((await this.opts.budget.remaining(workspaceId, now)) <= 0) throw new Unavailable("today's token budget for this workspace is spent");
+    const res = await this.opts.client.messages.create({
+      model,
+      max_tokens: this.opts.maxTokens ?? 1024,
+      system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+      tools,
+      tool_choice: choice === 'triage' ? { type: 'tool', name: 'triage' } : { type: 'any' },
+      messages,
+    });
+    this.breaker.success();
+    const usage = usageOf(model, res.usage);
+    await this.opts.budget.spend(workspaceId, totalTokens(usage), now);
+    return { content: res.content, usage };
+  }
+}
+
+function lookup(use: ToolUseBlock, c: Conversation): { content: string; is_error?: boolean } {
+  if (use.name === 'list_incidents') {
+    return { content: JSON.stringify(c.openIncidents.map((i) => ({ id: i.id, title: i.title, status: i.status, severity: i.severity, startedAt: i.startedAt }))) };
+  }
+  if (use.name === 'recent_events') return { content: 'recent events are not available to replies yet', is_error: true };
+  return { content: `unknown tool ${use.name}`, is_error: true };
+}
+
+function firstToolUse(content: ContentBlock[], name: string): ToolUseBlock | undefined {
+  return content.find((b): b is ToolUseBlock => b.type === 'tool_use' && b.name === name);
+}
+
+/** What Claude wrote, made safe to post: secrets redacted, links only to known hosts, no images. */
+function cleanOutput(text: string, hosts: string[]): string {
+  return restrictLinks(redactSecrets(text).text, hosts).text;
+}
+
+function isApiFailure(err: unknown): boolean {
+  if (err instanceof Anthropic.APIConnectionError) return true;
+  return err instanceof Anthropic.APIError && (err.status === 429 || err.status === 529 || (err.status ?? 0) >= 500);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Anthropic.APIError ? `${err.status ?? 'connection'} ${err.name}` : (err as Error).message;
+}

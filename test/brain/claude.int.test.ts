@@ -1,0 +1,135 @@
+// ClaudeBrain through the real Anthropic SDK against a local fake of the Messages API: the tool
+// loop, validation, free text never posted, prompt caching, the budget stop and the breaker.
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ClaudeBrain, CircuitBreaker } from '../../src/brain/claude/index.js';
+import type { DecideContext, TokenBudget } from '../../src/brain/port.js';
+import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
+import { createLogger } from '../../src/log.js';
+import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from '../fakes/anthropic.js';
+import { makeIncident } from '../support/incident.js';
+
+/** An in-memory token budget (the port's working fake; production counts in Redis). */
+function budget(limit: number): TokenBudget & { spent: number } {
+  const b = {
+    spent: 0,
+    remaining: async () => limit - b.spent,
+    spend: async (_ws: string, tokens: number) => {
+      b.spent += tokens;
+    },
+  };
+  return b;
+}
+
+const incident = makeIncident({
+  id: 'inc_1',
+  alerts: {
+    fp: {
+      status: 'firing', title: 'Checkout 5xx', severity: 'critical', labels: { service: 'checkout' },
+      annotations: { runbook_url: 'https://runbooks.example.com/checkout' }, startsAt: '2026-11-27T10:00:00Z', endsAt: null,
+      links: [{ label: 'source', url: 'http://prometheus.example.com/graph' }],
+    },
+  },
+});
+const context: DecideContext = {
+  workspaceId: 'ws',
+  now: new Date('2026-11-27T10:05:00Z'),
+  reasons: ['incident opened: Checkout 5xx (critical)'],
+  transitions: [{ kind: 'opened', incidentId: 'inc_1', eventIds: [1] }],
+  incidents: new Map([['inc_1', incident]]),
+  events: [],
+};
+
+const worthIt = { content: [{ type: 'tool_use' as const, name: 'triage', input: { worth_it: true, reason: 'critical incident opened' } }] };
+
+describe('ClaudeBrain', () => {
+  let fake: FakeAnthropic;
+  let client: Anthropic;
+  const brainWith = (b = budget(1_000_000), breaker = new CircuitBreaker(3, 60_000)) =>
+    new ClaudeBrain({ client, model: 'claude-sonnet-4-5', triageModel: 'claude-haiku-4-5', fallback: new RulesBrain(), budget: b, log: createLogger('silent'), breaker });
+
+  beforeAll(async () => {
+    fake = await startFakeAnthropic({ minCacheableTokens: 0 });
+    client = new Anthropic({ apiKey: 'test-key', baseURL: fake.url, maxRetries: 0 });
+  });
+  afterAll(() => fake?.close());
+  beforeEach(() => fake.reset());
+
+  it('triages with the cheap model, then speaks only through a validated tool call; free text is discarded', async () => {
+    fake.enqueue(worthIt, {
+      content: [
+        { type: 'text', text: 'Here is my analysis — I will also post this text!' },
+        { type: 'tool_use', name: 'post_summary', input: { incidentId: 'inc_1', text: 'Checkout is failing. See https://runbooks.example.com/checkout' } },
+      ],
+    });
+    const decision = await brainWith().decide(context);
+    expect(decision.kind).toBe('speak');
+    if (decision.kind !== 'speak') return;
+    expect(decision.intents).toEqual([{ type: 'post_summary', incidentId: 'inc_1', text: 'Checkout is failing. See https://runbooks.example.com/checkout' }]);
+    expect(JSON.stringify(decision)).not.toContain('I will also post this text');
+    expect(fake.requests.map((r) => r.model)).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5']);
+    expect(decision.usage.modelCalls).toBe(2);
+    expect(decision.usage.inputTokens).toBeGreaterThan(0);
+    expect(decision.usage.costMicroUsd).toBeGreaterThan(0);
+    expect(decision.brain).toBe('claude');
+  });
+
+  it('answers an invalid tool call with an error result and does nothing with it', async () => {
+    fake.enqueue(
+      worthIt,
+      { content: [{ type: 'tool_use', name: 'post_summary', input: { incidentId: 'inc_404', text: 'x' } }] },
+      { content: [{ type: 'tool_use', name: 'post_summary', input: { text: 42 } }] },
+      { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'nothing more to say' } }] },
+    );
+    const decision = await brainWith().decide(context);
+    expect(decision.kind).toBe('quiet');
+    const toolResults = (r: FakeRequest) => JSON.stringify(r.messages.at(-1));
+    expect(toolResults(fake.requests[2] as FakeRequest)).toContain('no incident inc_404 in this context');
+    expect(toolResults(fake.requests[3] as FakeRequest)).toMatch(/"is_error":true/);
+  });
+
+  it('stays quiet on the triage model alone when triage says it is not worth it', async () => {
+    fake.enqueue({ content: [{ type: 'tool_use', name: 'triage', input: { worth_it: false, reason: 'a repeat of known news' } }] });
+    const decision = await brainWith().decide(context);
+    expect(decision).toMatchObject({ kind: 'quiet', reasons: expect.arrayContaining(['triage: a repeat of known news']) });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('marks the stable prefix for caching and records cache reads on the second tick', async () => {
+    fake.script((req) => (req.model === 'claude-haiku-4-5' ? worthIt : { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'fine' } }] }));
+    const brain = brainWith();
+    const first = await brain.decide(context);
+    const second = await brain.decide(context);
+    const main = fake.requests.find((r) => r.model === 'claude-sonnet-4-5');
+    expect(JSON.stringify(main?.system)).toContain('"cache_control":{"type":"ephemeral"}');
+    expect(JSON.stringify(main?.tools?.at(-1))).toContain('cache_control');
+    expect(first.usage.cacheWriteTokens).toBeGreaterThan(0);
+    expect(second.usage.cacheReadTokens).toBeGreaterThan(0);
+  });
+
+  it('falls back to the rules brain on a 529/500 streak, and stops calling once the breaker trips', async () => {
+    fake.script(() => ({ error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } }));
+    const brain = brainWith(budget(1_000_000), new CircuitBreaker(3, 60_000));
+    for (let i = 0; i < 3; i++) {
+      const d = await brain.decide(context);
+      expect(d.brain).toBe('rules (fallback)');
+      expect(d.kind).toBe('speak'); // the rules brain still announces the incident
+      expect(d.reasons.at(-1)).toMatch(/fallback to rules: Claude unavailable \(529/);
+    }
+    const calls = fake.calls;
+    const d = await brain.decide(context);
+    expect(d.reasons.at(-1)).toMatch(/circuit breaker is open/);
+    expect(fake.calls).toBe(calls);
+  });
+
+  it('stops at the daily token budget, counting triage too', async () => {
+    fake.script((req) => (req.model === 'claude-haiku-4-5' ? worthIt : { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'fine' } }] }));
+    const small = budget(1);
+    await brainWith(small).decide(context);
+    expect(small.spent).toBeGreaterThan(1);
+    const calls = fake.calls;
+    const d = await brainWith(small).decide(context);
+    expect(d.reasons.at(-1)).toMatch(/token budget for this workspace is spent/);
+    expect(fake.calls).toBe(calls);
+  });
+});
