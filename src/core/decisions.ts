@@ -19,6 +19,8 @@ export type Intent =
   | { type: 'announce_recurrence'; incidentId: string; text: string }
   /** A reminder in the thread that a firing incident is still unacknowledged. */
   | { type: 'nudge'; incidentId: string; text: string }
+  /** A notice about a repository change people need to know about (CI broken on the default branch). */
+  | { type: 'notice'; channelId: string; key: string; text: string }
   /** The daily digest, posted to a channel once per local date. */
   | { type: 'digest'; channelId: string; date: string; text: string };
 

@@ -1,6 +1,6 @@
 // The gate: a pure, cheap function deciding whether a tick needs the brain at all. Most ticks end
 // here with `quiet`; only news (an incident opened, resolved or recurring) wakes the brain.
-import type { EventRecord } from './events.js';
+import type { EventRecord, RepoEvent } from './events.js';
 import type { Incident, IncidentTransition } from './incidents.js';
 
 export type GateResult = { kind: 'quiet'; reason: string } | { kind: 'wake'; reasons: string[] };
@@ -44,8 +44,18 @@ export function gate(input: GateInput): GateResult {
       }
     }
   }
+  for (const e of input.events) {
+    if (e.payload.kind === 'repo' && repoNeedsAttention(e.payload)) reasons.push(`${e.payload.repo}: ${e.payload.title}`);
+  }
   if (input.digestDue) reasons.push('daily digest due');
   if (reasons.length > 0) return { kind: 'wake', reasons };
   const chatter = input.events.filter((e) => e.payload.kind === 'chat.message').length;
   return { kind: 'quiet', reason: chatter > 0 ? `${chatter} channel message(s), nothing to act on` : 'no news' };
+}
+
+/** A broken default branch or a failed deploy is news; a red feature branch is its author's business. */
+export function repoNeedsAttention(e: RepoEvent): boolean {
+  if (e.outcome !== 'failure') return false;
+  if (e.change === 'deploy') return true;
+  return e.change === 'workflow' && e.defaultBranch !== null && e.branch === e.defaultBranch;
 }

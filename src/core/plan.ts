@@ -13,7 +13,7 @@ export type Anchor =
   | { type: 'thread'; threadId: string };
 
 /** Why a message exists; the policy treats openings, resolutions and card edits differently. */
-export type MessagePurpose = 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'digest' | 'reply';
+export type MessagePurpose = 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'notice' | 'digest' | 'reply';
 
 export interface PlannedMessage {
   idempotencyKey: string;
@@ -62,6 +62,19 @@ export function planMessages(
   });
 
   for (const intent of intents) {
+    if (intent.type === 'notice') {
+      messages.push({
+        idempotencyKey: `notice:${intent.key}`,
+        purpose: 'notice',
+        kind: 'post',
+        channelId: intent.channelId,
+        anchor: { type: 'channel' },
+        incidentId: null,
+        incidentVersion: null,
+        message: withFooter(intent.text, decisionId),
+      });
+      continue;
+    }
     if (intent.type === 'digest') {
       messages.push({
         idempotencyKey: `digest:${intent.date}`,

@@ -104,3 +104,32 @@ describe('POST /hooks/github/:sourceId', () => {
     expect(summary.text).not.toContain('An old change');
   });
 });
+
+describe('a failed workflow on the default branch', () => {
+  let tacit: TestTacit;
+  beforeAll(async () => {
+    tacit = await startTestTacit({ env: { TACIT_SECRET_KEY: SECRET_KEY } });
+  });
+  afterAll(() => tacit?.cleanup());
+
+  it('is announced in the channel at once; the same failure on a feature branch is not', async () => {
+    const github = await createSourceViaApi(tacit.url, { kind: 'github' });
+    const run = JSON.parse(fixture('github/workflow_run.completed.json').toString());
+    run.workflow_run.conclusion = 'failure';
+    const feature = structuredClone(run);
+    feature.workflow_run.head_branch = 'feature/retry';
+    feature.workflow_run.head_sha = 'f'.repeat(40);
+    for (const body of [JSON.stringify(feature), JSON.stringify(run)]) {
+      expect((await post(github.url, body, githubHeaders(github.secret ?? '', body, 'workflow_run'))).status).toBe(200);
+    }
+    const notice = await waitFor(async () => (await channelMessages(tacit.url)).find((m) => m.author.isBot && m.text.startsWith('*CI failed on master*')), {
+      what: 'the CI notice',
+    });
+    expect(notice.threadId).toBeNull();
+    expect(notice.text).toContain('octo-org/octo-repo');
+    const ticks = (await tacit.signals.counters()).ticks;
+    await waitFor(async () => (await tacit.signals.counters()).ticks >= ticks + 3, { what: 'more ticks' });
+    const notices = (await channelMessages(tacit.url)).filter((m) => m.author.isBot && m.text.includes('CI failed'));
+    expect(notices).toHaveLength(1);
+  });
+});

@@ -102,6 +102,11 @@ export class ClaudeBrain implements Brain {
         if (!ctx.incidents.has(incidentId)) return { error: `no incident ${incidentId} in this context` };
         return { intent: { type: 'post_summary', incidentId, text: cleanOutput(String(input.text), hosts) } };
       }
+      case 'post_notice': {
+        const event = ctx.events.find((e) => e.id === Number(input.eventId));
+        if (!event || event.payload.kind !== 'repo') return { error: `no repository event ${String(input.eventId)} in this context` };
+        return { intent: { type: 'notice', channelId: event.payload.channelId, key: `repo-event:${event.id}`, text: cleanOutput(String(input.text), hosts) } };
+      }
       default:
         // Files, DMs, actions and memory go through their own approval and verification paths,
         // which are not wired to this brain yet: asked for, recorded, not done.

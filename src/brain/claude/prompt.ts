@@ -38,7 +38,7 @@ function eventLine(e: EventRecord): string {
     case 'alert':
       return `alert ${p.status}: ${p.title} (${p.severity})`;
     case 'repo':
-      return `repo ${p.repo}: ${p.title}`;
+      return `event ${e.id}: repo ${p.repo}: ${p.title}${p.outcome ? ` (${p.outcome})` : ''}`;
     case 'chat.message':
     case 'chat.mention':
       return `chat from ${p.author.name}: ${p.text}`;

@@ -10,6 +10,9 @@ export const decisionTools = {
   post_summary: z
     .object({ incidentId: z.string().min(1), text })
     .describe("Post a summary in the incident's thread (its card is created first if needed). Only for incidents in the context."),
+  post_notice: z
+    .object({ eventId: z.number().int(), text })
+    .describe('Post a short notice in the channel about one repository event from the context (CI broken on the default branch, a failed deploy).'),
   attach_file: z
     .object({ incidentId: z.string().min(1), filename: z.string().regex(/^[\w.-]{1,80}$/), content: z.string().min(1).max(200_000) })
     .describe("Upload a text file (report, timeline, log excerpt) into the incident's thread."),

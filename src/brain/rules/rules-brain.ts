@@ -2,7 +2,8 @@
 // mentions; no network, no tokens. The default without ANTHROPIC_API_KEY and the fallback otherwise.
 import { noUsage, type Decision, type Intent, type Reply } from '../../core/decisions.js';
 import type { Brain, Conversation, DecideContext } from '../port.js';
-import { digestText, flappingNote, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
+import { repoNeedsAttention } from '../../core/gate.js';
+import { digestText, flappingNote, repoNotice, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
 export class RulesBrain implements Brain {
   readonly name = 'rules';
@@ -36,6 +37,10 @@ export class RulesBrain implements Brain {
           throw new Error(`unhandled transition ${String(never)}`);
         }
       }
+    }
+    for (const e of context.events) {
+      if (e.payload.kind !== 'repo' || !repoNeedsAttention(e.payload)) continue;
+      intents.push({ type: 'notice', channelId: e.payload.channelId, key: `repo-event:${e.id}`, text: repoNotice(e.payload) });
     }
     if (context.digest) intents.push({ type: 'digest', channelId: context.digest.channelId, date: context.digest.date, text: digestText(context.digest) });
     if (intents.length === 0) return { kind: 'quiet', reasons: [...context.reasons, 'nothing worth saying'], usage: noUsage };

@@ -1,6 +1,7 @@
 // Templates for the rules brain's incident summaries: what, where, since when, how bad, and what
 // to look at next. Only facts from the alert; nothing invented.
 import { firingAlerts, type Incident } from '../../core/incidents.js';
+import type { RepoEvent } from '../../core/events.js';
 import type { DigestFacts } from '../port.js';
 
 const interestingLabels = ['service', 'job', 'instance', 'namespace', 'cluster', 'env', 'environment', 'region'];
@@ -66,5 +67,13 @@ export function digestText(d: DigestFacts): string {
   if (d.resolved.length > 0) lines.push(`Resolved (${d.resolved.length}):`, list(d.resolved));
   if (d.stillOpen.length > 0) lines.push(`Still open (${d.stillOpen.length}):`, list(d.stillOpen));
   lines.push(`I made ${d.decisions} decision(s) and posted ${d.messages} message(s).`);
+  return lines.join('\n');
+}
+
+export function repoNotice(e: RepoEvent): string {
+  const what = e.change === 'deploy' ? `Deploy to ${e.environment ?? 'an environment'} failed` : `CI failed on ${e.branch ?? 'the default branch'}`;
+  const lines = [`*${what}* in ${e.repo}: ${e.title}`];
+  if (e.sha) lines.push(`Commit ${e.sha.slice(0, 7)}${e.actor ? ` by ${e.actor}` : ''}.`);
+  if (e.url) lines.push(`Details: ${e.url}`);
   return lines.join('\n');
 }
