@@ -37,6 +37,15 @@ export interface Conversation {
   text: string;
   openIncidents: Incident[];
   watching: { kind: string; channelName: string }[];
+  /** Read-only lookups a model may use while answering; results are untrusted data. */
+  lookups?: Lookups;
+}
+
+export interface Lookups {
+  /** One line per event, newest first. */
+  recentEvents(limit: number): Promise<string[]>;
+  /** One line per repository change, newest first. */
+  repoActivity(limit: number): Promise<string[]>;
 }
 
 /** A per-workspace daily token budget with a hard stop; every model call counts, triage included. */

@@ -2,7 +2,7 @@
 // the heartbeat as its own worker; the reply goes through the outbox like every message.
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
@@ -103,7 +103,27 @@ export class Conversations {
       .from(sources)
       .innerJoin(channels, eq(channels.id, sources.channelId))
       .where(eq(sources.workspaceId, workspaceId));
-    return this.opts.brain.reply({ workspaceId, now: this.opts.clock.now(), asker: mention.author, text: mention.text, openIncidents, watching });
+    return this.opts.brain.reply({
+      workspaceId, now: this.opts.clock.now(), asker: mention.author, text: mention.text, openIncidents, watching,
+      lookups: {
+        recentEvents: (limit) => this.recentEvents(workspaceId, limit, undefined),
+        repoActivity: (limit) => this.recentEvents(workspaceId, limit, 'repo'),
+      },
+    });
+  }
+
+  private async recentEvents(workspaceId: string, limit: number, kind: string | undefined): Promise<string[]> {
+    const rows = await this.opts.db
+      .select({ kind: events.kind, payload: events.payload, at: events.occurredAt })
+      .from(events)
+      .where(kind ? and(eq(events.workspaceId, workspaceId), eq(events.kind, kind)) : and(eq(events.workspaceId, workspaceId), ne(events.kind, 'chat.message')))
+      .orderBy(desc(events.id))
+      .limit(Math.min(limit, 50));
+    return rows.map((r) => {
+      const p = (r.payload ?? {}) as Record<string, unknown>;
+      const what = r.kind === 'repo' ? `${String(p.repo)}: ${String(p.title)}` : r.kind === 'alert' ? `${String(p.title)} ${String(p.status)} (${String(p.severity)})` : r.kind;
+      return `${r.at.toISOString()} ${r.kind} ${what}`;
+    });
   }
 
   private async commitReply(eventId: number, workspaceId: string, mention: ChatEvent, threadId: string, reply: Reply & { brain: string }): Promise<string | null> {

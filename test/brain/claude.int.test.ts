@@ -132,4 +132,34 @@ describe('ClaudeBrain', () => {
     expect(d.reasons.at(-1)).toMatch(/token budget for this workspace is spent/);
     expect(fake.calls).toBe(calls);
   });
+
+  it('answers a mention through the reply tool, after a read-only lookup, quoting what it looked up as data', async () => {
+    fake.enqueue(
+      { content: [{ type: 'tool_use', name: 'repo_activity', input: { limit: 5 } }] },
+      { content: [{ type: 'text', text: 'thinking out loud' }, { type: 'tool_use', name: 'reply', input: { text: 'The last change was PR #12, merged 5 min ago.' } }] },
+    );
+    const asked: number[] = [];
+    const reply = await brainWith().reply({
+      workspaceId: 'ws', now: context.now, asker: { id: 'bob', name: 'bob' }, text: 'what changed recently?', openIncidents: [incident], watching: [],
+      lookups: {
+        recentEvents: async () => [],
+        repoActivity: async (limit) => {
+          asked.push(limit);
+          return ['acme/app: PR #12 merged: Retry payment captures (token ghp_abcdefghijklmnopqrstuvwxyz0123456789)'];
+        },
+      },
+    });
+    expect(reply).toMatchObject({ text: 'The last change was PR #12, merged 5 min ago.', brain: 'claude' });
+    expect(asked).toEqual([5]);
+    const lookedUp = JSON.stringify(fake.requests[1]?.messages.at(-1));
+    expect(lookedUp).toContain('untrusted');
+    expect(lookedUp).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
+  });
+
+  it('falls back to the rules answer when the model only writes free text', async () => {
+    fake.enqueue({ content: [{ type: 'text', text: 'I would rather chat freely.' }] });
+    const reply = await brainWith().reply({ workspaceId: 'ws', now: context.now, asker: { id: 'bob', name: 'bob' }, text: 'status', openIncidents: [], watching: [] });
+    expect(reply.brain).toBe('rules (fallback)');
+    expect(reply.text).not.toContain('rather chat freely');
+  });
 });

@@ -6,6 +6,7 @@ import type { ContentBlock, MessageParam, Tool, ToolResultBlockParam, ToolUseBlo
 import { noUsage, type Decision, type Intent, type Reply, type Usage } from '../../core/decisions.js';
 import { restrictLinks } from '../../core/links.js';
 import { redactSecrets } from '../../core/redact.js';
+import { quoteAsData } from '../../core/untrusted.js';
 import type { Logger } from '../../log.js';
 import type { Brain, Conversation, DecideContext, TokenBudget } from '../port.js';
 import { CircuitBreaker } from './breaker.js';
@@ -127,7 +128,8 @@ export class ClaudeBrain implements Brain {
         const parsed = answer ? replyTools.reply.safeParse(answer.input) : undefined;
         if (parsed?.success) return { text: cleanOutput(parsed.data.text, hosts), usage, brain: this.name };
         if (uses.length === 0) break;
-        const results: ToolResultBlockParam[] = uses.map((u) => ({ type: 'tool_result', tool_use_id: u.id, ...lookup(u, conversation) }));
+        const results: ToolResultBlockParam[] = [];
+        for (const u of uses) results.push({ type: 'tool_result', tool_use_id: u.id, ...(await lookup(u, conversation)) });
         messages.push({ role: 'assistant', content: res.content }, { role: 'user', content: results });
       }
       const fallback = await this.opts.fallback.reply(conversation);
@@ -159,12 +161,21 @@ export class ClaudeBrain implements Brain {
   }
 }
 
-function lookup(use: ToolUseBlock, c: Conversation): { content: string; is_error?: boolean } {
-  if (use.name === 'list_incidents') {
-    return { content: JSON.stringify(c.openIncidents.map((i) => ({ id: i.id, title: i.title, status: i.status, severity: i.severity, startedAt: i.startedAt }))) };
+/** Read-only lookups for replies. What they return is data from alerts and repositories: quoted. */
+async function lookup(use: ToolUseBlock, c: Conversation): Promise<{ content: string; is_error?: boolean }> {
+  const limit = (name: 'recent_events' | 'repo_activity') => replyTools[name].safeParse(use.input).data?.limit ?? 20;
+  switch (use.name) {
+    case 'list_incidents':
+      return { content: quoteAsData('incidents', JSON.stringify(c.openIncidents.map((i) => ({ id: i.id, title: i.title, status: i.status, severity: i.severity, startedAt: i.startedAt })))) };
+    case 'recent_events':
+      if (!c.lookups) return { content: 'not available here', is_error: true };
+      return { content: quoteAsData('recent events', (await c.lookups.recentEvents(limit('recent_events'))).join('\n')) };
+    case 'repo_activity':
+      if (!c.lookups) return { content: 'not available here', is_error: true };
+      return { content: quoteAsData('repository activity', (await c.lookups.repoActivity(limit('repo_activity'))).join('\n')) };
+    default:
+      return { content: `unknown tool ${use.name}`, is_error: true };
   }
-  if (use.name === 'recent_events') return { content: 'recent events are not available to replies yet', is_error: true };
-  return { content: `unknown tool ${use.name}`, is_error: true };
 }
 
 function firstToolUse(content: ContentBlock[], name: string): ToolUseBlock | undefined {

@@ -31,6 +31,7 @@ export const replyTools = {
   reply: z.object({ text }).describe('Answer the person who mentioned you, in their thread.'),
   list_incidents: z.object({ status: z.enum(['open', 'all']).default('open') }).describe('Read-only: incidents of this workspace.'),
   recent_events: z.object({ limit: z.number().int().min(1).max(50).default(20) }).describe('Read-only: the most recent events (alerts, repo changes).'),
+  repo_activity: z.object({ limit: z.number().int().min(1).max(50).default(20) }).describe('Read-only: recent changes in the linked repositories.'),
 } as const;
 
 export const triageTool = z
