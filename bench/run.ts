@@ -1,16 +1,22 @@
-// `npm run bench`: runs every benchmark and prints its table; `npm run bench -- <name>` runs one.
-// Needs the local Redis and PostgreSQL.
+// `npm run bench`: runs every benchmark and prints its table; `npm run bench -- <name> [options]` runs one.
+// `decisions` runs offline (options: --brain rules|claude, --scenario <id>); the others need the local
+// Redis and PostgreSQL.
+import { benchDecisions } from './decisions.js';
 import { benchHeartbeat } from './heartbeat.js';
 import { benchIngest } from './ingest.js';
 import { benchQuietTick } from './quiet-tick.js';
 
+const args = process.argv.slice(2);
+const only = args[0]?.startsWith('--') ? undefined : args[0];
+const options = only ? args.slice(1) : args;
+
 const benches: Record<string, () => Promise<void>> = {
+  decisions: () => benchDecisions(options, process.env),
   'quiet-tick': () => benchQuietTick(),
   heartbeat: () => benchHeartbeat(),
   ingest: () => benchIngest(),
 };
 
-const only = process.argv[2];
 if (only && !(only in benches)) {
   process.stderr.write(`unknown benchmark "${only}"; choose one of: ${Object.keys(benches).join(', ')}\n`);
   process.exit(2);

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { tacitCommand } from '../support/commands.js';
-import { channelMessages, fixture } from '../support/playground.js';
+import { channelMessages, fixture, say } from '../support/playground.js';
 import { post } from '../support/sign.js';
 import { createSourceViaApi } from '../support/sources.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
@@ -78,6 +78,15 @@ describe('Claude with an injected corpus, through Tacit', () => {
       async () => (await channelMessages(tacit.url)).filter((m) => m.threadId && m.author.isBot && m.text.startsWith('Summary:')).length >= corpus.length,
       { what: 'a summary per case', timeoutMs: 20_000 },
     );
+
+    // People write the same things in the channel and ask Tacit about them.
+    const chatCases = corpus.filter((c) => c.channel === 'channel_text');
+    const asked = await Promise.all(chatCases.map((c) => say(tacit.url, 'bob', `@tacit ${c.text}`)));
+    await waitFor(async () => {
+      const messages = await channelMessages(tacit.url);
+      return asked.every((id) => messages.some((m) => m.threadId === id && m.author.isBot));
+    }, { what: 'a reply to every mention', timeoutMs: 20_000 });
+    expect(fake.requests.filter((r) => JSON.stringify(r.messages[0]).includes('mentioned you')).length).toBeGreaterThanOrEqual(chatCases.length);
 
     // Nothing secret or hidden ever reached the model.
     const sent = JSON.stringify(fake.requests);

@@ -1,0 +1,251 @@
+// Benchmark: decision quality. Replays recorded scenarios (event streams with the expected outcome)
+// through the real pure core, step by step as a tick does, against a chosen brain; prints per-scenario
+// outcomes, model calls and tokens, and the precision and recall of speaking. Offline with the rules brain.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { createClaudeBrain } from '../src/brain/claude/index.js';
+import type { Brain, TokenBudget } from '../src/brain/port.js';
+import { RulesBrain } from '../src/brain/rules/rules-brain.js';
+import { defaults } from '../src/config.js';
+import { pickSuspects } from '../src/core/correlation.js';
+import type { Decision, Usage } from '../src/core/decisions.js';
+import { eventPayloadSchema, type EventRecord, type RepoEvent } from '../src/core/events.js';
+import { gate } from '../src/core/gate.js';
+import { applyAcks, applyAlerts, dueTransitions, incidentGroupKey, type Incident, type IncidentTransition } from '../src/core/incidents.js';
+import { planMessages } from '../src/core/plan.js';
+import { readSettings } from '../src/core/settings.js';
+import { createLogger } from '../src/log.js';
+
+const outcomes = ['quiet', 'speak', 'propose_action'] as const;
+type Outcome = (typeof outcomes)[number];
+const strength: Record<Outcome, number> = { quiet: 0, speak: 1, propose_action: 2 };
+
+const stepSchema = z.object({
+  at: z.iso.datetime({ offset: true }),
+  /** Brings the scenario to the situation under test: run like any tick, its outcome not scored. */
+  setup: z.boolean().default(false),
+  events: z.array(eventPayloadSchema),
+});
+
+const scenarioSchema = z.object({
+  id: z.string().regex(/^[a-z0-9-]+$/, 'expected a kebab-case id'),
+  description: z.string().min(1),
+  steps: z.array(stepSchema).min(1).refine((steps) => steps.some((s) => !s.setup), 'expected at least one step that is not setup'),
+  expect: z.enum(outcomes),
+});
+type Scenario = z.infer<typeof scenarioSchema>;
+
+const scenarioFileSchema = z.array(scenarioSchema).refine((list) => new Set(list.map((s) => s.id)).size === list.length, 'scenario ids must be unique');
+
+const scenariosUrl = new URL('./decisions/scenarios.json', import.meta.url);
+const WORKSPACE_ID = 'ws_bench_decisions';
+const BUDGET_TOKENS = 2_000_000;
+
+interface Options {
+  brain: 'rules' | 'claude';
+  /** Only these scenario ids; empty for all. */
+  only: string[];
+  /** Print every scenario's steps, not only those of mismatches. */
+  verbose: boolean;
+}
+
+interface ScenarioResult {
+  id: string;
+  expected: Outcome;
+  observed: Outcome;
+  modelCalls: number;
+  tokens: number;
+  /** Decisions answered by a fallback brain (Claude unavailable or out of budget). */
+  fallbacks: number;
+  /** One line per step, to explain a mismatch. */
+  trail: string[];
+}
+
+export async function benchDecisions(args: readonly string[], env: Record<string, string | undefined>): Promise<void> {
+  const options = readOptions(args, env);
+  const scenarios = await loadScenarios(options.only);
+  const { brain, label } = buildBrain(options.brain, env);
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) results.push(await replay(scenario, brain));
+  report(results, label, options.verbose);
+}
+
+function readOptions(args: readonly string[], env: Record<string, string | undefined>): Options {
+  const values = new Map<string, string>();
+  let verbose = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--verbose') {
+      verbose = true;
+      continue;
+    }
+    const match = /^--(brain|scenario)(?:=(.*))?$/.exec(arg);
+    if (!match?.[1]) throw new Error(`bench decisions: unknown option "${arg}"; use --brain rules|claude, --scenario <id>[,<id>…], --verbose`);
+    const value = match[2] ?? args[++i];
+    if (!value) throw new Error(`bench decisions: --${match[1]} needs a value`);
+    values.set(match[1], value);
+  }
+  const brain = values.get('brain') ?? (env.ANTHROPIC_API_KEY ? 'claude' : 'rules');
+  if (brain !== 'rules' && brain !== 'claude') throw new Error(`bench decisions: --brain must be rules or claude, not "${brain}"`);
+  const only = (values.get('scenario') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { brain, only, verbose };
+}
+
+async function loadScenarios(only: string[]): Promise<Scenario[]> {
+  const parsed = scenarioFileSchema.safeParse(JSON.parse(await readFile(scenariosUrl, 'utf8')));
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`bench/decisions/scenarios.json is invalid: ${issues}`);
+  }
+  const unknown = only.filter((id) => !parsed.data.some((s) => s.id === id));
+  if (unknown.length > 0) throw new Error(`bench decisions: no scenario ${unknown.join(', ')} in bench/decisions/scenarios.json`);
+  return only.length === 0 ? parsed.data : parsed.data.filter((s) => only.includes(s.id));
+}
+
+function buildBrain(kind: Options['brain'], env: Record<string, string | undefined>): { brain: Brain; label: string } {
+  const rules = new RulesBrain();
+  if (kind === 'rules') return { brain: rules, label: 'rules' };
+  const apiKey = env.ANTHROPIC_API_KEY;
+  if (!apiKey) throw new Error('bench decisions: --brain claude needs ANTHROPIC_API_KEY (and optionally ANTHROPIC_BASE_URL)');
+  const model = env.TACIT_MODEL || defaults.model;
+  const triageModel = env.TACIT_TRIAGE_MODEL || defaults.triageModel;
+  const brain = createClaudeBrain({
+    apiKey, baseUrl: env.ANTHROPIC_BASE_URL || undefined, model, triageModel, fallback: rules, budget: new RunBudget(BUDGET_TOKENS), log: createLogger('silent'),
+  });
+  return { brain, label: `claude (${model}, triage ${triageModel})` };
+}
+
+/** One budget for the whole run, whatever the workspace or day: a hard stop on what a bench run may spend. */
+class RunBudget implements TokenBudget {
+  private spent = 0;
+  constructor(private readonly limit: number) {}
+  async remaining(): Promise<number> {
+    return this.limit - this.spent;
+  }
+  async spend(_workspaceId: string, tokens: number): Promise<void> {
+    this.spent += tokens;
+  }
+}
+
+/** Runs a scenario's steps as consecutive ticks of one workspace; incidents carry over between steps. */
+async function replay(scenario: Scenario, brain: Brain): Promise<ScenarioResult> {
+  const result: ScenarioResult = { id: scenario.id, expected: scenario.expect, observed: 'quiet', modelCalls: 0, tokens: 0, fallbacks: 0, trail: [] };
+  const world = new World();
+  for (const [n, step] of scenario.steps.entries()) {
+    const now = new Date(step.at);
+    const { outcome, decision, note } = await world.tick(step.events, now, brain).catch((err: unknown) => {
+      throw new Error(`bench decisions: scenario ${scenario.id}, step ${n + 1} failed`, { cause: err });
+    });
+    if (decision) {
+      result.modelCalls += decision.usage.modelCalls;
+      result.tokens += tokensOf(decision.usage);
+      if (decision.brain && decision.brain !== brain.name) result.fallbacks++;
+    }
+    result.trail.push(`${step.setup ? 'setup' : 'step'} ${n + 1} (${step.at}): ${outcome} — ${note}`);
+    if (step.setup) continue;
+    if (strength[outcome] > strength[result.observed]) result.observed = outcome;
+  }
+  return result;
+}
+
+/** The state a workspace's ticks share: incidents by group key, and the repository changes seen. */
+class World {
+  private readonly incidents = new Map<string, Incident>();
+  private readonly repoChanges: RepoEvent[] = [];
+  private nextEventId = 1;
+  private nextIncident = 1;
+  private readonly unacknowledgedAfterMs = readSettings({}).unacknowledgedAfterMs;
+
+  /** One tick, as src/heartbeat/tick.ts runs it, minus storage, pauses, quiet hours, digest and delivery. */
+  async tick(payloads: Scenario['steps'][number]['events'], now: Date, brain: Brain): Promise<{ outcome: Outcome; decision?: Decision; note: string }> {
+    const events: EventRecord[] = payloads.map((payload) => ({ id: this.nextEventId++, workspaceId: WORKSPACE_ID, occurredAt: now, payload }));
+    for (const e of events) if (e.payload.kind === 'repo') this.repoChanges.push(e.payload);
+    const { byId, transitions, changed } = this.advance(events, now);
+    const gated = gate({ events, transitions, incidents: byId, now });
+    for (const i of byId.values()) this.incidents.set(i.groupKey, i);
+    if (gated.kind === 'quiet') return { outcome: 'quiet', note: `gate: ${gated.reason}` };
+
+    const decision = await brain.decide({ workspaceId: WORKSPACE_ID, now, reasons: gated.reasons, transitions, incidents: byId, events });
+    if (decision.kind === 'speak') {
+      // As the tick does once the cards are queued: reminders count from the announcement.
+      for (const id of planMessages(decision.intents, byId, changed, null).announced) {
+        const i = byId.get(id);
+        if (i) this.incidents.set(i.groupKey, { ...i, announced: true, announcedAt: now });
+      }
+    }
+    const outcome = outcomeOf(decision, gated.reasons);
+    const said = decision.kind === 'speak' ? decision.intents.map((i) => i.type).join(', ') : decision.reasons.slice(gated.reasons.length).join('; ');
+    const suspects = transitions.reduce((n, x) => n + (byId.get(x.incidentId)?.suspects.length ?? 0), 0);
+    const note = `woken (${gated.reasons.join('; ')}${suspects > 0 ? `; ${suspects} suspect change(s)` : ''}) → ${decision.kind}: ${said}`;
+    return { outcome, decision, note };
+  }
+
+  /** Alerts, acknowledgements, due reminders and suspects, as the tick's advanceIncidents applies them. */
+  private advance(events: EventRecord[], now: Date) {
+    const alerts = events.flatMap((r) => (r.payload.kind === 'alert' ? [{ eventId: r.id, alert: r.payload }] : []));
+    const keys = new Set(alerts.map((a) => incidentGroupKey(a.alert)));
+    // What the tick loads: open incidents plus any with a group key in this batch.
+    const known = [...this.incidents.values()].filter((i) => i.status !== 'resolved' || keys.has(i.groupKey));
+    const grouping = applyAlerts(WORKSPACE_ID, new Map(known.map((i) => [i.groupKey, i])), alerts, () => `inc_${this.nextIncident++}`);
+    const byId = new Map<string, Incident>(known.map((i) => [i.id, i]));
+    for (const i of grouping.changed.values()) byId.set(i.id, i);
+    const acks = events.flatMap((r) => (r.payload.kind === 'incident.ack' ? [{ eventId: r.id, incidentId: r.payload.incidentId, by: r.payload.by.name }] : []));
+    const transitions: IncidentTransition[] = [...grouping.transitions, ...applyAcks(byId, acks)];
+    const moved = new Set(transitions.map((x) => x.incidentId));
+    for (const nudge of dueTransitions(byId.values(), this.unacknowledgedAfterMs, now)) {
+      if (moved.has(nudge.incidentId)) continue;
+      const incident = byId.get(nudge.incidentId);
+      if (incident) byId.set(incident.id, { ...incident, nudgedAt: now });
+      transitions.push(nudge);
+    }
+    for (const x of transitions) {
+      const incident = byId.get(x.incidentId);
+      if (incident && (x.kind === 'opened' || x.kind === 'recurred' || x.kind === 'flapping')) {
+        byId.set(incident.id, { ...incident, suspects: pickSuspects(this.repoChanges, incident.startedAt) });
+      }
+    }
+    const changedIds = new Set([...[...grouping.changed.values()].map((i) => i.id), ...transitions.map((x) => x.incidentId)]);
+    return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []) };
+  }
+}
+
+/**
+ * Proposing an action is an intent of that type, or (ClaudeBrain, where actions are not wired yet)
+ * the note it records when the model called propose_action. Only the brain's own reasons count, not
+ * the gate's, which quote alert titles.
+ */
+function outcomeOf(decision: Decision, gateReasons: readonly string[]): Outcome {
+  const own = decision.reasons.filter((r) => !gateReasons.includes(r));
+  const intents = decision.kind === 'speak' ? decision.intents : [];
+  if (intents.some((i) => String(i.type) === 'propose_action') || own.some((r) => r.includes('asked to propose_action'))) return 'propose_action';
+  return decision.kind === 'speak' ? 'speak' : 'quiet';
+}
+
+function tokensOf(u: Usage): number {
+  return u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+}
+
+function report(results: ScenarioResult[], brainLabel: string, verbose: boolean): void {
+  console.table(
+    results.map((r) => ({
+      id: r.id, expected: r.expected, observed: r.observed, ok: r.expected === r.observed ? '✓' : '✗', 'model calls': r.modelCalls, tokens: r.tokens,
+    })),
+  );
+  const speaks = (o: Outcome) => o !== 'quiet';
+  const tp = results.filter((r) => speaks(r.expected) && speaks(r.observed)).length;
+  const predicted = results.filter((r) => speaks(r.observed)).length;
+  const actual = results.filter((r) => speaks(r.expected)).length;
+  const correct = results.filter((r) => r.expected === r.observed).length;
+  const ratio = (n: number, d: number) => (d === 0 ? 'n/a' : `${(n / d).toFixed(2)} (${n}/${d})`);
+  const calls = results.reduce((s, r) => s + r.modelCalls, 0);
+  const tokens = results.reduce((s, r) => s + r.tokens, 0);
+  const fallbacks = results.reduce((s, r) => s + r.fallbacks, 0);
+  console.log(
+    `decisions: precision of speaking ${ratio(tp, predicted)}, recall ${ratio(tp, actual)}, accuracy ${ratio(correct, results.length)}; ` +
+      `${calls} model calls, ${tokens} tokens; brain: ${brainLabel}${fallbacks > 0 ? `; ${fallbacks} decision(s) fell back to the rules brain` : ''}`,
+  );
+  for (const r of results.filter((x) => verbose || x.expected !== x.observed)) {
+    console.log(`${r.expected === r.observed ? '✓' : '✗'} ${r.id}: expected ${r.expected}, observed ${r.observed}`);
+    for (const line of r.trail) console.log(`    ${line}`);
+  }
+}
