@@ -174,7 +174,8 @@ class World {
       }
     }
     const outcome = outcomeOf(decision, gated.reasons);
-    const said = decision.kind === 'speak' ? decision.intents.map((i) => i.type).join(', ') : decision.reasons.slice(gated.reasons.length).join('; ');
+    const own = decision.reasons.filter((r) => !gated.reasons.includes(r)).join('; ');
+    const said = decision.kind === 'speak' ? `${decision.intents.map((i) => i.type).join(', ')}${own ? ` (${own})` : ''}` : own;
     const suspects = transitions.reduce((n, x) => n + (byId.get(x.incidentId)?.suspects.length ?? 0), 0);
     const note = `woken (${gated.reasons.join('; ')}${suspects > 0 ? `; ${suspects} suspect change(s)` : ''}) → ${decision.kind}: ${said}`;
     return { outcome, decision, note };

@@ -8,8 +8,8 @@ export const defaults = {
   dataDir: './.tacit',
   heartbeatIntervalMs: 10_000,
   webhookBodyLimitBytes: 1024 * 1024,
-  model: 'claude-sonnet-4-5',
-  triageModel: 'claude-haiku-4-5',
+  model: 'claude-sonnet-5-5',
+  triageModel: 'claude-haiku-5-5',
 } as const;
 
 /** Empty strings count as unset, so `VAR=` in a compose file or shell does not become a bad value. */
