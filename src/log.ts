@@ -1,5 +1,6 @@
 // Structured logging (pino): one event per line. Known secret fields are redacted wherever they appear.
 import { pino, type Logger } from 'pino';
+import { redactDeep, redactSecrets } from './core/redact.js';
 
 export type { Logger };
 
@@ -20,13 +21,30 @@ export function serializeError(err: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = { type: err.name, message: firstLine.startsWith('Failed query') ? 'database query failed' : firstLine.slice(0, 500) };
   if (typeof code === 'string' || typeof code === 'number') out.code = code;
   if (err.cause instanceof Error) out.cause = serializeError(err.cause);
-  if (err.stack) out.stack = err.stack.split('\n').slice(1, 6).join('\n');
+  // Only the frames: the stack's first lines repeat the message (and a query's parameters).
+  if (err.stack) out.stack = err.stack.split('\n').filter((l) => l.trimStart().startsWith('at ')).slice(0, 5).join('\n');
   return out;
 }
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
-    { level, redact: { paths: secretPaths, censor: '[redacted]' }, base: { app: 'tacit' }, serializers: { err: serializeError } },
+    {
+      level,
+      redact: { paths: secretPaths, censor: '[redacted]' },
+      base: { app: 'tacit' },
+      serializers: { err: serializeError },
+      // Log lines quote alert titles and chat text; secrets inside them are redacted like anywhere else.
+      // (Errors are left to their serializer, which runs after this.)
+      formatters: {
+        log: (object) => Object.fromEntries(Object.entries(object).map(([k, v]) => [k, v instanceof Error ? v : redactDeep(v)])),
+      },
+      hooks: {
+        logMethod(args, method) {
+          const cleaned = args.map((a: unknown) => (typeof a === 'string' ? redactSecrets(a).text : a));
+          return method.apply(this, cleaned as Parameters<typeof method>);
+        },
+      },
+    },
     destination,
   );
 }
