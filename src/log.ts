@@ -18,7 +18,8 @@ export function serializeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: String(err) };
   const code = (err as { code?: unknown }).code;
   const firstLine = err.message.split('\n')[0] ?? '';
-  const out: Record<string, unknown> = { type: err.name, message: firstLine.startsWith('Failed query') ? 'database query failed' : firstLine.slice(0, 500) };
+  const message = firstLine.startsWith('Failed query') ? 'database query failed' : redactSecrets(firstLine.slice(0, 500)).text;
+  const out: Record<string, unknown> = { type: err.name, message };
   if (typeof code === 'string' || typeof code === 'number') out.code = code;
   if (err.cause instanceof Error) out.cause = serializeError(err.cause);
   // Only the frames: the stack's first lines repeat the message (and a query's parameters).

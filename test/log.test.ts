@@ -36,4 +36,10 @@ describe('the logger', () => {
     expect(line).toContain('22P02');
     expect(line).toContain('database query failed');
   });
+
+  it('redacts secrets in error messages', () => {
+    const { log, lines } = capture();
+    log.error({ err: new Error('POST https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX failed with xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJklmn') }, 'delivery failed');
+    expect(lines.join('')).not.toContain('xoxb-123456789012');
+  });
 });

@@ -47,11 +47,13 @@ export class ClaudeBrain implements Brain {
       usage = addUsage(usage, triage.usage);
       const verdict = triageTool.safeParse(firstToolUse(triage.content, 'triage')?.input);
       if (verdict.success && !verdict.data.worth_it) {
-        return { kind: 'quiet', reasons: [...ctx.reasons, `triage: ${verdict.data.reason}`], usage, brain: this.name };
+        return { kind: 'quiet', reasons: [...ctx.reasons, `triage: ${cleanOutput(verdict.data.reason, [])}`], usage, brain: this.name };
       }
       return await this.decideWithMainModel(ctx, prompt, usage);
     } catch (err) {
-      if (!(err instanceof Unavailable) && !isApiFailure(err)) throw err;
+      // Any API error (a retired model, a revoked key, a prompt too long) falls back, or the tick
+      // would fail every beat and post nothing; only outages count toward the breaker.
+      if (!(err instanceof Unavailable) && !(err instanceof Anthropic.APIError)) throw err;
       if (isApiFailure(err)) this.breaker.failure();
       const why = err instanceof Unavailable ? err.message : `Claude unavailable (${describe(err)})`;
       this.opts.log.warn({ workspaceId: ctx.workspaceId, why }, 'falling back to the rules brain');
@@ -86,7 +88,9 @@ export class ClaudeBrain implements Brain {
       if (errors === 0) break;
     }
     if (intents.length === 0) return { kind: 'quiet', reasons, usage, brain: this.name };
-    return { kind: 'speak', reasons, intents, usage, brain: this.name };
+    // A summary repeated across rounds (after an error elsewhere) is said once: the last one wins.
+    const latest = new Map(intents.map((i) => [i.type === 'post_summary' ? `summary:${i.incidentId}` : `${i.type}:${JSON.stringify(i)}`, i]));
+    return { kind: 'speak', reasons, intents: [...latest.values()], usage, brain: this.name };
   }
 
   private handleDecisionTool(use: ToolUseBlock, ctx: DecideContext, hosts: string[]): { intent?: Intent; quiet?: boolean; note?: string; error?: string } {
@@ -97,7 +101,8 @@ export class ClaudeBrain implements Brain {
     const input = parsed.data as Record<string, unknown>;
     switch (use.name) {
       case 'stay_quiet':
-        return { quiet: true, note: `stayed quiet: ${String(input.reason)}` };
+        // The reason is model text shown later by `@tacit why`: no links, no secrets.
+        return { quiet: true, note: `stayed quiet: ${cleanOutput(String(input.reason), [])}` };
       case 'post_summary': {
         const incidentId = String(input.incidentId);
         if (!ctx.incidents.has(incidentId)) return { error: `no incident ${incidentId} in this context` };
@@ -129,13 +134,19 @@ export class ClaudeBrain implements Brain {
         if (parsed?.success) return { text: cleanOutput(parsed.data.text, hosts), usage, brain: this.name };
         if (uses.length === 0) break;
         const results: ToolResultBlockParam[] = [];
-        for (const u of uses) results.push({ type: 'tool_result', tool_use_id: u.id, ...(await lookup(u, conversation)) });
+        for (const u of uses) {
+          if (u.name === 'reply' && parsed && !parsed.success) {
+            results.push({ type: 'tool_result', tool_use_id: u.id, is_error: true, content: `invalid input: ${parsed.error.issues.map((i) => i.message).join('; ')}` });
+          } else {
+            results.push({ type: 'tool_result', tool_use_id: u.id, ...(await lookup(u, conversation)) });
+          }
+        }
         messages.push({ role: 'assistant', content: res.content }, { role: 'user', content: results });
       }
       const fallback = await this.opts.fallback.reply(conversation);
       return { ...fallback, usage: addUsage(usage, fallback.usage), brain: `${this.opts.fallback.name} (fallback)` };
     } catch (err) {
-      if (!(err instanceof Unavailable) && !isApiFailure(err)) throw err;
+      if (!(err instanceof Unavailable) && !(err instanceof Anthropic.APIError)) throw err;
       if (isApiFailure(err)) this.breaker.failure();
       const fallback = await this.opts.fallback.reply(conversation);
       return { ...fallback, brain: `${this.opts.fallback.name} (fallback)` };

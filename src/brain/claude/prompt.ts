@@ -52,9 +52,12 @@ function eventLine(e: EventRecord): string {
 }
 
 export function decisionPrompt(ctx: DecideContext): string {
-  const touched = [...new Set(ctx.transitions.map((t) => t.incidentId))].flatMap((id) => ctx.incidents.get(id) ?? []);
+  // At most this many incident blocks: an alert storm must not overflow the prompt.
+  const touched = [...new Set(ctx.transitions.map((t) => t.incidentId))].flatMap((id) => ctx.incidents.get(id) ?? []).slice(0, 20);
   const parts = [
-    `Now: ${ctx.now.toISOString()}. Why you were woken: ${ctx.reasons.join('; ')}.`,
+    // The gate's reasons quote alert and PR titles: data, like everything else from outside.
+    `Now: ${ctx.now.toISOString()}. You were woken for the reasons quoted below.`,
+    quoteAsData('why you were woken', ctx.reasons.join('\n')),
     `Changes: ${ctx.transitions.map((t) => `${t.incidentId} ${t.kind}`).join(', ') || 'none'}.`,
     ...touched.map(incidentBlock),
   ];
@@ -66,10 +69,11 @@ export function decisionPrompt(ctx: DecideContext): string {
 
 export function replyPrompt(c: Conversation): string {
   return [
-    `Now: ${c.now.toISOString()}. ${c.asker.name} mentioned you. Answer with the reply tool.`,
-    quoteAsData(`message from ${c.asker.name}`, c.text),
-    `Open incidents: ${c.openIncidents.map((i) => `${i.title} (${i.status}, ${i.severity})`).join('; ') || 'none'}.`,
-    `Watching: ${c.watching.map((w) => `${w.kind} → #${w.channelName}`).join(', ') || 'nothing'}.`,
+    `Now: ${c.now.toISOString()}. Someone mentioned you. Answer with the reply tool.`,
+    quoteAsData('who asked', c.asker.name),
+    quoteAsData('their message', c.text),
+    quoteAsData('open incidents', c.openIncidents.slice(0, 20).map((i) => `${i.title} (${i.status}, ${i.severity})`).join('\n') || 'none'),
+    quoteAsData('watching', c.watching.map((w) => `${w.kind} → #${w.channelName}`).join('\n') || 'nothing'),
   ].join('\n\n');
 }
 
@@ -82,8 +86,8 @@ export function allowedHosts(incidents: Iterable<Incident>): string[] {
     const runbook = Object.values(i.alerts)[0]?.annotations.runbook_url;
     if (runbook) hosts.add(hostOf(runbook));
   }
-  hosts.delete('');
-  return [...hosts];
+  // Hosts taken from alert data must look like real hosts: a bare `com` would allow every *.com.
+  return [...hosts].filter((h) => h.split('.').filter(Boolean).length >= 2);
 }
 
 function hostOf(url: string): string {
