@@ -8,6 +8,7 @@ import type { Brain } from './brain/port.js';
 import { createClaudeBrain } from './brain/claude/index.js';
 import { RulesBrain } from './brain/rules/rules-brain.js';
 import { runCommand } from './chat/commands.js';
+import { SlackAdapter } from './chat/slack/adapter.js';
 import type { ChatAdapter, Platform } from './chat/port.js';
 import { bootstrapPlayground } from './chat/playground/bootstrap.js';
 import { createPlaygroundAdapter, type PlaygroundAdapter } from './chat/playground/index.js';
@@ -29,7 +30,7 @@ import { adminRoutes } from './http/admin.js';
 import { renderMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
-import { handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
+import { ensureChannel, handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
 import { EventWriter } from './sources/event-writer.js';
 import { SourceCache } from './sources/source-cache.js';
 import { reconcileGithub, type ReconcileResult } from './sources/github/reconciler.js';
@@ -88,9 +89,14 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       : rules);
 
   const adapters: Partial<Record<Platform, ChatAdapter>> = {};
+  const slack =
+    config.slack.botToken && config.slack.signingSecret
+      ? new SlackAdapter({ botToken: config.slack.botToken, signingSecret: config.slack.signingSecret, apiUrl: config.slack.apiUrl, log: log.child({ adapter: 'slack' }) })
+      : undefined;
+  if (slack) adapters.slack = slack;
   const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), adminToken: config.adminToken }) : undefined;
   if (playground) adapters.playground = playground;
-  if (config.slack.botToken || config.slack.clientId) log.warn('Slack credentials are set, but the Slack adapter is not built yet; using the playground only');
+  if (config.slack.clientId && !slack) log.warn('multi-workspace Slack (OAuth) is not built yet; set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for one workspace');
   if (config.discord.token) log.warn('DISCORD_TOKEN is set, but the Discord adapter is not built yet; using the playground only');
 
   const delivery = new Delivery({ db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals });
@@ -122,6 +128,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     routers: [
       adminRoutes({ db: database.db, signals, clock, secrets, publicUrl: () => publicUrl, adminToken: config.adminToken, allowLoopback: config.playground }),
       ...(playground ? [playground.routes()] : []),
+      ...(slack ? [slack.routes()] : []),
     ],
   });
   await listen(server, config.port, config.host);
@@ -136,10 +143,19 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     playground.setSampleTarget({ url: `${url}/hooks/alerts/${boot.sourceId}`, token: boot.token });
   }
   for (const adapter of Object.values(adapters)) {
+    const known = async (workspaceId: string, channelId: string) => {
+      if (await ensureChannel(database.db, workspaceId, channelId, adapter.platform)) await heartbeat.schedule(workspaceId, config.heartbeatIntervalMs);
+    };
     await adapter.start({
-      message: (m) => ingestChatMessage(chatDeps, m),
+      message: async (m) => {
+        await known(m.workspaceId, m.channelId);
+        await ingestChatMessage(chatDeps, m);
+      },
       interaction: (i) => handleInteraction(chatDeps, i),
-      command: (c) => runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c),
+      command: async (c) => {
+        await known(c.workspaceId, c.channelId);
+        return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c);
+      },
     });
   }
 

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { ChatEvent } from '../core/events.js';
-import { events } from '../db/schema.js';
+import type { Db } from '../db/client.js';
+import { channels, events, workspaces } from '../db/schema.js';
 import type { InboundInteraction, InboundMessage, InteractionResponse } from '../chat/port.js';
 import { ACK_ACTION_ID } from '../core/incident-card.js';
 import { insertEvents, type IntakeDeps } from './intake.js';
@@ -11,6 +12,16 @@ import { insertEvents, type IntakeDeps } from './intake.js';
 export interface ChatIntakeDeps extends IntakeDeps {
   /** Starts answering a mention; idempotent per event id. */
   converse(eventId: number, workspaceId: string): Promise<void>;
+}
+
+/**
+ * Workspaces and channels are known from the traffic itself: the first message or command from a
+ * Slack team or channel creates its row (names fill in later; the id stands in until then).
+ */
+export async function ensureChannel(db: Db, workspaceId: string, channelId: string, platform: 'slack' | 'discord' | 'playground'): Promise<boolean> {
+  const created = await db.insert(workspaces).values({ id: workspaceId, platform, name: workspaceId }).onConflictDoNothing().returning({ id: workspaces.id });
+  await db.insert(channels).values({ id: channelId, workspaceId, name: channelId.split('/').pop() ?? channelId }).onConflictDoNothing();
+  return created.length > 0;
 }
 
 export async function ingestChatMessage(deps: ChatIntakeDeps, message: InboundMessage): Promise<void> {
