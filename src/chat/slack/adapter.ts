@@ -1,7 +1,7 @@
 // The Slack adapter (single workspace, HTTP events): Bolt receives events, interactivity and the
 // slash command on Tacit's own server at /slack/events; the Web API client sends. The outbox owns
 // retries, so the client's own are off; every post carries the outbox key as message metadata.
-import bolt from '@slack/bolt';
+import { App, ExpressReceiver } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
 import type { Router } from 'express';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
@@ -11,8 +11,6 @@ import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
 import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
 import { OUTBOX_EVENT_TYPE, renderMessage } from './render.js';
 import { channelId, parseChannelId, workspaceId } from './types.js';
-
-const { App, ExpressReceiver } = bolt;
 
 export interface SlackOptions {
   botToken: string;
@@ -34,7 +32,7 @@ export class SlackAdapter implements ChatAdapter {
   constructor(private readonly opts: SlackOptions) {
     this.client = new WebClient(opts.botToken, { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
     this.receiver = new ExpressReceiver({ signingSecret: opts.signingSecret, endpoints: '/slack/events', processBeforeResponse: false });
-    this.app = new App({ token: opts.botToken, receiver: this.receiver, clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 } } });
+    this.app = new App({ token: opts.botToken, receiver: this.receiver, clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true } });
   }
 
   /** Bolt's routes, mounted on Tacit's HTTP server. */

@@ -1,0 +1,451 @@
+// A local Slack for the real @slack/web-api WebClient and Bolt app: the Web API methods Tacit uses, with Slack's
+// response shapes and errors, recorded for assertions; and a sender of signed events, interactions and slash commands.
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** `members` omitted: everyone is in, the bot included; given: exactly these users (list the bot user to keep it in). */
+export interface FakeChannel { id: string; name: string; members?: string[] }
+/** `teamId` is the user's home workspace (defaults to the team's); another team's id makes a Slack Connect user. */
+export interface FakeUser { id: string; name: string; teamId?: string }
+export interface FakeTeam { teamId: string; botToken: string; botUserId: string; channels: FakeChannel[]; users?: FakeUser[] }
+
+export type Metadata = { event_type: string; event_payload: unknown };
+/** A message as conversations.history returns it. */
+export interface SlackMessage {
+  type: 'message'; ts: string; user: string; text: string; team: string;
+  bot_id?: string; app_id?: string; subtype?: string; thread_ts?: string; blocks?: unknown[];
+  metadata?: Metadata; files?: Array<Record<string, unknown>>; upload?: boolean; edited?: { user: string; ts: string };
+}
+interface Content { text?: string; blocks?: unknown[] }
+export interface Post extends Content {
+  teamId: string; channel: string; ts: string; thread_ts?: string;
+  metadata?: Metadata; unfurl_links?: boolean; unfurl_media?: boolean; reply_broadcast?: boolean;
+}
+export interface Update extends Content { teamId: string; channel: string; ts: string; metadata?: Metadata }
+export interface Ephemeral extends Content { teamId: string; channel: string; user: string; message_ts: string; thread_ts?: string }
+/** `length` as declared, `content` as uploaded; `channel`, `thread_ts`, `initial_comment`, `ts` set once completed into a channel. */
+export interface UploadedFile {
+  id: string; teamId: string; filename: string; length: number; content: Buffer;
+  title?: string; channel?: string; thread_ts?: string; initial_comment?: string; ts?: string;
+}
+export interface PublishedView { teamId: string; userId: string; view: Record<string, unknown> }
+export interface ResponseUrlPost { url: string; body: unknown }
+/** Tacit's answer to an inbound request. */
+export interface InboundResponse { status: number; body: string }
+/** `timestampSkewSeconds` is added to now: -301 makes a request older than Slack's 5-minute window. */
+export interface SignOptions { timestampSkewSeconds?: number }
+/** `eventId`: reuse an earlier delivery's id to send a Slack retry (with `retryNum`). */
+export interface EventOptions extends SignOptions { teamId?: string; eventId?: string; retryNum?: number; retryReason?: string }
+/** `user_team_id` is the clicking user's home workspace (a Slack Connect user's differs from `team_id`). */
+export interface ButtonClick extends SignOptions {
+  user_id: string; user_name?: string; user_team_id?: string; team_id?: string;
+  channel_id: string; message_ts: string; action_id: string; value: string; block_id?: string;
+}
+/** `command` defaults to `/tacit`, `team_id` to the first team, `response_url` to one on the fake. */
+export interface SlashCommand extends SignOptions {
+  command?: string; text: string; user_id: string; user_name?: string; channel_id: string; team_id?: string; response_url?: string;
+}
+
+export interface FakeSlack {
+  url: string;
+  /** Give this to the WebClient as `slackApiUrl` (Bolt: `clientOptions.slackApiUrl`). */
+  apiUrl: string;
+  teams: FakeTeam[];
+  /** Recorded in arrival order; `posts` holds every chat.postMessage the fake accepted (crashed answers included). */
+  posts: Post[];
+  updates: Update[];
+  ephemerals: Ephemeral[];
+  files: UploadedFile[];
+  views: PublishedView[];
+  /** Bodies POSTed to response_urls handed out by sendInteraction and sendSlashCommand. */
+  responses: ResponseUrlPost[];
+  /** Every request to the method, rejected ones included. */
+  calls(method: string): number;
+  /** The channel's messages as stored now (edits applied), oldest first, thread replies included. */
+  history(channel: string, teamId?: string): SlackMessage[];
+  /** A person writes in a channel without an event being sent (as while Tacit was down). */
+  say(channel: string, user: string, text: string, opts?: { thread_ts?: string; teamId?: string }): SlackMessage;
+  rateLimit(method: string, opts: { times: number; retryAfterSeconds: number }): void;
+  failNext(method: string, failure: string | { status: number }): void;
+  /** The next call takes effect, then its connection is destroyed before Slack's answer is sent. */
+  crashAfterAccept(method: string): void;
+  sendEvent(targetUrl: string, signingSecret: string, event: Record<string, unknown>, opts?: EventOptions): Promise<InboundResponse & { eventId: string }>;
+  sendInteraction(targetUrl: string, signingSecret: string, click: ButtonClick): Promise<InboundResponse & { responseUrl: string }>;
+  sendSlashCommand(targetUrl: string, signingSecret: string, command: SlashCommand): Promise<InboundResponse & { responseUrl: string }>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TEAM: FakeTeam = {
+  teamId: 'T0TACIT01', botToken: 'xoxb-fake-tacit-01', botUserId: 'U0TACITBOT', channels: [{ id: 'C0GENERAL', name: 'general' }], users: [{ id: 'U0ALICE', name: 'alice' }],
+};
+const APP_ID = 'A0TACIT';
+const VERIFICATION_TOKEN = 'fake-verification-token';
+
+/** `v0=` hex HMAC-SHA256 over `v0:<timestamp>:<raw body>` (https://api.slack.com/authentication/verifying-requests-from-slack). */
+export function slackSignature(secret: string, timestamp: string, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+interface Channel { id: string; name: string; members?: Set<string>; user?: string; messages: SlackMessage[] }
+interface Team { teamId: string; botToken: string; botUserId: string; botId: string; channels: Map<string, Channel>; users: Map<string, FakeUser> }
+type Args = Record<string, unknown>;
+type Method = (team: Team, args: Args) => Record<string, unknown>;
+
+class ApiError extends Error {
+  constructor(readonly error: string) {
+    super(error);
+  }
+}
+const fail = (error: string): never => {
+  throw new ApiError(error);
+};
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const newId = (prefix: string): string => prefix + randomBytes(6).toString('hex').toUpperCase();
+// Form bodies carry every value as a string; JSON bodies carry real types.
+const str = (a: Args, k: string): string | undefined => (['string', 'number', 'boolean'].includes(typeof a[k]) ? String(a[k]) : undefined);
+const FLAGS: Record<string, boolean> = { true: true, 1: true, false: false, 0: false };
+const flag = (a: Args, k: string): boolean | undefined => FLAGS[str(a, k) ?? ''];
+const json = (a: Args, k: string, error: string): unknown => {
+  const v = a[k];
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return fail(error);
+  }
+};
+const blocksOf = (a: Args): unknown[] | undefined => {
+  const b = json(a, 'blocks', 'invalid_blocks_format');
+  return b === undefined || Array.isArray(b) ? b : fail('invalid_blocks_format');
+};
+const metadataOf = (a: Args): Metadata | undefined => {
+  const m = json(a, 'metadata', 'invalid_metadata_format');
+  if (m === undefined) return undefined;
+  return isRecord(m) && typeof m.event_type === 'string' ? { event_type: m.event_type, event_payload: m.event_payload ?? {} } : fail('invalid_metadata_format');
+};
+const micros = (ts: string): number => {
+  const [s = '0', f = ''] = ts.split('.');
+  return Number(s) * 1e6 + Number(f.padEnd(6, '0').slice(0, 6));
+};
+const tsOf = (m: number): string => `${Math.floor(m / 1e6)}.${String(m % 1e6).padStart(6, '0')}`;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise<FakeSlack> {
+  const teamList = opts.teams ?? [DEFAULT_TEAM];
+  const teams = new Map<string, Team>(
+    teamList.map((t) => {
+      const users = new Map((t.users ?? []).map((u) => [u.id, { ...u, teamId: u.teamId ?? t.teamId }]));
+      if (!users.has(t.botUserId)) users.set(t.botUserId, { id: t.botUserId, name: 'tacit', teamId: t.teamId });
+      const channels = new Map(t.channels.map((c): [string, Channel] => [c.id, { id: c.id, name: c.name, messages: [], ...(c.members ? { members: new Set(c.members) } : {}) }]));
+      return [t.botToken, { teamId: t.teamId, botToken: t.botToken, botUserId: t.botUserId, botId: `B${t.botUserId.slice(1)}`, channels, users }];
+    }),
+  );
+  const [posts, updates, ephemerals]: [Post[], Update[], Ephemeral[]] = [[], [], []];
+  const [files, views, responses]: [UploadedFile[], PublishedView[], ResponseUrlPost[]] = [[], [], []];
+  const counts = new Map<string, number>();
+  const limits = new Map<string, { times: number; retryAfterSeconds: number }>();
+  const failures = new Map<string, Array<string | { status: number }>>();
+  const crashes = new Set<string>();
+  let url = '';
+  let lastMicros = 0;
+  // Real-clock timestamps, strictly increasing, so `oldest`/`latest` cursors computed by Tacit behave as on Slack.
+  const nextTs = (): string => tsOf((lastMicros = Math.max(Date.now() * 1000, lastMicros + 100)));
+
+  const teamById = (teamId?: string): Team => {
+    const team = [...teams.values()].find((t) => teamId === undefined || t.teamId === teamId);
+    return team ?? fail(`fake Slack has no team ${teamId ?? ''}`);
+  };
+  const channelOf = (team: Team, id: string | undefined, needMember = true): Channel => {
+    const ch = id === undefined ? undefined : (team.channels.get(id) ?? [...team.channels.values()].find((c) => c.name === id.replace(/^#/, '')));
+    if (!ch) return fail('channel_not_found');
+    if (needMember && ch.members && !ch.members.has(team.botUserId)) return fail('not_in_channel');
+    return ch;
+  };
+  const store = (team: Team, ch: Channel, fields: Partial<SlackMessage> & { text: string }, user = team.botUserId): SlackMessage => {
+    const bot = user === team.botUserId ? { bot_id: team.botId, app_id: APP_ID } : {};
+    const given = Object.entries(fields).filter(([, v]) => v !== undefined);
+    const msg: SlackMessage = { type: 'message', ts: nextTs(), user, ...bot, team: team.teamId, ...(Object.fromEntries(given) as typeof fields) };
+    ch.messages.push(msg);
+    return msg;
+  };
+  /** A stored message as history shows it: metadata only on request, thread counts on parents. */
+  const view = (ch: Channel, m: SlackMessage, withMeta: boolean): Record<string, unknown> => {
+    const { metadata, ...rest } = m;
+    const replies = ch.messages.filter((r) => r.thread_ts === m.ts && r.ts !== m.ts);
+    const users = [...new Set(replies.map((r) => r.user))];
+    const thread = replies.length === 0 ? {} : { thread_ts: m.ts, reply_count: replies.length, reply_users: users, reply_users_count: users.length, latest_reply: replies.at(-1)?.ts };
+    return { ...rest, ...(withMeta && metadata ? { metadata } : {}), ...thread };
+  };
+  const page = (ch: Channel, list: SlackMessage[], withMeta: boolean, limit: number) => {
+    const shown = list.slice(0, limit);
+    const last = shown.at(-1);
+    const more = list.length > limit && last !== undefined;
+    return { messages: shown.map((m) => view(ch, m, withMeta)), has_more: more, response_metadata: { next_cursor: more ? Buffer.from(last.ts).toString('base64url') : '' } };
+  };
+
+  const methods: Record<string, Method> = {
+    'auth.test': (team) => ({ url: `https://${team.teamId.toLowerCase()}.slack.com/`, team: team.teamId.toLowerCase(), user: 'tacit', team_id: team.teamId, user_id: team.botUserId, bot_id: team.botId, is_enterprise_install: false }),
+    'chat.postMessage': (team, a) => {
+      const ch = channelOf(team, str(a, 'channel'));
+      const [text, blocks, metadata, thread_ts] = [str(a, 'text'), blocksOf(a), metadataOf(a), str(a, 'thread_ts')];
+      if (!text && !blocks && a.attachments === undefined) fail('no_text');
+      const reply_broadcast = flag(a, 'reply_broadcast');
+      const msg = store(team, ch, { text: text ?? '', blocks, metadata, thread_ts, ...(thread_ts && reply_broadcast ? { subtype: 'thread_broadcast' } : {}) });
+      posts.push({ teamId: team.teamId, channel: ch.id, ts: msg.ts, thread_ts, text, blocks, metadata, unfurl_links: flag(a, 'unfurl_links'), unfurl_media: flag(a, 'unfurl_media'), reply_broadcast });
+      return { channel: ch.id, ts: msg.ts, message: msg };
+    },
+    'chat.update': (team, a) => {
+      const ch = channelOf(team, str(a, 'channel'));
+      const msg = ch.messages.find((m) => m.ts === str(a, 'ts')) ?? fail('message_not_found');
+      if (msg.user !== team.botUserId) fail('cant_update_message');
+      const [text, blocks, metadata] = [str(a, 'text'), blocksOf(a), metadataOf(a)];
+      if (text === undefined && blocks === undefined) fail('no_text');
+      Object.assign(msg, text === undefined ? {} : { text }, blocks === undefined ? {} : { blocks }, metadata ? { metadata } : {}, { edited: { user: team.botUserId, ts: nextTs() } });
+      updates.push({ teamId: team.teamId, channel: ch.id, ts: msg.ts, text, blocks, metadata });
+      return { channel: ch.id, ts: msg.ts, text: msg.text, message: { ...msg } };
+    },
+    'chat.postEphemeral': (team, a) => {
+      const ch = channelOf(team, str(a, 'channel'));
+      const user = team.users.get(str(a, 'user') ?? '') ?? fail('user_not_found');
+      if (ch.members && !ch.members.has(user.id)) fail('user_not_in_channel');
+      const [text, blocks] = [str(a, 'text'), blocksOf(a)];
+      if (!text && !blocks) fail('no_text');
+      const message_ts = nextTs();
+      ephemerals.push({ teamId: team.teamId, channel: ch.id, user: user.id, message_ts, text, blocks, thread_ts: str(a, 'thread_ts') });
+      return { message_ts };
+    },
+    'conversations.open': (team, a) => {
+      const ids = (str(a, 'users') ?? '').split(',').filter(Boolean);
+      if (ids.length === 0) fail('users_list_not_supplied');
+      if (ids.length > 1) fail('fake_slack_opens_one_to_one_dms_only');
+      const user = team.users.get(ids[0] ?? '') ?? fail('user_not_found');
+      const id = `D${user.id.slice(1)}`;
+      const open = team.channels.has(id);
+      if (!open) team.channels.set(id, { id, name: id, user: user.id, members: new Set([team.botUserId, user.id]), messages: [] });
+      return { ...(open ? { no_op: true, already_open: true } : {}), channel: { id } };
+    },
+    'conversations.history': (team, a) => {
+      const ch = channelOf(team, str(a, 'channel'));
+      const inclusive = flag(a, 'inclusive') === true;
+      const oldest = micros(str(a, 'oldest') ?? '0');
+      const latest = str(a, 'latest') === undefined ? Infinity : micros(str(a, 'latest') ?? '');
+      const cursor = str(a, 'cursor');
+      const before = cursor ? micros(Buffer.from(cursor, 'base64url').toString()) : Infinity;
+      const list = ch.messages
+        .filter((m) => !m.thread_ts || m.thread_ts === m.ts || m.subtype === 'thread_broadcast')
+        .filter((m) => {
+          const t = micros(m.ts);
+          return (inclusive ? t >= oldest && t <= latest : t > oldest && t < latest) && t < before;
+        })
+        .reverse();
+      return { ...page(ch, list, flag(a, 'include_all_metadata') === true, Number(str(a, 'limit') ?? 100) || 100), pin_count: 0 };
+    },
+    'conversations.replies': (team, a) => {
+      const ch = channelOf(team, str(a, 'channel'));
+      const anchor = ch.messages.find((m) => m.ts === str(a, 'ts')) ?? fail('thread_not_found');
+      const root = anchor.thread_ts ?? anchor.ts;
+      const parent = ch.messages.find((m) => m.ts === root) ?? anchor;
+      const oldest = micros(str(a, 'oldest') ?? '0');
+      const replies = ch.messages.filter((m) => m.thread_ts === root && m.ts !== root && micros(m.ts) > oldest);
+      return page(ch, [parent, ...replies], flag(a, 'include_all_metadata') === true, Number(str(a, 'limit') ?? 1000) || 1000);
+    },
+    'conversations.info': (team, a) => {
+      const ch = channelOf(team, str(a, 'channel'), false);
+      const [isIm, isPrivate] = [ch.user !== undefined, /^[GD]/.test(ch.id)];
+      return {
+        channel: {
+          id: ch.id, name: ch.name, is_channel: !isIm && !isPrivate, is_group: false, is_im: isIm, is_mpim: false, is_private: isPrivate,
+          is_archived: false, is_general: ch.name === 'general', is_member: !ch.members || ch.members.has(team.botUserId),
+          is_ext_shared: false, is_shared: false, context_team_id: team.teamId, created: 1700000000, ...(isIm ? { user: ch.user } : {}),
+        },
+      };
+    },
+    'users.info': (team, a) => {
+      const u = team.users.get(str(a, 'user') ?? '') ?? fail('user_not_found');
+      const isBot = u.id === team.botUserId;
+      const profile = { real_name: u.name, display_name: u.name, team: u.teamId, ...(isBot ? { bot_id: team.botId } : {}) };
+      return { user: { id: u.id, team_id: u.teamId, name: u.name, real_name: u.name, deleted: false, is_bot: isBot, is_app_user: false, is_admin: false, is_restricted: false, is_ultra_restricted: false, tz: 'Etc/UTC', profile } };
+    },
+    'views.publish': (team, a) => {
+      const userId = str(a, 'user_id') ?? fail('invalid_arguments');
+      if (!team.users.has(userId)) fail('user_not_found');
+      const v = json(a, 'view', 'invalid_arguments');
+      if (!isRecord(v) || v.type !== 'home') return fail('invalid_arguments');
+      views.push({ teamId: team.teamId, userId, view: v });
+      return { view: { id: newId('V'), team_id: team.teamId, state: { values: {} }, hash: newId(''), app_id: APP_ID, bot_id: team.botId, ...v } };
+    },
+    'files.getUploadURLExternal': (team, a) => {
+      const filename = str(a, 'filename') ?? fail('invalid_arguments');
+      const length = Number(str(a, 'length'));
+      if (!Number.isInteger(length) || length < 0) fail('invalid_arguments');
+      const id = newId('F');
+      files.push({ id, teamId: team.teamId, filename, length, content: Buffer.alloc(0) });
+      return { upload_url: `${url}/upload/${id}`, file_id: id };
+    },
+    'files.completeUploadExternal': (team, a) => {
+      const list = json(a, 'files', 'invalid_arguments');
+      if (!Array.isArray(list) || list.length === 0) return fail('invalid_arguments');
+      const channelId = str(a, 'channel_id') ?? str(a, 'channels');
+      const ch = channelId === undefined ? undefined : channelOf(team, channelId);
+      const [thread_ts, initial_comment] = [str(a, 'thread_ts'), str(a, 'initial_comment')];
+      const done = list.map((entry) => {
+        const f = files.find((x) => isRecord(entry) && x.id === entry.id && x.teamId === team.teamId) ?? fail('file_not_found');
+        f.title = isRecord(entry) && typeof entry.title === 'string' ? entry.title : f.filename;
+        return f;
+      });
+      const shared = done.map((f) => ({ id: f.id, name: f.filename, title: f.title, size: f.content.length, user: team.botUserId, url_private: `${url}/files/${f.id}` }));
+      if (ch) {
+        const msg = store(team, ch, { text: initial_comment ?? '', thread_ts, files: shared, upload: true });
+        done.forEach((f) => Object.assign(f, { channel: ch.id, thread_ts, initial_comment, ts: msg.ts }));
+      }
+      return { files: done.map((f) => ({ id: f.id, title: f.title })) };
+    },
+  };
+
+  async function api(method: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    counts.set(method, (counts.get(method) ?? 0) + 1);
+    const raw = (await readBody(req)).toString('utf8');
+    const limit = limits.get(method);
+    if (limit && limit.times > 0) {
+      limit.times -= 1;
+      return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfterSeconds) });
+    }
+    const failure = failures.get(method)?.shift();
+    if (typeof failure === 'string') return send(res, 200, { ok: false, error: failure });
+    if (failure) return send(res, failure.status, { ok: false, error: 'fatal_error' });
+    let body: Record<string, unknown>;
+    try {
+      const isJson = (req.headers['content-type'] ?? '').includes('application/json');
+      const parsed: unknown = isJson ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
+      const args: Args = { ...Object.fromEntries(query), ...(isRecord(parsed) ? parsed : fail('invalid_json')) };
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? str(args, 'token') ?? fail('not_authed');
+      const team = teams.get(token) ?? fail('invalid_auth');
+      const handler = methods[method] ?? fail('unknown_method');
+      body = { ok: true, ...handler(team, args) };
+    } catch (err) {
+      if (err instanceof SyntaxError) body = { ok: false, error: 'invalid_json' };
+      else if (err instanceof ApiError) body = { ok: false, error: err.error };
+      else throw err;
+    }
+    if (crashes.delete(method)) {
+      req.socket.destroy();
+      return;
+    }
+    send(res, 200, body);
+  }
+
+  async function upload(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const file = files.find((f) => f.id === id);
+    if (!file) return send(res, 404, { ok: false, error: 'file_not_found' });
+    const type = req.headers['content-type'] ?? '';
+    if (type.startsWith('multipart/form-data')) {
+      // WebClient sends the bytes as a multipart part named `body`; curl users send `file`.
+      const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+      const part = form.get('body') ?? form.get('file') ?? [...form.values()][0];
+      file.content = part === undefined || part === null ? Buffer.alloc(0) : typeof part === 'string' ? Buffer.from(part) : Buffer.from(await part.arrayBuffer());
+    } else file.content = raw;
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${file.content.length}`);
+  }
+
+  const server = createServer((req, res) => {
+    const { pathname, searchParams } = new URL(req.url ?? '/', 'http://fake');
+    const [, kind = '', rest = ''] = /^\/([a-z]+)\/(.+)$/.exec(pathname) ?? [];
+    const work =
+      kind === 'api' ? api(rest, req, res, searchParams)
+      : kind === 'upload' ? upload(rest, req, res)
+      : kind === 'response' ? readBody(req).then((raw) => {
+          const text = raw.toString('utf8');
+          const form = new URLSearchParams(text).get('payload');
+          responses.push({ url: `${url}${pathname}`, body: JSON.parse(req.headers['content-type']?.includes('json') ? text : (form ?? text)) });
+          send(res, 200, { ok: true });
+        })
+      : Promise.resolve(send(res, 404, { ok: false, error: 'unknown_method' }));
+    work.catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, { ok: false, error: `fake_slack_failed: ${String(err)}` });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  async function deliver(target: string, secret: string, body: string, type: string, skew = 0, extra: Record<string, string> = {}): Promise<InboundResponse> {
+    const timestamp = String(Math.floor(Date.now() / 1000) + skew);
+    const headers = { 'content-type': type, 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(secret, timestamp, body), ...extra };
+    const res = await fetch(target, { method: 'POST', headers, body });
+    return { status: res.status, body: await res.text() };
+  }
+  const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
+
+  return {
+    url,
+    apiUrl: `${url}/api/`,
+    teams: teamList,
+    posts, updates, ephemerals, files, views, responses,
+    calls: (method) => counts.get(method) ?? 0,
+    history: (channel, teamId) => {
+      const team = [...teams.values()].find((t) => t.channels.has(channel) && (teamId === undefined || t.teamId === teamId));
+      return [...(team?.channels.get(channel)?.messages ?? [])];
+    },
+    say: (channel, user, text, o = {}) => {
+      const team = teamById(o.teamId);
+      return store(team, channelOf(team, channel, false), { text, thread_ts: o.thread_ts }, user);
+    },
+    rateLimit: (method, o) => void limits.set(method, { ...o }),
+    failNext: (method, failure) => void failures.set(method, [...(failures.get(method) ?? []), failure]),
+    crashAfterAccept: (method) => void crashes.add(method),
+    async sendEvent(target, secret, event, o = {}) {
+      const team = teamById(o.teamId);
+      const eventId = o.eventId ?? newId('Ev');
+      const eventTs = str(event, 'event_ts') ?? str(event, 'ts') ?? nextTs();
+      const envelope = {
+        token: VERIFICATION_TOKEN, team_id: team.teamId, context_team_id: team.teamId, context_enterprise_id: null, api_app_id: APP_ID,
+        event: { event_ts: eventTs, ...event }, type: 'event_callback', event_id: eventId, event_time: Math.floor(micros(eventTs) / 1e6),
+        authorizations: [{ enterprise_id: null, team_id: team.teamId, user_id: team.botUserId, is_bot: true, is_enterprise_install: false }],
+        is_ext_shared_channel: false, event_context: newId('4-'),
+      };
+      const retry: Record<string, string> = o.retryNum === undefined ? {} : { 'x-slack-retry-num': String(o.retryNum), 'x-slack-retry-reason': o.retryReason ?? 'http_timeout' };
+      return { ...(await deliver(target, secret, JSON.stringify(envelope), 'application/json', o.timestampSkewSeconds, retry)), eventId };
+    },
+    async sendInteraction(target, secret, c) {
+      const team = teamById(c.team_id);
+      const ch = team.channels.get(c.channel_id);
+      const message = ch?.messages.find((m) => m.ts === c.message_ts) ?? { type: 'message', ts: c.message_ts, text: '' };
+      const responseUrl = `${url}/response/${newId('R')}`;
+      const payload = {
+        type: 'block_actions', user: { id: c.user_id, username: c.user_name ?? c.user_id, name: c.user_name ?? c.user_id, team_id: c.user_team_id ?? team.teamId },
+        api_app_id: APP_ID, token: VERIFICATION_TOKEN, container: { type: 'message', message_ts: c.message_ts, channel_id: c.channel_id, is_ephemeral: false },
+        trigger_id: `${Date.now()}.${newId('')}`, team: { id: team.teamId, domain: team.teamId.toLowerCase() }, enterprise: null, is_enterprise_install: false,
+        channel: { id: c.channel_id, name: ch?.name ?? c.channel_id }, message, state: { values: {} }, response_url: responseUrl,
+        actions: [{ action_id: c.action_id, block_id: c.block_id ?? 'actions', text: { type: 'plain_text', text: c.action_id, emoji: true }, value: c.value, type: 'button', action_ts: nextTs() }],
+      };
+      const res = await deliver(target, secret, form({ payload: JSON.stringify(payload) }), 'application/x-www-form-urlencoded', c.timestampSkewSeconds);
+      return { ...res, responseUrl };
+    },
+    async sendSlashCommand(target, secret, c) {
+      const team = teamById(c.team_id);
+      const responseUrl = c.response_url ?? `${url}/response/${newId('R')}`;
+      const fields = {
+        token: VERIFICATION_TOKEN, team_id: team.teamId, team_domain: team.teamId.toLowerCase(), channel_id: c.channel_id,
+        channel_name: team.channels.get(c.channel_id)?.name ?? 'directmessage', user_id: c.user_id, user_name: c.user_name ?? c.user_id,
+        command: c.command ?? '/tacit', text: c.text, api_app_id: APP_ID, is_enterprise_install: 'false', response_url: responseUrl, trigger_id: `${Date.now()}.${newId('')}`,
+      };
+      return { ...(await deliver(target, secret, form(fields), 'application/x-www-form-urlencoded', c.timestampSkewSeconds)), responseUrl };
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections(); // fetch keeps connections alive
+      }),
+  };
+}
