@@ -17,6 +17,9 @@ export interface SlackOptions {
   signingSecret: string;
   apiUrl?: string;
   log: Logger;
+  /** Slack allows about one message per second per channel; posts closer together wait. */
+  perChannelIntervalMs?: number;
+  now?: () => number;
 }
 
 /** Slack errors that no retry can fix. */
@@ -28,6 +31,8 @@ export class SlackAdapter implements ChatAdapter {
   private readonly receiver: InstanceType<typeof ExpressReceiver>;
   private readonly app: InstanceType<typeof App>;
   private identity: { teamId: string; botUserId: string } | undefined;
+  /** When each channel may take its next post (this process; Slack's 429 covers the rest). */
+  private readonly nextSlot = new Map<string, number>();
 
   constructor(private readonly opts: SlackOptions) {
     this.client = new WebClient(opts.botToken, { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
@@ -88,6 +93,7 @@ export class SlackAdapter implements ChatAdapter {
 
   async post(request: PostRequest): Promise<MessageRef> {
     const ref = this.channel(request.channelId);
+    this.takeSlot(request.channelId);
     const body = renderMessage(request.message, request.idempotencyKey);
     const res = await this.call(() => this.client.chat.postMessage({ channel: ref.channelId, thread_ts: request.threadId, ...body }));
     return { channelId: request.channelId, messageId: String(res.ts) };
@@ -106,6 +112,15 @@ export class SlackAdapter implements ChatAdapter {
     const messages = (res.messages ?? []) as { ts?: string; metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } }[];
     const found = messages.find((m) => m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === idempotencyKey);
     return found?.ts ? { channelId: channel, messageId: found.ts } : null;
+  }
+
+  /** Reserves the channel's next posting slot, or says how long to wait (the outbox delays and retries). */
+  private takeSlot(channel: string): void {
+    const now = (this.opts.now ?? Date.now)();
+    const next = this.nextSlot.get(channel) ?? 0;
+    if (next > now) throw new ChatRateLimitedError(next - now, `waiting ${next - now} ms for the channel's posting slot`);
+    this.nextSlot.set(channel, now + (this.opts.perChannelIntervalMs ?? 1_000));
+    if (this.nextSlot.size > 10_000) this.nextSlot.clear();
   }
 
   private channel(id: string) {
