@@ -143,8 +143,13 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     playground.setSampleTarget({ url: `${url}/hooks/alerts/${boot.sourceId}`, token: boot.token });
   }
   for (const adapter of Object.values(adapters)) {
+    // Channels this process has already recorded: ordinary traffic costs no extra writes.
+    const seen = new Set<string>();
     const known = async (workspaceId: string, channelId: string) => {
+      if (seen.has(channelId)) return;
       if (await ensureChannel(database.db, workspaceId, channelId, adapter.platform)) await heartbeat.schedule(workspaceId, config.heartbeatIntervalMs);
+      if (seen.size > 10_000) seen.clear();
+      seen.add(channelId);
     };
     await adapter.start({
       message: async (m) => {

@@ -61,31 +61,25 @@ export function planMessages(
     message: withFooter(text, decisionId),
   });
 
+  /** A top-level channel post that belongs to no incident (notices, digests). */
+  const channelPost = (key: string, purpose: MessagePurpose, channelId: string, text: string): PlannedMessage => ({
+    idempotencyKey: key,
+    purpose,
+    kind: 'post',
+    channelId,
+    anchor: { type: 'channel' },
+    incidentId: null,
+    incidentVersion: null,
+    message: withFooter(text, decisionId),
+  });
+
   for (const intent of intents) {
     if (intent.type === 'notice') {
-      messages.push({
-        idempotencyKey: `notice:${intent.key}`,
-        purpose: 'notice',
-        kind: 'post',
-        channelId: intent.channelId,
-        anchor: { type: 'channel' },
-        incidentId: null,
-        incidentVersion: null,
-        message: withFooter(intent.text, decisionId),
-      });
+      messages.push(channelPost(`notice:${intent.key}`, 'notice', intent.channelId, intent.text));
       continue;
     }
     if (intent.type === 'digest') {
-      messages.push({
-        idempotencyKey: `digest:${intent.date}`,
-        purpose: 'digest',
-        kind: 'post',
-        channelId: intent.channelId,
-        anchor: { type: 'channel' },
-        incidentId: null,
-        incidentVersion: null,
-        message: withFooter(intent.text, decisionId),
-      });
+      messages.push(channelPost(`digest:${intent.date}`, 'digest', intent.channelId, intent.text));
       continue;
     }
     const incident = incidents.get(intent.incidentId);

@@ -35,11 +35,12 @@ export async function ingestChatMessage(deps: ChatIntakeDeps, message: InboundMe
     text: message.text,
   };
   const dedupeKey = `chat:${message.channelId}:${message.messageId}`;
-  await insertEvents(deps, [
+  const { ids } = await insertEvents(deps, [
     { workspaceId: message.workspaceId, sourceId: null, dedupeKey, urgent: false, occurredAt: new Date(), payload },
   ]);
   if (message.mentionsTacit) {
-    const id = await findEventId(deps, message.workspaceId, dedupeKey);
+    // A redelivered mention is a duplicate: look its event up, so a reply lost with a crash still comes.
+    const id = ids[0] ?? (await findEventId(deps, message.workspaceId, dedupeKey));
     if (id !== undefined) await deps.converse(id, message.workspaceId);
   }
 }

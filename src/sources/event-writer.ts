@@ -17,7 +17,7 @@ export interface NewEvent {
 
 export interface WriteResult {
   /** The events this call inserted (not duplicates of stored ones). */
-  inserted: { workspaceId: string; dedupeKey: string; urgent: boolean }[];
+  inserted: { id: number; workspaceId: string; dedupeKey: string; urgent: boolean }[];
   duplicates: number;
 }
 
@@ -69,7 +69,7 @@ export class EventWriter {
         .insert(events)
         .values(batch.flatMap((p) => p.list.map((e) => ({ ...e, kind: e.payload.kind }))))
         .onConflictDoNothing({ target: [events.workspaceId, events.dedupeKey] })
-        .returning({ workspaceId: events.workspaceId, dedupeKey: events.dedupeKey, urgent: events.urgent });
+        .returning({ id: events.id, workspaceId: events.workspaceId, dedupeKey: events.dedupeKey, urgent: events.urgent });
       // A key inserted by this statement belongs to the first caller that asked for it.
       const fresh = new Map(inserted.map((r) => [`${r.workspaceId}\u0000${r.dedupeKey}`, r]));
       for (const p of batch) {

@@ -117,7 +117,8 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
     list.push({ workspaceId: source.workspaceId, sourceId: source.id, dedupeKey: withoutNul(n.dedupeKey), urgent: n.urgent, occurredAt: checked.occurredAt, payload: checked.event });
   }
   try {
-    return { kind: 'accepted', ...(await insertEvents(deps, list)) };
+    const { inserted, duplicates } = await insertEvents(deps, list);
+    return { kind: 'accepted', inserted, duplicates };
   } catch (err) {
     // Postgres rejected the data itself (class 22: bad value); retrying would never succeed.
     if (dataError(err)) return quarantined(`the database refused the values: ${(err as Error).message.split('\n')[0] ?? ''}`);
@@ -171,8 +172,11 @@ function credentialHint(kind: string): string {
  * heartbeat. The signal is sent even when every event was a duplicate: a sender retrying after a
  * failed signal must still get its events noticed.
  */
-export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<{ inserted: number; duplicates: number }> {
-  if (list.length === 0) return { inserted: 0, duplicates: 0 };
+export async function insertEvents(
+  deps: IntakeDeps,
+  list: NewEvent[],
+): Promise<{ inserted: number; duplicates: number; ids: number[] }> {
+  if (list.length === 0) return { inserted: 0, duplicates: 0, ids: [] };
   const { inserted, duplicates } = await guard(() => deps.writer.write(list));
   try {
     for (const workspaceId of new Set(list.map((e) => e.workspaceId))) {
@@ -184,7 +188,7 @@ export async function insertEvents(deps: IntakeDeps, list: NewEvent[]): Promise<
     // Committed but not noticed: a 503 makes the sender retry, and the retry (a duplicate) signals again.
     throw new RetryLaterError('events were stored but the heartbeat could not be signalled; retry', { cause: err });
   }
-  return { inserted: inserted.length, duplicates };
+  return { inserted: inserted.length, duplicates, ids: inserted.map((e) => e.id) };
 }
 
 /** Redis down must become a quick 503, not a request hanging until the sender times out. */
