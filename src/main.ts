@@ -161,13 +161,26 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
         await known(c.workspaceId, c.channelId);
         return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c);
       },
+      workspaceAdded: async ({ workspaceId, name }) => {
+        await database.db
+          .insert(workspaces)
+          .values({ id: workspaceId, platform: adapter.platform, name })
+          .onConflictDoUpdate({ target: workspaces.id, set: { name, removedAt: null } });
+        await heartbeat.schedule(workspaceId, config.heartbeatIntervalMs);
+      },
+      workspaceRemoved: async (workspaceId) => {
+        // Its data stays (history, decisions, audit); its heartbeat stops until it is installed again.
+        await database.db.update(workspaces).set({ removedAt: new Date() }).where(eq(workspaces.id, workspaceId));
+        await heartbeat.unschedule(workspaceId);
+        log.info({ workspaceId }, 'workspace removed; heartbeat stopped');
+      },
     });
   }
 
   delivery.start();
   conversations.start();
   heartbeat.start();
-  for (const ws of await database.db.select({ id: workspaces.id, settings: workspaces.settings }).from(workspaces)) {
+  for (const ws of await database.db.select({ id: workspaces.id, settings: workspaces.settings }).from(workspaces).where(isNull(workspaces.removedAt))) {
     const interval = Number(ws.settings.heartbeatIntervalMs ?? config.heartbeatIntervalMs);
     await heartbeat.schedule(ws.id, interval);
   }

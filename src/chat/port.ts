@@ -2,7 +2,7 @@
 // Platform payloads travel inward only as the opaque `raw` field.
 import type { MessageRef, OutgoingMessage } from '../core/message.js';
 
-export type { Block, Button, MessageRef, OutgoingMessage } from '../core/message.js';
+export type { Block, Button, FileAttachment, MessageRef, OutgoingMessage } from '../core/message.js';
 
 export type Platform = 'slack' | 'discord' | 'playground';
 
@@ -32,13 +32,21 @@ export interface InboundMessage {
   raw: unknown;
 }
 
+/** Who clicked or ran a command, with what the platform says about them (used to authorise approvals). */
+export interface Actor extends Person {
+  /** From another organisation (Slack Connect, a foreign enterprise): never authorised to approve. */
+  external?: boolean;
+  /** Discord role ids the member holds in the guild. */
+  roles?: string[];
+}
+
 export interface InboundInteraction {
   workspaceId: string;
   channelId: string;
   messageId: string;
   actionId: string;
   value: string;
-  user: Person;
+  user: Actor;
   raw: unknown;
 }
 
@@ -51,7 +59,7 @@ export interface InteractionResponse {
 export interface InboundCommand {
   workspaceId: string;
   channelId: string;
-  user: Person;
+  user: Actor;
   /** Everything after `/tacit`, e.g. `connect grafana #incidents`. */
   text: string;
   raw: unknown;
@@ -62,14 +70,28 @@ export interface InboundHandlers {
   interaction(interaction: InboundInteraction): Promise<InteractionResponse>;
   /** Answered privately to the person who ran it. */
   command(command: InboundCommand): Promise<InteractionResponse>;
+  /** A workspace was installed or joined (OAuth install, Discord guild create). */
+  workspaceAdded(workspace: { workspaceId: string; name: string }): Promise<void>;
+  /** Uninstalled, tokens revoked or guild left: its tokens are gone and its heartbeat must stop. */
+  workspaceRemoved(workspaceId: string): Promise<void>;
 }
 
 export interface ChatAdapter {
   readonly platform: Platform;
+  /** Posts a message (with its file, if any) to a channel or a thread. */
   post(request: PostRequest): Promise<MessageRef>;
   update(ref: MessageRef, message: OutgoingMessage): Promise<void>;
-  /** The message posted earlier under this key, if any: a retry after a crash must not post twice. */
-  findPosted(channelId: string, idempotencyKey: string): Promise<MessageRef | null>;
+  /**
+   * The message posted earlier under this key, if any: a retry after a crash must not post twice.
+   * `threadId` is where it would be when it was a thread reply.
+   */
+  findPosted(channelId: string, idempotencyKey: string, threadId?: string): Promise<MessageRef | null>;
+  /** The direct-message channel with one person of a workspace (opened if needed), for push. */
+  openDirect(workspaceId: string, personId: string): Promise<string>;
+  /** A message only `personId` sees (Slack ephemeral; elsewhere a DM). Best effort, never retried. */
+  postPrivate(channelId: string, personId: string, text: string): Promise<void>;
+  /** Whether a person belongs to a named group (Slack user group id, Discord role id). */
+  inGroup(workspaceId: string, personId: string, groupId: string): Promise<boolean>;
   start(handlers: InboundHandlers): Promise<void>;
   stop(): Promise<void>;
 }

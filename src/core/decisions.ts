@@ -22,7 +22,15 @@ export type Intent =
   /** A notice about a repository change people need to know about (CI broken on the default branch). */
   | { type: 'notice'; channelId: string; key: string; text: string }
   /** The daily digest, posted to a channel once per local date. */
-  | { type: 'digest'; channelId: string; date: string; text: string };
+  | { type: 'digest'; channelId: string; date: string; text: string }
+  /** A text file (report, timeline, log excerpt) uploaded into the incident's thread. */
+  | { type: 'attach_file'; incidentId: string; filename: string; content: string }
+  /** A direct message to one person who needs to know (the on-call, an approver). */
+  | { type: 'notify_person'; personId: string; incidentId: string; text: string }
+  /** Ask people to approve an action; nothing runs until an authorised person approves it. */
+  | { type: 'propose_action'; action: string; params: Record<string, unknown>; reason: string; incidentId?: string }
+  /** Stage a memory; it becomes active only after what it records is verified. */
+  | { type: 'remember'; topic: string; hint: string; body: string; sources: string[] };
 
 /** `brain`: which brain actually decided, when it differs from the one asked (a fallback). */
 export type Decision =

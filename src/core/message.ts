@@ -16,10 +16,21 @@ export type Block =
   | { kind: 'context'; text: string }
   | { kind: 'actions'; buttons: Button[] };
 
+/** A text file delivered with a message (incident report, timeline, log excerpt). */
+export interface FileAttachment {
+  /** A safe file name: letters, digits, `.`, `_` and `-` only. */
+  filename: string;
+  content: string;
+}
+
 export interface OutgoingMessage {
   /** The fallback and notification text; blocks, when present, are what people see. */
   text: string;
   blocks?: Block[];
+  /** Uploaded with the message (Slack: files.uploadV2 with the text as its comment; Discord: an attachment). */
+  file?: FileAttachment;
+  /** The one person this message may ping (a DM's recipient, the approver asked); everyone else is neutralised. */
+  notify?: string;
 }
 
 /** Where a delivered message lives, in the platform's own id space (opaque outside the adapter). */

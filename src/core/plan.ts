@@ -10,10 +10,14 @@ export type Anchor =
   /** For a post: this message is the incident's parent card. For an update: edit that card. */
   | { type: 'incident_parent' }
   | { type: 'incident_thread' }
-  | { type: 'thread'; threadId: string };
+  | { type: 'thread'; threadId: string }
+  /** A direct message to one person; `channelId` stays the channel it is about (for policy). */
+  | { type: 'dm'; personId: string };
 
 /** Why a message exists; the policy treats openings, resolutions and card edits differently. */
-export type MessagePurpose = 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'notice' | 'digest' | 'reply';
+export type MessagePurpose =
+  | 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'notice' | 'digest' | 'reply' | 'file' | 'push'
+  | 'approval' | 'approval_update';
 
 export interface PlannedMessage {
   idempotencyKey: string;
@@ -82,6 +86,8 @@ export function planMessages(
       messages.push(channelPost(`digest:${intent.date}`, 'digest', intent.channelId, intent.text));
       continue;
     }
+    // Not messages: approvals and staged memories are written by the tick itself.
+    if (intent.type === 'propose_action' || intent.type === 'remember') continue;
     const incident = incidents.get(intent.incidentId);
     if (!incident) continue;
     switch (intent.type) {
@@ -97,6 +103,18 @@ export function planMessages(
         // Once per occurrence: a recurrence starts a new one.
         messages.push(post(incident, `nudge:${incident.startedAt.toISOString()}`, 'nudge', { type: 'incident_thread' }, intent.text));
         break;
+      case 'attach_file': {
+        ensureCard(incident);
+        const file = post(incident, `file:${intent.filename}:${contentKey(intent.content)}`, 'file', { type: 'incident_thread' }, `📎 ${intent.filename}`);
+        messages.push({ ...file, message: { ...file.message, file: { filename: intent.filename, content: intent.content } } });
+        break;
+      }
+      case 'notify_person': {
+        // Once per person and incident state: the same news never pings twice.
+        const dm = post(incident, `dm:${intent.personId}:${stateSignature(incident)}`, 'push', { type: 'dm', personId: intent.personId }, intent.text);
+        messages.push({ ...dm, message: { ...dm.message, notify: intent.personId } });
+        break;
+      }
       default: {
         const never: never = intent;
         throw new Error(`unhandled intent ${JSON.stringify(never)}`);
@@ -136,6 +154,13 @@ export function cardUpdate(incident: Incident, decisionId: string | null): Plann
     incidentVersion: incident.version,
     message: incidentCard(incident, decisionId),
   };
+}
+
+/** A short, stable digest of file content, so the same file is uploaded once and a changed one again. */
+function contentKey(content: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < content.length; i++) h = Math.imul(h ^ content.charCodeAt(i), 0x01000193) >>> 0;
+  return `${content.length}-${h.toString(16)}`;
 }
 
 function withFooter(text: string, decisionId: string | null): OutgoingMessage {

@@ -19,8 +19,40 @@ export const workspaces = pgTable('workspaces', {
   name: text('name').notNull(),
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   pausedUntil: timestamp('paused_until', { withTimezone: true }),
+  /** Set on uninstall, revoked tokens or leaving the guild: no heartbeat until it is added again. */
+  removedAt: timestamp('removed_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
+
+/** Slack OAuth installations (multi-workspace): Bolt's installation object, encrypted at rest. */
+export const slackInstallations = pgTable('slack_installations', {
+  /** `slack:T…` for a team install, `slack:E…` for an org-wide install. */
+  workspaceId: text('workspace_id').primaryKey(),
+  teamId: text('team_id'),
+  enterpriseId: text('enterprise_id'),
+  botUserId: text('bot_user_id'),
+  /** The whole installation (tokens included) as JSON, AES-256-GCM under TACIT_SECRET_KEY. */
+  installationEncrypted: text('installation_encrypted').notNull(),
+  /** When the bot token expires (token rotation); null for tokens that do not expire. */
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  installedBy: text('installed_by'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** What a workspace's actions talk to (GitHub, Alertmanager, PagerDuty, named runbooks); secrets encrypted. */
+export const integrations = pgTable('integrations', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  kind: text('kind', { enum: ['github', 'alertmanager', 'pagerduty', 'runbook'] }).notNull(),
+  /** `default` for the one GitHub/Alertmanager/PagerDuty per workspace; the runbook's name otherwise. */
+  name: text('name').notNull(),
+  settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  /** JSON object of secret values (tokens, header values), AES-256-GCM under TACIT_SECRET_KEY. */
+  secretsEncrypted: text('secrets_encrypted'),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [uniqueIndex('integrations_name_idx').on(t.workspaceId, t.kind, t.name)]);
 
 export const channels = pgTable('channels', {
   id: text('id').primaryKey(),
@@ -168,8 +200,34 @@ export const approvals = pgTable('approvals', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   decidedBy: text('decided_by'),
   decidedAt: timestamp('decided_at', { withTimezone: true }),
+  /** Why it was asked for (the brain's or the person's reason), shown on the card. */
+  reason: text('reason').notNull().default(''),
+  incidentId: text('incident_id'),
+  channelId: text('channel_id').notNull().default(''),
+  /** The approval card, once delivered; edited in place with the decision and the result. */
+  card: jsonb('card').$type<{ channelId: string; messageId: string } | null>(),
+  /** Bumped on every change the card must show; the card never goes backwards. */
+  version: integer('version').notNull().default(1),
+  result: jsonb('result').$type<unknown>(),
+  verification: jsonb('verification').$type<unknown>(),
+  executedAt: timestamp('executed_at', { withTimezone: true }),
   createdAt: createdAt(),
-}, (t) => [index('approvals_pending_idx').on(t.workspaceId).where(sql`${t.status} = 'pending'`)]);
+}, (t) => [
+  index('approvals_pending_idx').on(t.workspaceId).where(sql`${t.status} = 'pending'`),
+  index('approvals_workspace_idx').on(t.workspaceId, t.createdAt),
+]);
+
+/** Append-only: every request, decision, refusal, execution and verification of an approval. */
+export const approvalAudit = pgTable('approval_audit', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  approvalId: text('approval_id').notNull(),
+  workspaceId: text('workspace_id').notNull(),
+  kind: text('kind').notNull(),
+  /** The person (platform user id), or `tacit` for the agent itself. */
+  actor: text('actor').notNull(),
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('approval_audit_approval_idx').on(t.approvalId, t.id), index('approval_audit_workspace_idx').on(t.workspaceId, t.at)]);
 
 /** Layered memory: staged until what it records is verified, a hint until re-checked (issue: memory). */
 export const memories = pgTable('memories', {
@@ -181,10 +239,30 @@ export const memories = pgTable('memories', {
   sourceRefs: jsonb('source_refs').$type<string[]>().notNull(),
   status: text('status', { enum: ['staged', 'active', 'stale', 'superseded'] }).notNull(),
   decisionId: text('decision_id'),
+  /** What must succeed before a staged entry becomes active: its message delivered, its action verified. */
+  pendingOn: jsonb('pending_on').$type<{ kind: 'outbox'; id: string } | { kind: 'approval'; id: string } | null>(),
+  /** Live-state checks run before the entry is presented as fact (incident open, PR open, …). */
+  checks: jsonb('checks').$type<unknown[]>().notNull().default([]),
+  staleReason: text('stale_reason'),
+  checkedAt: timestamp('checked_at', { withTimezone: true }),
+  supersededBy: text('superseded_by'),
   verifiedAt: timestamp('verified_at', { withTimezone: true }),
   createdAt: createdAt(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('memories_workspace_idx').on(t.workspaceId, t.status)]);
+
+/** One row per consolidation ("dream") run: what it changed, or why its rewrite was refused. */
+export const memoryDreams = pgTable('memory_dreams', {
+  id: text('id').primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  engine: text('engine').notNull(),
+  outcome: text('outcome', { enum: ['applied', 'refused', 'noop', 'failed'] }).notNull(),
+  before: integer('before').notNull(),
+  after: integer('after').notNull(),
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+  finishedAt: timestamp('finished_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('memory_dreams_workspace_idx').on(t.workspaceId, t.finishedAt)]);
 
 /** Every insert or edit of a playground message takes the next value, so live views poll by version. */
 export const playgroundVersion = pgSequence('playground_version_seq');

@@ -175,10 +175,12 @@ export class Delivery {
       throw new WaitForConversation();
     }
 
+    // A push goes to the person's direct messages, opened (or found) when it is sent.
+    const target = anchor.type === 'dm' ? await adapter.openDirect(row.workspaceId, anchor.personId) : row.channelId;
     // An earlier attempt may have posted before crashing: look before posting again.
-    const earlier = row.attempts > 1 ? await adapter.findPosted(row.channelId, row.idempotencyKey) : null;
+    const earlier = row.attempts > 1 ? await adapter.findPosted(target, row.idempotencyKey, threadId) : null;
     const ref: MessageRef =
-      earlier ?? (await adapter.post({ channelId: row.channelId, threadId, message, idempotencyKey: row.idempotencyKey }));
+      earlier ?? (await adapter.post({ channelId: target, threadId, message, idempotencyKey: row.idempotencyKey }));
     await db.transaction(async (tx) => {
       await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
       if (anchor.type === 'incident_parent' && incident) {

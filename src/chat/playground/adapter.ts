@@ -1,19 +1,20 @@
 // The playground adapter: a team channel stored in Postgres and shown in a browser, behind the same
 // ChatAdapter port as Slack and Discord. Live updates go to the page as server-sent events.
 import { randomUUID } from 'node:crypto';
-import { asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { asc, desc, eq, gt, like, or, sql } from 'drizzle-orm';
 import express, { type Request, type Response, type Router } from 'express';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
 import type { Db } from '../../db/client.js';
 import { playgroundMessages } from '../../db/schema.js';
 import type { Logger } from '../../log.js';
+import { ChatRejectedError } from '../errors.js';
 import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
 import { playgroundPage } from './page.js';
 import { parseMention } from './parse.js';
 import { render } from './render.js';
 import { sampleAlertmanagerPayload, type SampleOccurrence } from './sample-alert.js';
 import {
-  PLAYGROUND_CHANNEL, PLAYGROUND_WORKSPACE_ID, TACIT_USER, clickSchema, playgroundUsers, postMessageSchema,
+  PLAYGROUND_APPROVERS_GROUP, PLAYGROUND_CHANNEL, PLAYGROUND_WORKSPACE_ID, TACIT_USER, clickSchema, dmChannel, playgroundUsers, postMessageSchema,
   sampleAlertSchema, type WireMessage,
 } from './types.js';
 import { findUser, mayUsePlayground } from './verify.js';
@@ -102,6 +103,26 @@ export class PlaygroundAdapter implements ChatAdapter {
     this.pump();
   }
 
+  /** A person's direct-message channel in the playground (the page shows it to that person only). */
+  async openDirect(_workspaceId: string, personId: string): Promise<string> {
+    if (!findUser(personId)) throw new ChatRejectedError('user_not_found', `no playground user ${personId}`);
+    return dmChannel(personId);
+  }
+
+  /** Playground has no ephemeral messages: private notes go to the person's direct messages. */
+  async postPrivate(_channelId: string, personId: string, text: string): Promise<void> {
+    if (!findUser(personId)) return;
+    await this.opts.db.insert(playgroundMessages).values({
+      id: `pm_${randomUUID()}`, channelId: dmChannel(personId), authorId: TACIT_USER.id, authorName: TACIT_USER.name, isBot: true, text: render({ text }).text,
+    });
+    this.pump();
+  }
+
+  /** The playground knows one group, `approvers`: the users marked as approvers. */
+  async inGroup(_workspaceId: string, personId: string, groupId: string): Promise<boolean> {
+    return groupId === PLAYGROUND_APPROVERS_GROUP && Boolean(findUser(personId)?.approver);
+  }
+
   async findPosted(channelId: string, idempotencyKey: string): Promise<MessageRef | null> {
     const [row] = await this.opts.db
       .select({ id: playgroundMessages.id })
@@ -123,7 +144,7 @@ export class PlaygroundAdapter implements ChatAdapter {
       const rows = await this.opts.db
         .select()
         .from(playgroundMessages)
-        .where(eq(playgroundMessages.channelId, PLAYGROUND_CHANNEL.id))
+        .where(or(eq(playgroundMessages.channelId, PLAYGROUND_CHANNEL.id), like(playgroundMessages.channelId, dmChannel('%'))))
         .orderBy(asc(playgroundMessages.seq))
         .limit(2000);
       res.json({ users: playgroundUsers, channel: PLAYGROUND_CHANNEL, tacit: TACIT_USER, messages: rows.map(toWire) });

@@ -40,6 +40,9 @@ export function playgroundPage(): string {
   .actions button.danger { background:#e03131; color:#fff; border-color:#e03131; }
   .thread { margin:8px 0 0 18px; padding-left:12px; border-left:2px solid var(--line); display:flex; flex-direction:column; gap:8px; }
   .thread .msg { background:#fbfbfd; }
+  .file { margin-top:6px; border:1px solid var(--line); border-radius:6px; padding:6px 8px; background:#fafafa; }
+  .file pre { max-height:240px; overflow:auto; font-size:12px; margin:6px 0 0; white-space:pre-wrap; }
+  #dms .msg { margin-top:6px; font-size:13px; }
   .reply-link { font-size:12px; color:var(--accent); cursor:pointer; background:none; border:none; padding:0; margin-top:6px; }
   form { display:flex; gap:8px; padding:12px 20px; border-top:1px solid var(--line); background:var(--panel); }
   form input { flex:1; padding:10px; border-radius:6px; border:1px solid var(--line); font:inherit; }
@@ -54,6 +57,7 @@ export function playgroundPage(): string {
   <div class="hint">A local team channel. Tacit is a bot; it stays quiet unless there is news.</div>
   <div><label for="who">You are</label><select id="who" data-testid="who"></select><div class="hint" id="who-title"></div></div>
   <div class="channel" id="channel-name"># incidents</div>
+  <div><label>Direct messages</label><div id="dms" data-testid="dms"><div class="hint">None yet.</div></div></div>
   <div><label>Try it</label></div>
   <button id="fire" data-testid="send-sample-alert">Send sample alert (firing)</button>
   <button id="resolve" data-testid="resolve-sample-alert">Resolve sample alert</button>
@@ -141,6 +145,11 @@ export function playgroundPage(): string {
           a.append(x);
         }
         box.append(a);
+      } else if (b.kind === 'file') {
+        const f = el('details', 'file');
+        f.dataset.testid = 'file';
+        f.append(el('summary', '', '📎 ' + b.filename + ' (' + b.content.length + ' chars)'), el('pre', '', b.content));
+        box.append(f);
       }
     }
     return box;
@@ -150,7 +159,10 @@ export function playgroundPage(): string {
     const list = $('messages');
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.replaceChildren();
-    const all = [...state.messages.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const sorted = [...state.messages.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const mine = sorted.filter((x) => x.channelId === 'playground:dm-' + me());
+    $('dms').replaceChildren(...(mine.length ? mine.map(renderMessage) : [el('div', 'hint', 'None yet.')]));
+    const all = sorted.filter((x) => state.channel && x.channelId === state.channel.id);
     for (const m of all.filter((x) => !x.threadId)) {
       const node = renderMessage(m);
       const replies = all.filter((x) => x.threadId === m.id);
@@ -174,7 +186,7 @@ export function playgroundPage(): string {
     state.users = s.users; state.channel = s.channel;
     $('who').replaceChildren(...s.users.map((u) => { const o = el('option', '', u.name + ' — ' + u.title); o.value = u.id; return o; }));
     const showTitle = () => { const u = state.users.find((x) => x.id === me()); $('who-title').textContent = u ? (u.approver ? 'approver' : 'not an approver') : ''; };
-    $('who').onchange = showTitle; showTitle();
+    $('who').onchange = () => { showTitle(); render(); }; showTitle();
     $('channel-name').textContent = '# ' + s.channel.name; $('title').textContent = '# ' + s.channel.name;
     for (const m of s.messages) upsert(m);
     render();

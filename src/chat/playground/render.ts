@@ -2,7 +2,10 @@
 import type { Block, OutgoingMessage } from '../../core/message.js';
 import { neutraliseMentions } from '../../core/mentions.js';
 
-export function render(message: OutgoingMessage): { text: string; blocks: Block[] } {
+/** A file is shown as a block of its own, after the message's blocks. */
+export type PlaygroundBlock = Block | { kind: 'file'; filename: string; content: string };
+
+export function render(message: OutgoingMessage): { text: string; blocks: PlaygroundBlock[] } {
   const n = neutraliseMentions;
   const blocks = (message.blocks ?? []).map((b): Block => {
     switch (b.kind) {
@@ -20,5 +23,6 @@ export function render(message: OutgoingMessage): { text: string; blocks: Block[
       }
     }
   });
-  return { text: n(message.text), blocks };
+  const file: PlaygroundBlock[] = message.file ? [{ kind: 'file', filename: message.file.filename, content: n(message.file.content) }] : [];
+  return { text: n(message.text), blocks: [...blocks, ...file] };
 }

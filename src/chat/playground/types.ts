@@ -4,12 +4,19 @@ import { z } from 'zod';
 export const PLAYGROUND_WORKSPACE_ID = 'playground:local';
 export const PLAYGROUND_CHANNEL = { id: 'playground:incidents', name: 'incidents' } as const;
 export const TACIT_USER = { id: 'tacit', name: 'tacit' } as const;
+/** The playground's one user group: the people marked approver below. */
+export const PLAYGROUND_APPROVERS_GROUP = 'approvers';
+
+/** A person's direct messages with Tacit. */
+export function dmChannel(personId: string): string {
+  return `playground:dm-${personId}`;
+}
 
 export interface PlaygroundUser {
   id: string;
   name: string;
   title: string;
-  /** Named as an approver of actions (used once approvals land). */
+  /** In the `approvers` group, which the playground's approver policy names. */
   approver: boolean;
 }
 

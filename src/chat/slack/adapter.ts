@@ -10,7 +10,8 @@ import { ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '.
 import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
 import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
 import { OUTBOX_EVENT_TYPE, renderMessage } from './render.js';
-import { channelId, parseChannelId, workspaceId } from './types.js';
+import { channelId, parseChannelId, teamOf, workspaceId } from './types.js';
+import { neutraliseMentions } from '../../core/mentions.js';
 
 export interface SlackOptions {
   botToken: string;
@@ -112,6 +113,25 @@ export class SlackAdapter implements ChatAdapter {
     const messages = (res.messages ?? []) as { ts?: string; metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } }[];
     const found = messages.find((m) => m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === idempotencyKey);
     return found?.ts ? { channelId: channel, messageId: found.ts } : null;
+  }
+
+  async openDirect(workspace: string, personId: string): Promise<string> {
+    const team = teamOf(workspace);
+    if (!team) throw new ChatRejectedError('bad_workspace', `${workspace} is not a Slack workspace id`);
+    const res = await this.call(() => this.client.conversations.open({ users: personId }));
+    const id = (res.channel as { id?: string } | undefined)?.id;
+    if (!id) throw new ChatUnreachableError('no_channel', 'conversations.open returned no channel');
+    return channelId(team, id);
+  }
+
+  async postPrivate(channel: string, personId: string, text: string): Promise<void> {
+    const ref = this.channel(channel);
+    await this.call(() => this.client.chat.postEphemeral({ channel: ref.channelId, user: personId, text: neutraliseMentions(text) }));
+  }
+
+  async inGroup(_workspace: string, personId: string, groupId: string): Promise<boolean> {
+    const res = await this.call(() => this.client.usergroups.users.list({ usergroup: groupId }));
+    return ((res.users as string[] | undefined) ?? []).includes(personId);
   }
 
   /** Reserves the channel's next posting slot, or says how long to wait (the outbox delays and retries). */
