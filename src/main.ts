@@ -8,7 +8,9 @@ import type { Brain } from './brain/port.js';
 import { createClaudeBrain } from './brain/claude/index.js';
 import { RulesBrain } from './brain/rules/rules-brain.js';
 import { runCommand } from './chat/commands.js';
-import { SlackAdapter } from './chat/slack/adapter.js';
+import { createDiscord } from './chat/discord/index.js';
+import { createSlack } from './chat/slack/index.js';
+import { Memory } from './memory/index.js';
 import type { ChatAdapter, Platform } from './chat/port.js';
 import { bootstrapPlayground } from './chat/playground/bootstrap.js';
 import { createPlaygroundAdapter, type PlaygroundAdapter } from './chat/playground/index.js';
@@ -88,18 +90,20 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
         })
       : rules);
 
+  const secrets = createSecretBox(config.secretKey);
   const adapters: Partial<Record<Platform, ChatAdapter>> = {};
-  const slack =
-    config.slack.botToken && config.slack.signingSecret
-      ? new SlackAdapter({ botToken: config.slack.botToken, signingSecret: config.slack.signingSecret, apiUrl: config.slack.apiUrl, log: log.child({ adapter: 'slack' }) })
-      : undefined;
-  if (slack) adapters.slack = slack;
+  const slack = createSlack({ config, db: database.db, secrets, redis, prefix, log: log.child({ adapter: 'slack' }) });
+  if (slack) adapters.slack = slack.adapter;
+  const discord = createDiscord({ config, db: database.db, redis, prefix, log: log.child({ adapter: 'discord' }) });
+  if (discord) adapters.discord = discord.adapter;
   const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), adminToken: config.adminToken }) : undefined;
   if (playground) adapters.playground = playground;
-  if (config.slack.clientId && !slack) log.warn('multi-workspace Slack (OAuth) is not built yet; set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for one workspace');
-  if (config.discord.token) log.warn('DISCORD_TOKEN is set, but the Discord adapter is not built yet; using the playground only');
 
-  const delivery = new Delivery({ db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals });
+  const memory = new Memory({ db: database.db, connection: redis, prefix, clock, brain, log: log.child({ part: 'memory' }) });
+  const delivery = new Delivery({
+    db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals,
+    onDelivered: (id) => void memory.onDelivered(id).catch((err: unknown) => log.warn({ err, outboxId: id }, 'memory activation failed')),
+  });
   const deliver = (ids: string[]) => delivery.enqueue(ids);
   const heartbeat: Heartbeat = new Heartbeat({
     connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger),
@@ -107,9 +111,9 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const tickDeps: TickDeps = {
     db: database.db, signals, brain, clock, log: log.child({ part: 'tick' }), deliver,
     wakeAgain: (ws, gen) => heartbeat.wake(ws, gen),
+    memory,
   };
   const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver });
-  const secrets = createSecretBox(config.secretKey);
   const chatDeps: ChatIntakeDeps = {
     db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
     sources: new SourceCache(database.db, secrets), writer: new EventWriter(database.db),
@@ -128,7 +132,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     routers: [
       adminRoutes({ db: database.db, signals, clock, secrets, publicUrl: () => publicUrl, adminToken: config.adminToken, allowLoopback: config.playground }),
       ...(playground ? [playground.routes()] : []),
-      ...(slack ? [slack.routes()] : []),
+      ...(slack?.routes ?? []),
     ],
   });
   await listen(server, config.port, config.host);
@@ -179,6 +183,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
 
   delivery.start();
   conversations.start();
+  memory.start();
   heartbeat.start();
   for (const ws of await database.db.select({ id: workspaces.id, settings: workspaces.settings }).from(workspaces).where(isNull(workspaces.removedAt))) {
     const interval = Number(ws.settings.heartbeatIntervalMs ?? config.heartbeatIntervalMs);
@@ -218,6 +223,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       await heartbeat.close();
       await conversations.close();
       await delivery.close();
+      await memory.close();
       for (const adapter of Object.values(adapters)) await adapter.stop();
       server.closeAllConnections();
       await closed;

@@ -1,5 +1,6 @@
 // The Brain port: decide what a woken tick should do, and answer people who mention Tacit.
 // Implementations: RulesBrain (offline, deterministic); ClaudeBrain arrives with the brain issue.
+import type { ActionInfo } from '../core/actions.js';
 import type { Decision, Reply } from '../core/decisions.js';
 import type { EventRecord } from '../core/events.js';
 import type { Incident, IncidentTransition } from '../core/incidents.js';
@@ -15,6 +16,18 @@ export interface DecideContext {
   events: readonly EventRecord[];
   /** Present when the daily digest is due: what happened in the last 24 hours. */
   digest?: DigestFacts;
+  /** Actions this workspace can ask people to approve (configured integrations only). */
+  actions?: readonly ActionInfo[];
+  /** The workspace's memory: hints, re-checked before they are shown. */
+  memory?: MemoryView;
+}
+
+/** Memory as the brain sees it: a compact index in the prompt, bodies loaded on demand. */
+export interface MemoryView {
+  /** One line per entry; entries whose live check failed are marked stale, and say why. */
+  index: string;
+  /** An entry's body (re-checked first), or null when there is no such entry. */
+  recall(id: string): Promise<string | null>;
 }
 
 export interface DigestFacts {
@@ -37,6 +50,9 @@ export interface Conversation {
   text: string;
   openIncidents: Incident[];
   watching: { kind: string; channelName: string }[];
+  /** Actions the asker could request (they still need an approver's click). */
+  actions?: readonly ActionInfo[];
+  memory?: MemoryView;
   /** Read-only lookups a model may use while answering; results are untrusted data. */
   lookups?: Lookups;
 }

@@ -3,10 +3,11 @@
 // commit incidents, decision, outbox rows and consumed events in one transaction.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Brain, DigestFacts } from '../brain/port.js';
+import type { Brain, DigestFacts, MemoryView } from '../brain/port.js';
+import type { ActionInfo } from '../core/actions.js';
 import type { Clock } from '../core/clock.js';
 import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
-import { noUsage, type Decision } from '../core/decisions.js';
+import { noUsage, type Decision, type Intent } from '../core/decisions.js';
 import { eventPayloadSchema, repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
 import { gate } from '../core/gate.js';
 import {
@@ -41,6 +42,25 @@ export interface TickDeps {
   /** Asks for another tick at once: news arrived while this one ran. */
   wakeAgain(workspaceId: string, generation: number): Promise<void>;
   batchSize?: number;
+  actions?: TickActions;
+  memory?: TickMemory;
+}
+
+/** A database transaction, as the tick's hooks receive it. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** How a tick turns `propose_action` intents into approval requests (src/actions). */
+export interface TickActions {
+  available(workspaceId: string): Promise<ActionInfo[]>;
+  /** Inside the tick's transaction: approval rows, their audit rows and card outbox rows. Returns notes and outbox ids. */
+  propose(tx: Tx, request: { workspaceId: string; decisionId: string; intents: Extract<Intent, { type: 'propose_action' }>[]; incidents: ReadonlyMap<string, Incident>; now: Date }): Promise<{ notes: string[]; outboxIds: string[] }>;
+}
+
+/** How a tick reads and stages memory (src/memory). */
+export interface TickMemory {
+  view(workspaceId: string, now: Date): Promise<MemoryView | undefined>;
+  /** Inside the tick's transaction: `remember` intents become staged entries, pending on what they record. */
+  stage(tx: Tx, request: { workspaceId: string; decisionId: string; intents: Extract<Intent, { type: 'remember' }>[]; outboxIds: string[]; approvalOutboxIds: string[]; now: Date }): Promise<{ notes: string[] }>;
 }
 
 export async function runTick(deps: TickDeps, workspaceId: string, trigger: TickTrigger): Promise<TickOutcome> {
@@ -96,6 +116,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   } else if (gated.kind === 'wake') {
     decision = await deps.brain.decide({
       workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
+      actions: await deps.actions?.available(t.workspaceId), memory: await deps.memory?.view(t.workspaceId, now),
     });
     brainName = decision.brain ?? deps.brain.name;
   }
@@ -109,9 +130,19 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     await saveIncidents(tx, state.changed, now);
     const queued = await queueMessages(tx, t.workspaceId, decisionId, allowed);
     if (announced.length > 0) await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, announced));
+    const intents = decision?.kind === 'speak' && !pausedUntil ? decision.intents : [];
+    const proposals = intents.filter((i): i is Extract<Intent, { type: 'propose_action' }> => i.type === 'propose_action');
+    const memories = intents.filter((i): i is Extract<Intent, { type: 'remember' }> => i.type === 'remember');
+    const asked = decisionId && proposals.length > 0 && deps.actions
+      ? await deps.actions.propose(tx, { workspaceId: t.workspaceId, decisionId, intents: proposals, incidents: state.byId, now })
+      : { notes: proposals.length > 0 ? ['actions are not available here'] : [], outboxIds: [] };
+    const staged = decisionId && memories.length > 0 && deps.memory
+      ? await deps.memory.stage(tx, { workspaceId: t.workspaceId, decisionId, intents: memories, outboxIds: queued.inserted.map((r) => r.id), approvalOutboxIds: asked.outboxIds, now })
+      : { notes: [] };
     let outcome: 'quiet' | 'spoke' | 'vetoed' = 'quiet';
     if (decision && decisionId) {
-      outcome = pausedUntil ? 'vetoed' : decision.kind === 'quiet' ? 'quiet' : queued.inserted.length > 0 ? 'spoke' : 'vetoed';
+      const said = queued.inserted.length > 0 || asked.outboxIds.length > 0;
+      outcome = pausedUntil ? 'vetoed' : decision.kind === 'quiet' ? 'quiet' : said ? 'spoke' : 'vetoed';
       await tx.insert(decisions).values({
         id: decisionId,
         workspaceId: t.workspaceId,
@@ -119,7 +150,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
         trigger: t.due && t.trigger === 'schedule' ? 'time' : t.trigger,
         brain: brainName,
         outcome,
-        reasons: decision.reasons,
+        reasons: [...decision.reasons, ...asked.notes, ...staged.notes],
         vetoes: [
           ...(pausedUntil ? [`workspace paused until ${pausedUntil.toISOString()}`] : []),
           ...(policy?.vetoed.map((v) => `${v.message.purpose}: ${v.reason}`) ?? []),
@@ -136,10 +167,10 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
       });
     }
     if (rows.length > 0) await tx.update(events).set({ tickId: t.tickId }).where(inArray(events.id, rows.map((r) => r.id)));
-    return { queued, outcome };
+    return { queued, outcome, approvalOutbox: asked.outboxIds };
   });
 
-  const outboxIds = result.queued.inserted.map((r) => r.id);
+  const outboxIds = [...result.queued.inserted.map((r) => r.id), ...result.approvalOutbox];
   if (outboxIds.length > 0) await deps.deliver(outboxIds);
   if (rows.length === (deps.batchSize ?? 500)) await deps.signals.markDirty(t.workspaceId); // more to read
   await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now);

@@ -113,10 +113,33 @@ export class ClaudeBrain implements Brain {
         if (!event || event.payload.kind !== 'repo') return { error: `no repository event ${String(input.eventId)} in this context` };
         return { intent: { type: 'notice', channelId: event.payload.channelId, key: `repo-event:${event.id}`, text: cleanOutput(String(input.text), hosts) } };
       }
+      case 'attach_file': {
+        const incidentId = String(input.incidentId);
+        if (!ctx.incidents.has(incidentId)) return { error: `no incident ${incidentId} in this context` };
+        const content = redactSecrets(String(input.content)).text;
+        return { intent: { type: 'attach_file', incidentId, filename: String(input.filename), content } };
+      }
+      case 'notify_person': {
+        const incidentId = String(input.incidentId);
+        if (!ctx.incidents.has(incidentId)) return { error: `no incident ${incidentId} in this context` };
+        return { intent: { type: 'notify_person', personId: String(input.personId), incidentId, text: cleanOutput(String(input.text), hosts) } };
+      }
+      case 'propose_action': {
+        // Only actions this workspace has; their parameters are validated again by the registry.
+        const action = String(input.action);
+        if (!(ctx.actions ?? []).some((a) => a.name === action)) return { error: `no action ${action} here; available: ${(ctx.actions ?? []).map((a) => a.name).join(', ') || 'none'}` };
+        const incidentId = typeof input.incidentId === 'string' && ctx.incidents.has(input.incidentId) ? input.incidentId : undefined;
+        return {
+          intent: { type: 'propose_action', action, params: input.params as Record<string, unknown>, reason: cleanOutput(String(input.reason), hosts), ...(incidentId ? { incidentId } : {}) },
+          note: `proposed ${action}`,
+        };
+      }
+      case 'remember': {
+        const i = input as { topic: string; hint: string; body: string; sources: string[] };
+        return { intent: { type: 'remember', topic: redactSecrets(i.topic).text, hint: redactSecrets(i.hint).text, body: redactSecrets(i.body).text, sources: i.sources } };
+      }
       default:
-        // Files, DMs, actions and memory go through their own approval and verification paths,
-        // which are not wired to this brain yet: asked for, recorded, not done.
-        return { note: `asked to ${use.name} (not available yet)`, error: `${use.name} is not available in this deployment yet` };
+        return { error: `unknown tool ${use.name}` };
     }
   }
 

@@ -20,7 +20,7 @@ export const decisionTools = {
     .object({ personId: z.string().min(1), incidentId: z.string().min(1), text: z.string().trim().min(1).max(500) })
     .describe('Send a direct message to one person who needs to know (the on-call, an approver).'),
   propose_action: z
-    .object({ action: z.string().min(1), params: z.record(z.string(), z.unknown()), reason: z.string().min(1).max(500) })
+    .object({ action: z.string().min(1), params: z.record(z.string(), z.unknown()), reason: z.string().min(1).max(500), incidentId: z.string().min(1).optional() })
     .describe('Ask people to approve an action. Nothing runs until an authorised person approves it.'),
   remember: z
     .object({ topic: z.string().min(1).max(100), hint: z.string().min(1).max(200), body: z.string().min(1).max(2_000), sources: z.array(z.string()).min(1) })
