@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark and prints its table; `npm run bench -- <name> [options]` runs one.
 // `decisions` runs offline (options: --brain rules|claude, --scenario <id>); the others need the local
 // Redis and PostgreSQL.
+import { benchAlertToThread } from './alert-to-thread.js';
 import { benchDecisions } from './decisions.js';
 import { benchHeartbeat } from './heartbeat.js';
 import { benchIngest } from './ingest.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => Promise<void>> = {
   'quiet-tick': () => benchQuietTick(),
   heartbeat: () => benchHeartbeat(),
   ingest: () => benchIngest(),
+  'alert-to-thread': () => benchAlertToThread(options),
 };
 
 if (only && !(only in benches)) {

@@ -116,10 +116,17 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(lines.join('\n'));
   }
   const e = parsed.data;
-  const slackPartial = Boolean(e.SLACK_BOT_TOKEN) !== Boolean(e.SLACK_SIGNING_SECRET) && !e.SLACK_CLIENT_ID;
+  // Slack receives over HTTP (SLACK_SIGNING_SECRET) or Socket Mode (SLACK_APP_TOKEN); it sends with one bot token or OAuth installs.
+  const slackPartial = Boolean(e.SLACK_BOT_TOKEN) !== Boolean(e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN) && !e.SLACK_CLIENT_ID;
   if (slackPartial) {
     throw new ConfigError(
-      'invalid Slack configuration: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set together (or neither)',
+      'invalid Slack configuration: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) must be set together (or neither)',
+    );
+  }
+  const slackOAuth = [e.SLACK_CLIENT_ID, e.SLACK_CLIENT_SECRET, e.SLACK_STATE_SECRET].filter(Boolean).length;
+  if (slackOAuth > 0 && (slackOAuth < 3 || !(e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN))) {
+    throw new ConfigError(
+      'invalid Slack configuration: multi-workspace install needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) together',
     );
   }
   const hasSlack = Boolean(e.SLACK_BOT_TOKEN || e.SLACK_CLIENT_ID);

@@ -11,6 +11,7 @@ import { runCommand } from './chat/commands.js';
 import { createDiscord } from './chat/discord/index.js';
 import { createSlack } from './chat/slack/index.js';
 import { Memory } from './memory/index.js';
+import { Actions, renderApprovalCard } from './actions/index.js';
 import type { ChatAdapter, Platform } from './chat/port.js';
 import { bootstrapPlayground } from './chat/playground/bootstrap.js';
 import { createPlaygroundAdapter, type PlaygroundAdapter } from './chat/playground/index.js';
@@ -55,6 +56,9 @@ export interface Tacit {
   delivery: Delivery;
   conversations: Conversations;
   signals: HeartbeatSignals;
+  memory: Memory;
+  actions: Actions;
+  adapters: Partial<Record<Platform, ChatAdapter>>;
   playground?: PlaygroundAdapter;
   playgroundSource?: { id: string; token: string };
   /** Runs the GitHub delivery reconciler now (it also runs on a schedule). */
@@ -102,9 +106,14 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const memory = new Memory({ db: database.db, connection: redis, prefix, clock, brain, log: log.child({ part: 'memory' }) });
   const delivery = new Delivery({
     db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals,
+    approvalCard: (id) => renderApprovalCard(database.db, id),
     onDelivered: (id) => void memory.onDelivered(id).catch((err: unknown) => log.warn({ err, outboxId: id }, 'memory activation failed')),
   });
   const deliver = (ids: string[]) => delivery.enqueue(ids);
+  const actions = new Actions({
+    db: database.db, connection: redis, prefix, secrets, log: log.child({ part: 'actions' }), deliver,
+    onFinished: (id, verified) => memory.onActionFinished(id, verified).catch((err: unknown) => log.warn({ err, approvalId: id }, 'memory update after action failed')),
+  });
   const heartbeat: Heartbeat = new Heartbeat({
     connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger),
   });
@@ -112,6 +121,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     db: database.db, signals, brain, clock, log: log.child({ part: 'tick' }), deliver,
     wakeAgain: (ws, gen) => heartbeat.wake(ws, gen),
     memory,
+    actions,
   };
   const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver });
   const chatDeps: ChatIntakeDeps = {
@@ -160,7 +170,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
         await known(m.workspaceId, m.channelId);
         await ingestChatMessage(chatDeps, m);
       },
-      interaction: (i) => handleInteraction(chatDeps, i),
+      // Approve/Deny clicks go to the approvals; everything else (Acknowledge) is intake.
+      interaction: (i) => (i.actionId.startsWith('approval.') ? actions.decide(i, adapter) : handleInteraction(chatDeps, i)),
       command: async (c) => {
         await known(c.workspaceId, c.channelId);
         return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c);
@@ -184,6 +195,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   delivery.start();
   conversations.start();
   memory.start();
+  actions.start();
   heartbeat.start();
   for (const ws of await database.db.select({ id: workspaces.id, settings: workspaces.settings }).from(workspaces).where(isNull(workspaces.removedAt))) {
     const interval = Number(ws.settings.heartbeatIntervalMs ?? config.heartbeatIntervalMs);
@@ -194,7 +206,11 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     reconcileGithub({ db: database.db, secrets, log: log.child({ part: 'github-reconciler' }), apiUrl: config.github.apiUrl });
   const maintenance = new Maintenance({
     connection: redis, prefix, log: log.child({ part: 'maintenance' }),
-    tasks: [{ name: 'github-reconcile', everyMs: config.github.reconcileIntervalMs, run: reconcile }],
+    tasks: [
+      { name: 'github-reconcile', everyMs: config.github.reconcileIntervalMs, run: reconcile },
+      // Expires overdue approvals (cards updated) and resumes approved ones whose execution was lost.
+      { name: 'approvals', everyMs: 15_000, run: () => actions.reconcile() },
+    ],
   });
   await maintenance.start();
   const sweeper = setInterval(() => {
@@ -222,6 +238,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       await maintenance.close();
       await heartbeat.close();
       await conversations.close();
+      await actions.close();
       await delivery.close();
       await memory.close();
       for (const adapter of Object.values(adapters)) await adapter.stop();
@@ -234,7 +251,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     return stopping;
   };
 
-  return { url, port, database, redis, heartbeat, delivery, conversations, signals, playground, playgroundSource, reconcileGithub: reconcile, stop };
+  return { url, port, database, redis, heartbeat, delivery, conversations, signals, memory, actions, adapters, playground, playgroundSource, reconcileGithub: reconcile, stop };
 }
 
 async function openDatabase(config: Config, log: Logger): Promise<Database> {

@@ -1,7 +1,7 @@
 // The Brain port: decide what a woken tick should do, and answer people who mention Tacit.
 // Implementations: RulesBrain (offline, deterministic); ClaudeBrain arrives with the brain issue.
 import type { ActionInfo } from '../core/actions.js';
-import type { Decision, Reply } from '../core/decisions.js';
+import type { Decision, Reply, Usage } from '../core/decisions.js';
 import type { EventRecord } from '../core/events.js';
 import type { Incident, IncidentTransition } from '../core/incidents.js';
 
@@ -71,8 +71,30 @@ export interface TokenBudget {
   spend(workspaceId: string, tokens: number, now: Date): Promise<void>;
 }
 
+/** Memory entries handed to a brain for consolidation ("dreaming"). Their text is untrusted data. */
+export interface ConsolidateInput {
+  workspaceId: string;
+  now: Date;
+  timezone: string;
+  entries: { id: string; topic: string; hint: string; body: string; sources: string[]; createdAt: Date; staleReason: string | null }[];
+  /** How many entries the index may hold. */
+  maxEntries: number;
+}
+
+/**
+ * A proposed rewrite of the memory: the entries to keep, each naming the old entries it comes from
+ * (one: kept or rewritten; several: merged), and the entries to retire with why. Old entries named
+ * nowhere are dropped. Memory checks every proposal and refuses unsafe ones.
+ */
+export interface ConsolidateProposal {
+  entries: { from: string[]; topic: string; hint: string; body: string; sources: string[] }[];
+  retire: { id: string; reason: string }[];
+}
+
 export interface Brain {
   readonly name: string;
   decide(context: DecideContext): Promise<Decision>;
   reply(conversation: Conversation): Promise<Reply>;
+  /** Optional: a model's proposal for consolidating memory; without it, memory consolidates by rules. */
+  consolidate?(input: ConsolidateInput): Promise<{ proposal: ConsolidateProposal; usage: Usage }>;
 }

@@ -7,6 +7,8 @@ import type { Db } from '../db/client.js';
 import { channels, decisions, incidents, outbox, sources, workspaces } from '../db/schema.js';
 import { SecretBoxError, type SecretBox } from '../db/secret-box.js';
 import type { HeartbeatSignals } from '../heartbeat/signals.js';
+import { defaultIndexBounds } from '../memory/render.js';
+import { forgetEntry, readIndex } from '../memory/store.js';
 import { sourceKinds, type SourceKind } from '../sources/formats.js';
 import { createSource, SourceSetupError } from '../sources/sources.js';
 import type { InboundCommand, InteractionResponse } from './port.js';
@@ -27,6 +29,7 @@ const usage = [
   '`/tacit budget [posts per channel per hour]` — how much I may say unprompted',
   '`/tacit digest [hour 0-23 | off]` — a daily summary of the last 24 hours, posted in this channel',
   '`/tacit connect <alertmanager|grafana|pagerduty|sentry|generic|github> [#channel] [secret=…]` — a new source',
+  '`/tacit memory` — what I remember (checked against live state now); `/tacit forget <id>` — drop an entry',
   '`@tacit why` in a thread — the decision behind my message',
 ].join('\n');
 
@@ -47,6 +50,10 @@ export async function runCommand(deps: CommandDeps, command: InboundCommand): Pr
       return budget(deps, command, args);
     case 'digest':
       return digest(deps, command, args);
+    case 'memory':
+      return memoryIndex(deps, command);
+    case 'forget':
+      return forget(deps, command, args);
     case undefined:
     case '':
     case 'help':
@@ -174,6 +181,24 @@ async function digest(deps: CommandDeps, c: InboundCommand, args: string[]): Pro
   await saveSettings(deps, c.workspaceId, { digestHour: hour, digestChannelId: c.channelId });
   await deps.signals.markDirty(c.workspaceId); // the next tick schedules the wake for it
   return { privateText: `Daily digest at ${hour}:00 ${settings.timezone}, in this channel.` };
+}
+
+/** The memory index, each entry checked against live state first; stale entries say why. */
+async function memoryIndex(deps: CommandDeps, c: InboundCommand): Promise<InteractionResponse> {
+  const { text, rows } = await readIndex(deps.db, c.workspaceId, deps.clock.now(), defaultIndexBounds);
+  if (rows.length === 0) return { privateText: 'I remember nothing in this workspace yet. Memories are kept only after what they record was verified.' };
+  const stale = rows.filter((r) => r.status === 'stale').length;
+  return {
+    privateText: `What I remember (${rows.length} entr${rows.length === 1 ? 'y' : 'ies'}${stale > 0 ? `, ${stale} stale` : ''}; hints, checked just now — \`/tacit forget <id>\` drops one):\n${text}`,
+  };
+}
+
+async function forget(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
+  const id = args[0];
+  if (!id) return { privateText: 'Which entry? Give its id from `/tacit memory`, e.g. `/tacit forget mem_1a2b3c4d5e`.' };
+  const row = await forgetEntry(deps.db, c.workspaceId, id);
+  if (!row) return { privateText: `I have no memory ${id} in this workspace (\`/tacit memory\` lists them).` };
+  return { privateText: `Forgot ${row.id} (${row.topic}: ${row.hint}), as ${c.user.name} asked.` };
 }
 
 async function connect(deps: CommandDeps, command: InboundCommand, args: string[]): Promise<InteractionResponse> {

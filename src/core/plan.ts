@@ -12,7 +12,9 @@ export type Anchor =
   | { type: 'incident_thread' }
   | { type: 'thread'; threadId: string }
   /** A direct message to one person; `channelId` stays the channel it is about (for policy). */
-  | { type: 'dm'; personId: string };
+  | { type: 'dm'; personId: string }
+  /** An approval's card: rendered from the approval when delivered; in the incident's thread when it has one. */
+  | { type: 'approval_card'; approvalId: string; incidentId?: string };
 
 /** Why a message exists; the policy treats openings, resolutions and card edits differently. */
 export type MessagePurpose =

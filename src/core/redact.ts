@@ -27,6 +27,22 @@ function alreadyRedacted(value: string): boolean {
   return /^["']?\[redacted/.test(value);
 }
 
+// Words that follow "password is" in ordinary prose; a value like these is not a secret.
+const PROSE_VALUES = new Set([
+  'a', 'an', 'the', 'in', 'on', 'at', 'not', 'no', 'set', 'unset', 'empty', 'missing', 'wrong', 'invalid', 'valid', 'correct',
+  'incorrect', 'required', 'needed', 'expired', 'revoked', 'rotated', 'changed', 'stored', 'saved', 'reset', 'leaked', 'known',
+  'unknown', 'same', 'different', 'fine', 'ok', 'okay', 'good', 'bad', 'weak', 'strong', 'long', 'short', 'too', 'very', 'also',
+  'here', 'there', 'available', 'unavailable', 'broken', 'gone', 'new', 'old', 'none', 'null', 'undefined', 'true', 'false',
+  'yes', 'being', 'been', 'still', 'now', 'only', 'what', 'which', 'where', 'how', 'why', 'who', 'it', 'this', 'that', 'my',
+  'your', 'our', 'their', 'his', 'her', 'its', 'from', 'with', 'for', 'of', 'to', 'by', 'and', 'or', 'but', 'if', 'when',
+  'see', 'ask', 'check', 'use', 'via', 'under', 'kept', 'shared', 'secret', 'public', 'private', 'hidden', 'encrypted', 'redacted', 'sensitive', 'safe', 'unsafe', 'fixed',
+]);
+
+function proseWord(value: string): boolean {
+  const v = value.toLowerCase();
+  return PROSE_VALUES.has(v) || /^[a-z]+(?:ed|ing|ly|able|ible)$/.test(v) || /^<[^>]*>$|^\.{3}$|^…$/.test(v);
+}
+
 // Order matters: whole blocks and URLs with credentials first, then provider tokens, then the
 // generic `NAME=value` pairs, which skip values an earlier rule already replaced.
 const RULES: Rule[] = [
@@ -96,6 +112,20 @@ const RULES: Rule[] = [
       if (!SECRET_NAME.test(name) || alreadyRedacted(value) || /^["']{2}$/.test(value)) return null;
       const quoted = /^["']/.test(value) ? value.charAt(0) : '';
       return `${quote}${name}${quote}${separator}${quoted}${tag(kindForName(name))}${quoted}`;
+    },
+  },
+  {
+    kind: 'secret-in-prose',
+    // "the deploy password is hunter2", "password: hunter2", "the token for ci was abc123": a secret
+    // word, then is/was/are/:/=, then a value (quoted values whole). Ordinary prose ("the password is
+    // required", "the token is in the vault") is left alone: the value must not be a common word.
+    pattern:
+      /\b(pass(?:word|wd|phrase|code)|pwd|secret|token|api[ _-]?key|access[ _-]?key|private[ _-]?key)((?:\s+(?:for|of|on|to)\s+[\w.@/-]{1,40})?\s*(?:\b(?:is|was|are|were)\b|:|=)\s*(?:(?:now|still|just|currently)\s+)?)("[^"\n]{1,200}"|'[^'\n]{1,200}'|`[^`\n]{1,200}`|[^\s"'`,;]*[^\s"'`,;.!?)\]])/gi,
+    replace: (_m, [word = '', middle = '', value = '']) => {
+      const quoted = /^["'`]/.test(value) ? value.charAt(0) : '';
+      const bare = quoted ? value.slice(1, -1) : value;
+      if (bare.length < 3 || alreadyRedacted(bare) || (!quoted && proseWord(bare))) return null;
+      return `${word}${middle}${quoted}${tag(kindForName(word.replace(/\s+/g, '_')))}${quoted}`;
     },
   },
 ];

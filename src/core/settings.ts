@@ -29,6 +29,20 @@ export const workspaceSettingsSchema = z.object({
   digestHour: z.number().int().min(0).max(23).nullable().default(null),
   /** Where the digest goes; default the channel of the workspace's first alert source. */
   digestChannelId: z.string().nullable().default(null),
+  /**
+   * Who may approve actions: platform user ids and groups (Slack user group ids, Discord role ids).
+   * Empty means nobody: the policy fails closed. Set by people (admin API), never by memory or a model.
+   */
+  approvers: z
+    .object({
+      users: z.array(z.string().min(1)).max(200).default([]),
+      groups: z.array(z.string().min(1)).max(50).default([]),
+      /** The person who asked for an action may not approve it. */
+      twoPerson: z.boolean().default(false),
+    })
+    .default({ users: [], groups: [], twoPerson: false }),
+  /** How long an approval request stays open. */
+  approvalTtlMs: z.number().int().min(60_000).max(24 * 3_600_000).default(15 * 60_000),
 });
 export type WorkspaceSettings = z.infer<typeof workspaceSettingsSchema>;
 

@@ -9,7 +9,7 @@ import type { ChatAdapter, Platform } from '../chat/port.js';
 import type { Anchor } from '../core/plan.js';
 import type { MessageRef, OutgoingMessage } from '../core/message.js';
 import type { Db } from '../db/client.js';
-import { incidents, outbox, workspaces } from '../db/schema.js';
+import { approvals, incidents, outbox, workspaces } from '../db/schema.js';
 import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
 
@@ -27,6 +27,8 @@ export interface DeliveryOptions {
   onDelivered?: (outboxId: string) => void;
   /** Threads Tacit is answering in right now: proactive posts there wait for the answer. */
   threads?: ThreadGuard;
+  /** Renders an approval card as it stands at delivery time (null: the approval is gone). */
+  approvalCard?: (approvalId: string) => Promise<OutgoingMessage | null>;
 }
 
 export interface ThreadGuard {
@@ -122,6 +124,7 @@ export class Delivery {
     const adapter = workspace ? this.opts.adapters[workspace.platform] : undefined;
     if (!adapter) throw new Dead(`no chat adapter for workspace ${row.workspaceId}`);
     const anchor = row.anchor as Anchor;
+    if (anchor.type === 'approval_card') return this.deliverApprovalCard(row, anchor, adapter);
     const message = row.message as OutgoingMessage;
     const log = this.opts.log.child({ outboxId, workspaceId: row.workspaceId, decisionId: row.decisionId });
 
@@ -195,6 +198,46 @@ export class Delivery {
     log.info({ earlier: Boolean(earlier), kind: row.kind, anchor: anchor.type }, 'delivered');
     this.opts.onDelivered?.(outboxId);
     return earlier ? 'already-sent' : 'sent';
+  }
+
+  /**
+   * Approval cards: posted (in the incident's thread when it has one) and edited showing the
+   * approval as it is when the edit is sent, so an edit that lands late can never show an older state.
+   */
+  private async deliverApprovalCard(row: typeof outbox.$inferSelect, anchor: Extract<Anchor, { type: 'approval_card' }>, adapter: ChatAdapter): Promise<Outcome> {
+    const { db } = this.opts;
+    const render = this.opts.approvalCard;
+    if (!render) throw new Dead('approval cards cannot be rendered in this process');
+    const lockKey = `${this.opts.prefix}:card-lock:${anchor.approvalId}`;
+    const token = randomUUID();
+    if ((await this.opts.connection.set(lockKey, token, 'PX', 30_000, 'NX')) !== 'OK') throw new WaitForParent();
+    try {
+      const [approval] = await db.select({ card: approvals.card }).from(approvals).where(eq(approvals.id, anchor.approvalId));
+      const message = await render(anchor.approvalId);
+      if (!approval || !message) throw new Dead(`approval ${anchor.approvalId} no longer exists`);
+      if (row.kind === 'update') {
+        if (!approval.card) throw new WaitForParent();
+        await adapter.update(approval.card, message);
+        await db.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: approval.card }).where(eq(outbox.id, row.id));
+        return 'sent';
+      }
+      let threadId: string | undefined;
+      if (anchor.incidentId) {
+        const [incident] = await db.select({ parent: incidents.parentMessage }).from(incidents).where(eq(incidents.id, anchor.incidentId));
+        if (!incident?.parent) await this.waitForParent(anchor.incidentId);
+        threadId = incident?.parent?.messageId;
+      }
+      const earlier = row.attempts > 1 ? await adapter.findPosted(row.channelId, row.idempotencyKey, threadId) : null;
+      const ref = earlier ?? (await adapter.post({ channelId: row.channelId, threadId, message, idempotencyKey: row.idempotencyKey }));
+      await db.transaction(async (tx) => {
+        await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, row.id));
+        await tx.update(approvals).set({ card: ref }).where(eq(approvals.id, anchor.approvalId));
+      });
+      this.opts.onDelivered?.(row.id);
+      return earlier ? 'already-sent' : 'sent';
+    } finally {
+      await this.opts.connection.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined);
+    }
   }
 
   /** The parent card was never delivered and never will be: messages hanging off it cannot go out. */

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import type { Brain } from '../brain/port.js';
+import type { Brain, MemoryView } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
 import { noUsage, type Reply } from '../core/decisions.js';
 import { chatEventSchema, type ChatEvent } from '../core/events.js';
@@ -27,6 +27,8 @@ export interface ConversationOptions {
   signals: HeartbeatSignals;
   log: Logger;
   deliver(outboxIds: string[]): Promise<void>;
+  /** The workspace's memory, checked against live state before the reply sees it. */
+  memory?: { view(workspaceId: string, now: Date): Promise<MemoryView | undefined> };
 }
 
 const QUEUE = 'converse';
@@ -103,8 +105,10 @@ export class Conversations {
       .from(sources)
       .innerJoin(channels, eq(channels.id, sources.channelId))
       .where(eq(sources.workspaceId, workspaceId));
+    const now = this.opts.clock.now();
+    const memory = await this.opts.memory?.view(workspaceId, now);
     return this.opts.brain.reply({
-      workspaceId, now: this.opts.clock.now(), asker: mention.author, text: mention.text, openIncidents, watching,
+      workspaceId, now, asker: mention.author, text: mention.text, openIncidents, watching, ...(memory ? { memory } : {}),
       lookups: {
         recentEvents: (limit) => this.recentEvents(workspaceId, limit, undefined),
         repoActivity: (limit) => this.recentEvents(workspaceId, limit, 'repo'),

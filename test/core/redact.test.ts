@@ -113,6 +113,28 @@ describe('redactSecrets', () => {
   });
 
   it.each([
+    ['the deploy password is hunter2', 'the deploy password is [redacted:password]'],
+    ['remember: password: hunter2.', 'remember: password: [redacted:password].'],
+    ['Password: "s3cr3t pass"', 'Password: "[redacted:password]"'],
+    ['the root password for db1 was Tr0ub4dor', 'the root password for db1 was [redacted:password]'],
+    ['the api key is k-12345', 'the api key is [redacted:secret]'],
+    ['token=abc123', 'token=[redacted:secret]'],
+    ['the secret is opensesame', 'the secret is [redacted:secret]'],
+  ])('redacts a secret told in prose: %s', (text, expected) => {
+    expect(redactSecrets(text).text).toBe(expected);
+  });
+
+  it.each([
+    'the password is required',
+    'the token is expired, rotate it',
+    'the password was rotated yesterday',
+    'the secret is in the vault',
+    'password: see 1Password',
+  ])('leaves prose about secrets alone: %s', (text) => {
+    expect(redactSecrets(text)).toEqual({ text, found: [] });
+  });
+
+  it.each([
     ['a git SHA', 'reverted 3f786850e387550fdab836ed7e6dc881de23001b on main'],
     ['a UUID', 'request 123e4567-e89b-12d3-a456-426614174000 failed'],
     ['ordinary words', 'the skeleton key task-force asked about tokens, passwords and secrets'],

@@ -2,7 +2,7 @@
 // GitHub's REST shapes so the real Octokit can talk to it. Redelivery re-sends the stored payload
 // to the hook URL with the original GUID, as GitHub does, and records the attempt.
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeDelivery {
@@ -30,6 +30,11 @@ export interface FakeGithub {
   redeliveryRequests: number[];
   /** Where the hook delivers, and its secret (known once the source exists in Tacit). */
   setHook(hook: { url: string; secret: string }): void;
+  /** Issues, comments and workflow runs of the one repository, for actions. */
+  issues: { number: number; title: string; body: string; state: 'open' | 'closed'; html_url: string }[];
+  comments: { id: number; issue_number: number; body: string }[];
+  runs: Map<number, { id: number; run_attempt: number; status: string; conclusion: string | null }>;
+  rerunRequests: number[];
   /** Sends a webhook to the hook URL (as GitHub would), recording the attempt and its status. */
   deliver(event: string, payload: unknown): Promise<FakeDelivery>;
   close(): Promise<void>;
@@ -41,6 +46,16 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
   const payloads = new Map<string, Stored>();
   const redeliveryRequests: number[] = [];
   let nextId = 1000;
+  const issues: FakeGithub['issues'] = [];
+  const comments: FakeGithub['comments'] = [];
+  const runs: FakeGithub['runs'] = new Map();
+  const rerunRequests: number[] = [];
+  const repoBase = `/repos/${opts.owner}/${opts.repo}`;
+  const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+  };
 
   async function send(guid: string, stored: Stored, redelivery: boolean): Promise<FakeDelivery> {
     const started = Date.now();
@@ -94,7 +109,53 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
       void send(original.guid, stored, true);
       return;
     }
-    json(404, { message: 'Not Found' });
+    void (async () => {
+      const run = /^\/actions\/runs\/(\d+)(\/rerun-failed-jobs)?$/.exec(url.pathname.slice(repoBase.length));
+      if (url.pathname.startsWith(repoBase) && run) {
+        const r = runs.get(Number(run[1]));
+        if (!r) return json(404, { message: 'Not Found' });
+        if (req.method === 'GET' && !run[2]) return json(200, r);
+        if (req.method === 'POST' && run[2]) {
+          rerunRequests.push(r.id);
+          r.run_attempt += 1;
+          r.status = 'queued';
+          r.conclusion = null;
+          return json(201, {});
+        }
+      }
+      if (url.pathname === `${repoBase}/issues`) {
+        if (req.method === 'GET') return json(200, [...issues].reverse());
+        if (req.method === 'POST') {
+          const input = await readJson(req);
+          if (typeof input.title !== 'string' || !input.title) return json(422, { message: 'Validation Failed' });
+          const number = issues.length + comments.length + 1;
+          const issue = { number, title: input.title, body: String(input.body ?? ''), state: 'open' as const, html_url: `https://github.com/${opts.owner}/${opts.repo}/issues/${number}` };
+          issues.push(issue);
+          return json(201, issue);
+        }
+      }
+      const issue = /^\/issues\/(\d+)(\/comments)?$/.exec(url.pathname.slice(repoBase.length));
+      if (url.pathname.startsWith(repoBase) && issue) {
+        const n = Number(issue[1]);
+        if (!issue[2] && req.method === 'GET') {
+          const found = issues.find((i) => i.number === n);
+          return found ? json(200, found) : json(404, { message: 'Not Found' });
+        }
+        if (issue[2] && req.method === 'GET') return json(200, comments.filter((c) => c.issue_number === n));
+        if (issue[2] && req.method === 'POST') {
+          const input = await readJson(req);
+          const comment = { id: 5000 + comments.length, issue_number: n, body: String(input.body ?? '') };
+          comments.push(comment);
+          return json(201, comment);
+        }
+      }
+      const comment = /^\/issues\/comments\/(\d+)$/.exec(url.pathname.slice(repoBase.length));
+      if (url.pathname.startsWith(repoBase) && comment && req.method === 'GET') {
+        const found = comments.find((c) => c.id === Number(comment[1]));
+        return found ? json(200, found) : json(404, { message: 'Not Found' });
+      }
+      json(404, { message: 'Not Found' });
+    })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -103,6 +164,10 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
     apiUrl: `http://127.0.0.1:${port}`,
     deliveries,
     redeliveryRequests,
+    issues,
+    comments,
+    runs,
+    rerunRequests,
     setHook(next) {
       hook = next;
     },

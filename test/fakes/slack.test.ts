@@ -2,7 +2,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeSlack, type FakeSlack, type FakeTeam } from './slack.js';
@@ -24,7 +24,7 @@ const team: FakeTeam = {
 let fake: FakeSlack;
 const open: Array<{ close(): unknown }> = [];
 afterEach(async () => {
-  for (const o of open.splice(0)) await o.close();
+  for (const o of open.splice(0).reverse()) await o.close(); // last opened, first closed
 });
 async function start(): Promise<WebClient> {
   fake = await startFakeSlack({ teams: [team] });
@@ -254,3 +254,48 @@ describe('fake Slack inbound sender', () => {
     expect(await fake.sendEvent(url, 'not-the-secret', mention)).toMatchObject({ status: 401 });
   });
 });
+
+describe('fake Slack OAuth and Socket Mode', () => {
+  const oauth = { clientId: '1.2', clientSecret: 'shh-client', expiresInSeconds: 43200 };
+  const unauthenticated = (fakeUrl: string) => new WebClient(undefined, { slackApiUrl: fakeUrl, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+
+  it('issues per-team tokens for a code from the consent page, with single-use refresh tokens and expiring access tokens', async () => {
+    fake = await startFakeSlack({ teams: [team], oauth });
+    open.push(fake);
+    const consent = await fetch(`${fake.url}/oauth/v2/authorize?client_id=1.2&scope=chat:write&state=s1&redirect_uri=${encodeURIComponent('http://tacit.test/slack/oauth_redirect')}`, { redirect: 'manual' });
+    const back = new URL(consent.headers.get('location') ?? '');
+    expect(back.searchParams.get('state')).toBe('s1');
+    const client = unauthenticated(fake.apiUrl);
+    const installed = await client.oauth.v2.access({ client_id: '1.2', client_secret: 'shh-client', code: back.searchParams.get('code') ?? '' });
+    expect(installed).toMatchObject({ ok: true, token_type: 'bot', bot_user_id: 'U0BOT', team: { id: 'T0FAKETEST' }, expires_in: 43200, refresh_token: expect.any(String) });
+    await expect(client.oauth.v2.access({ client_id: '1.2', client_secret: 'shh-client', code: back.searchParams.get('code') ?? '' })).rejects.toEqual(platformError('invalid_code'));
+    await expect(client.auth.test({ token: installed.access_token })).resolves.toMatchObject({ team_id: 'T0FAKETEST' });
+
+    const refresh = { client_id: '1.2', client_secret: 'shh-client', grant_type: 'refresh_token' as const, refresh_token: installed.refresh_token };
+    const rotated = await client.oauth.v2.access(refresh);
+    expect(rotated.access_token).not.toBe(installed.access_token);
+    await expect(client.oauth.v2.access(refresh)).rejects.toEqual(platformError('invalid_refresh_token'));
+    fake.expireReplacedTokens('T0FAKETEST');
+    await expect(client.auth.test({ token: installed.access_token })).rejects.toEqual(platformError('token_expired'));
+    await expect(client.auth.test({ token: rotated.access_token })).resolves.toMatchObject({ ok: true });
+    fake.uninstall('T0FAKETEST');
+    await expect(client.auth.test({ token: rotated.access_token })).rejects.toEqual(platformError('invalid_auth'));
+    expect(fake.grants.map((g) => g.grant)).toEqual(['authorization_code', 'refresh_token']);
+  });
+
+  it('runs a real Bolt app in Socket Mode: hello, envelopes and acks', async () => {
+    fake = await startFakeSlack({ teams: [team], appToken: 'xapp-1-test' });
+    open.push(fake);
+    const receiver = new SocketModeReceiver({ appToken: 'xapp-1-test', logLevel: LogLevel.ERROR, installerOptions: { clientOptions: { slackApiUrl: fake.apiUrl } } });
+    const app = new App({ token: team.botToken, receiver, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } } });
+    const mentions: string[] = [];
+    app.event('app_mention', async ({ event }) => void mentions.push(event.text));
+    await app.start();
+    open.push({ close: () => app.stop() });
+    await fake.socketConnected();
+    const ack = await fake.sendSocket('events_api', fake.eventEnvelope({ type: 'app_mention', user: 'U0ALICE', text: '<@U0BOT> hi', ts: '1732700000.000100', channel: 'C0OPS' }));
+    expect(ack.envelope_id).toEqual(expect.any(String));
+    await expect.poll(() => mentions).toEqual(['<@U0BOT> hi']);
+  });
+});
+

@@ -3,12 +3,19 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 /** `members` omitted: everyone is in, the bot included; given: exactly these users (list the bot user to keep it in). */
 export interface FakeChannel { id: string; name: string; members?: string[] }
 /** `teamId` is the user's home workspace (defaults to the team's); another team's id makes a Slack Connect user. */
 export interface FakeUser { id: string; name: string; teamId?: string }
-export interface FakeTeam { teamId: string; botToken: string; botUserId: string; channels: FakeChannel[]; users?: FakeUser[] }
+/** `groups`: user group id → member ids (usergroups.users.list). */
+export interface FakeTeam { teamId: string; name?: string; botToken: string; botUserId: string; channels: FakeChannel[]; users?: FakeUser[]; groups?: Record<string, string[]> }
+/** The app's OAuth credentials; `expiresInSeconds` turns token rotation on (12 h on Slack). */
+export interface FakeOAuth { clientId: string; clientSecret: string; expiresInSeconds?: number }
+/** One oauth.v2.access exchange the fake answered: an install (`code`) or a rotation (`refresh_token`). */
+export interface TokenGrant { teamId: string; grant: 'authorization_code' | 'refresh_token'; accessToken: string; refreshToken?: string }
+export interface SocketAck { envelope_id: string; payload?: unknown }
 
 export type Metadata = { event_type: string; event_payload: unknown };
 /** A message as conversations.history returns it. */
@@ -21,6 +28,8 @@ interface Content { text?: string; blocks?: unknown[] }
 export interface Post extends Content {
   teamId: string; channel: string; ts: string; thread_ts?: string;
   metadata?: Metadata; unfurl_links?: boolean; unfurl_media?: boolean; reply_broadcast?: boolean;
+  /** `Date.now()` when the fake accepted it (benchmarks measure to here). */
+  receivedAt: number;
 }
 export interface Update extends Content { teamId: string; channel: string; ts: string; metadata?: Metadata }
 export interface Ephemeral extends Content { teamId: string; channel: string; user: string; message_ts: string; thread_ts?: string }
@@ -73,6 +82,23 @@ export interface FakeSlack {
   sendEvent(targetUrl: string, signingSecret: string, event: Record<string, unknown>, opts?: EventOptions): Promise<InboundResponse & { eventId: string }>;
   sendInteraction(targetUrl: string, signingSecret: string, click: ButtonClick): Promise<InboundResponse & { responseUrl: string }>;
   sendSlashCommand(targetUrl: string, signingSecret: string, command: SlashCommand): Promise<InboundResponse & { responseUrl: string }>;
+  /** oauth.v2.access exchanges answered (failed ones are not recorded). */
+  grants: TokenGrant[];
+  /**
+   * A person installs the app into `teamId` as a browser would: GET Tacit's install URL (keeping its state
+   * cookie), Slack's consent page approves, and the browser follows the redirect back with code and state.
+   */
+  installApp(installUrl: string, opts: { teamId: string; userId?: string }): Promise<InboundResponse>;
+  /** Revokes every token of the team, as uninstalling does (the app_uninstalled event is sent separately). */
+  uninstall(teamId: string): void;
+  /** Access tokens superseded by a refresh stop working now (Slack lets them live until their expiry). */
+  expireReplacedTokens(teamId: string): void;
+  /** Socket Mode: resolves once Tacit's client holds an open connection (after `hello`). */
+  socketConnected(): Promise<void>;
+  /** Sends an envelope over the open Socket Mode connection; resolves with Tacit's ack. */
+  sendSocket(type: 'events_api' | 'interactive' | 'slash_commands', payload: Record<string, unknown>): Promise<SocketAck>;
+  /** The events_api payload for an event, as sendEvent would POST it. */
+  eventEnvelope(event: Record<string, unknown>, opts?: { teamId?: string; eventId?: string }): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -88,7 +114,9 @@ export function slackSignature(secret: string, timestamp: string, body: string):
 }
 
 interface Channel { id: string; name: string; members?: Set<string>; user?: string; messages: SlackMessage[] }
-interface Team { teamId: string; botToken: string; botUserId: string; botId: string; channels: Map<string, Channel>; users: Map<string, FakeUser> }
+interface Team { teamId: string; name: string; botToken: string; botUserId: string; botId: string; channels: Map<string, Channel>; users: Map<string, FakeUser>; groups: Record<string, string[]> }
+/** A token issued through OAuth: valid until `expiresAtMs`; `replaced` once a refresh superseded it. */
+interface Issued { team: Team; expiresAtMs?: number; replaced?: boolean }
 type Args = Record<string, unknown>;
 type Method = (team: Team, args: Args) => Record<string, unknown>;
 
@@ -141,14 +169,15 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise<FakeSlack> {
+/** `appToken`: the xapp- token apps.connections.open accepts (Socket Mode). */
+export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAuth; appToken?: string } = {}): Promise<FakeSlack> {
   const teamList = opts.teams ?? [DEFAULT_TEAM];
   const teams = new Map<string, Team>(
     teamList.map((t) => {
       const users = new Map((t.users ?? []).map((u) => [u.id, { ...u, teamId: u.teamId ?? t.teamId }]));
       if (!users.has(t.botUserId)) users.set(t.botUserId, { id: t.botUserId, name: 'tacit', teamId: t.teamId });
       const channels = new Map(t.channels.map((c): [string, Channel] => [c.id, { id: c.id, name: c.name, messages: [], ...(c.members ? { members: new Set(c.members) } : {}) }]));
-      return [t.botToken, { teamId: t.teamId, botToken: t.botToken, botUserId: t.botUserId, botId: `B${t.botUserId.slice(1)}`, channels, users }];
+      return [t.botToken, { teamId: t.teamId, name: t.name ?? t.teamId.toLowerCase(), botToken: t.botToken, botUserId: t.botUserId, botId: `B${t.botUserId.slice(1)}`, channels, users, groups: t.groups ?? {} }];
     }),
   );
   const [posts, updates, ephemerals]: [Post[], Update[], Ephemeral[]] = [[], [], []];
@@ -202,7 +231,7 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
       if (!text && !blocks && a.attachments === undefined) fail('no_text');
       const reply_broadcast = flag(a, 'reply_broadcast');
       const msg = store(team, ch, { text: text ?? '', blocks, metadata, thread_ts, ...(thread_ts && reply_broadcast ? { subtype: 'thread_broadcast' } : {}) });
-      posts.push({ teamId: team.teamId, channel: ch.id, ts: msg.ts, thread_ts, text, blocks, metadata, unfurl_links: flag(a, 'unfurl_links'), unfurl_media: flag(a, 'unfurl_media'), reply_broadcast });
+      posts.push({ teamId: team.teamId, channel: ch.id, ts: msg.ts, thread_ts, text, blocks, metadata, unfurl_links: flag(a, 'unfurl_links'), unfurl_media: flag(a, 'unfurl_media'), reply_broadcast, receivedAt: Date.now() });
       return { channel: ch.id, ts: msg.ts, message: msg };
     },
     'chat.update': (team, a) => {
@@ -277,6 +306,10 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
       const profile = { real_name: u.name, display_name: u.name, team: u.teamId, ...(isBot ? { bot_id: team.botId } : {}) };
       return { user: { id: u.id, team_id: u.teamId, name: u.name, real_name: u.name, deleted: false, is_bot: isBot, is_app_user: false, is_admin: false, is_restricted: false, is_ultra_restricted: false, tz: 'Etc/UTC', profile } };
     },
+    'usergroups.users.list': (team, a) => {
+      const members = team.groups[str(a, 'usergroup') ?? ''] ?? fail('no_such_subteam');
+      return { users: members };
+    },
     'views.publish': (team, a) => {
       const userId = str(a, 'user_id') ?? fail('invalid_arguments');
       if (!team.users.has(userId)) fail('user_not_found');
@@ -313,6 +346,67 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
     },
   };
 
+  // OAuth: codes from the consent page, tokens issued per team, single-use refresh tokens.
+  const issued = new Map<string, Issued>();
+  const codes = new Map<string, { team: Team; userId: string }>();
+  const refreshTokens = new Map<string, { team: Team; used: boolean }>();
+  const grants: TokenGrant[] = [];
+  const teamOfToken = (token: string): Team => {
+    const fixed = teams.get(token);
+    if (fixed) return fixed;
+    const t = issued.get(token) ?? fail('invalid_auth');
+    if (t.expiresAtMs !== undefined && Date.now() >= t.expiresAtMs) fail('token_expired');
+    return t.team;
+  };
+  const issue = (team: Team, grant: TokenGrant['grant']) => {
+    const accessToken = `xoxb-${team.teamId.toLowerCase()}-${newId('').toLowerCase()}`;
+    const lifetime = opts.oauth?.expiresInSeconds;
+    issued.set(accessToken, { team, ...(lifetime === undefined ? {} : { expiresAtMs: Date.now() + lifetime * 1000 }) });
+    const refreshToken = lifetime === undefined ? undefined : `xoxe-1-${newId('').toLowerCase()}`;
+    if (refreshToken) refreshTokens.set(refreshToken, { team, used: false });
+    grants.push({ teamId: team.teamId, grant, accessToken, refreshToken });
+    return {
+      app_id: APP_ID, scope: 'chat:write', token_type: 'bot', access_token: accessToken, bot_user_id: team.botUserId,
+      team: { id: team.teamId, name: team.name }, enterprise: null, is_enterprise_install: false,
+      ...(refreshToken ? { refresh_token: refreshToken, expires_in: lifetime } : {}),
+    };
+  };
+  const noTokenMethods: Record<string, (args: Args, token: string | undefined) => Record<string, unknown>> = {
+    'oauth.v2.access': (a) => {
+      const oauth = opts.oauth ?? fail('invalid_client_id');
+      if (str(a, 'client_id') !== oauth.clientId) fail('invalid_client_id');
+      if (str(a, 'client_secret') !== oauth.clientSecret) fail('bad_client_secret');
+      if (str(a, 'grant_type') === 'refresh_token') {
+        const rt = refreshTokens.get(str(a, 'refresh_token') ?? '') ?? fail('invalid_refresh_token');
+        if (rt.used) fail('invalid_refresh_token');
+        rt.used = true;
+        for (const t of issued.values()) if (t.team === rt.team) t.replaced = true;
+        return issue(rt.team, 'refresh_token');
+      }
+      const code = codes.get(str(a, 'code') ?? '') ?? fail('invalid_code');
+      codes.delete(str(a, 'code') ?? '');
+      return { ...issue(code.team, 'authorization_code'), authed_user: { id: code.userId } };
+    },
+    'apps.connections.open': (_a, token) => {
+      if (!opts.appToken || token !== opts.appToken) fail('invalid_auth');
+      return { url: `${url.replace('http', 'ws')}/socket/${newId('')}` };
+    },
+  };
+
+  /** Slack's consent page, approved at once for `team` (or the first team): back to redirect_uri with a code. */
+  function consent(query: URLSearchParams, res: ServerResponse): void {
+    if (!opts.oauth || query.get('client_id') !== opts.oauth.clientId) return send(res, 400, { ok: false, error: 'invalid_client_id' });
+    const team = teamById(query.get('team') ?? undefined);
+    const redirect = query.get('redirect_uri');
+    if (!redirect) return send(res, 400, { ok: false, error: 'fake_slack_needs_redirect_uri' });
+    const code = newId('code-');
+    codes.set(code, { team, userId: query.get('fake_user') ?? [...team.users.keys()][0] ?? 'U0INSTALLER' });
+    const back = new URL(redirect);
+    back.searchParams.set('code', code);
+    if (query.get('state')) back.searchParams.set('state', query.get('state') ?? '');
+    res.writeHead(302, { location: back.toString() }).end();
+  }
+
   async function api(method: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     counts.set(method, (counts.get(method) ?? 0) + 1);
     const raw = (await readBody(req)).toString('utf8');
@@ -329,10 +423,14 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
       const isJson = (req.headers['content-type'] ?? '').includes('application/json');
       const parsed: unknown = isJson ? JSON.parse(raw) : Object.fromEntries(new URLSearchParams(raw));
       const args: Args = { ...Object.fromEntries(query), ...(isRecord(parsed) ? parsed : fail('invalid_json')) };
-      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? str(args, 'token') ?? fail('not_authed');
-      const team = teams.get(token) ?? fail('invalid_auth');
-      const handler = methods[method] ?? fail('unknown_method');
-      body = { ok: true, ...handler(team, args) };
+      const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1] ?? str(args, 'token');
+      const unauthenticated = noTokenMethods[method];
+      if (unauthenticated) body = { ok: true, ...unauthenticated(args, token) };
+      else {
+        const team = teamOfToken(token ?? fail('not_authed'));
+        const handler = methods[method] ?? fail('unknown_method');
+        body = { ok: true, ...handler(team, args) };
+      }
     } catch (err) {
       if (err instanceof SyntaxError) body = { ok: false, error: 'invalid_json' };
       else if (err instanceof ApiError) body = { ok: false, error: err.error };
@@ -365,6 +463,7 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
     const work =
       kind === 'api' ? api(rest, req, res, searchParams)
       : kind === 'upload' ? upload(rest, req, res)
+      : pathname === '/oauth/v2/authorize' ? Promise.resolve(consent(searchParams, res))
       : kind === 'response' ? readBody(req).then((raw) => {
           const text = raw.toString('utf8');
           const form = new URLSearchParams(text).get('payload');
@@ -376,8 +475,37 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
       if (!res.headersSent) send(res, 500, { ok: false, error: `fake_slack_failed: ${String(err)}` });
     });
   });
+  // Socket Mode: one WebSocket per apps.connections.open URL; `hello` first, then envelopes that want an ack.
+  const sockets = new WebSocketServer({ noServer: true });
+  let socket: WebSocket | undefined;
+  const connected: Array<() => void> = [];
+  const acks = new Map<string, (ack: SocketAck) => void>();
+  server.on('upgrade', (req, sock, head) => {
+    if (!(req.url ?? '').startsWith('/socket/')) return sock.destroy();
+    sockets.handleUpgrade(req, sock, head, (ws) => {
+      socket = ws;
+      ws.on('message', (data: Buffer) => {
+        const msg = JSON.parse(data.toString('utf8')) as SocketAck;
+        acks.get(msg.envelope_id)?.(msg);
+        acks.delete(msg.envelope_id);
+      });
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, debug_info: { host: 'fake-slack', approximate_connection_time: 18060 }, connection_info: { app_id: APP_ID } }));
+      connected.splice(0).forEach((f) => f());
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const eventEnvelope = (event: Record<string, unknown>, o: { teamId?: string; eventId?: string } = {}) => {
+    const team = teamById(o.teamId);
+    const eventTs = str(event, 'event_ts') ?? str(event, 'ts') ?? nextTs();
+    return {
+      token: VERIFICATION_TOKEN, team_id: team.teamId, context_team_id: team.teamId, context_enterprise_id: null, api_app_id: APP_ID,
+      event: { event_ts: eventTs, ...event }, type: 'event_callback', event_id: o.eventId ?? newId('Ev'), event_time: Math.floor(micros(eventTs) / 1e6),
+      authorizations: [{ enterprise_id: null, team_id: team.teamId, user_id: team.botUserId, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false, event_context: newId('4-'),
+    };
+  };
 
   async function deliver(target: string, secret: string, body: string, type: string, skew = 0, extra: Record<string, string> = {}): Promise<InboundResponse> {
     const timestamp = String(Math.floor(Date.now() / 1000) + skew);
@@ -405,15 +533,8 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
     failNext: (method, failure) => void failures.set(method, [...(failures.get(method) ?? []), failure]),
     crashAfterAccept: (method) => void crashes.add(method),
     async sendEvent(target, secret, event, o = {}) {
-      const team = teamById(o.teamId);
-      const eventId = o.eventId ?? newId('Ev');
-      const eventTs = str(event, 'event_ts') ?? str(event, 'ts') ?? nextTs();
-      const envelope = {
-        token: VERIFICATION_TOKEN, team_id: team.teamId, context_team_id: team.teamId, context_enterprise_id: null, api_app_id: APP_ID,
-        event: { event_ts: eventTs, ...event }, type: 'event_callback', event_id: eventId, event_time: Math.floor(micros(eventTs) / 1e6),
-        authorizations: [{ enterprise_id: null, team_id: team.teamId, user_id: team.botUserId, is_bot: true, is_enterprise_install: false }],
-        is_ext_shared_channel: false, event_context: newId('4-'),
-      };
+      const envelope = eventEnvelope(event, o);
+      const eventId = envelope.event_id;
       const retry: Record<string, string> = o.retryNum === undefined ? {} : { 'x-slack-retry-num': String(o.retryNum), 'x-slack-retry-reason': o.retryReason ?? 'http_timeout' };
       return { ...(await deliver(target, secret, JSON.stringify(envelope), 'application/json', o.timestampSkewSeconds, retry)), eventId };
     },
@@ -442,8 +563,45 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[] } = {}): Promise
       };
       return { ...(await deliver(target, secret, form(fields), 'application/x-www-form-urlencoded', c.timestampSkewSeconds)), responseUrl };
     },
+    grants,
+    eventEnvelope,
+    async installApp(installUrl, o) {
+      const start = await fetch(installUrl, { redirect: 'manual' });
+      const cookie = (start.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      const authorize = new URL(start.headers.get('location') ?? fail('install path did not redirect to Slack'));
+      authorize.searchParams.set('team', o.teamId);
+      if (!authorize.searchParams.get('redirect_uri')) authorize.searchParams.set('redirect_uri', new URL('/slack/oauth_redirect', installUrl).toString());
+      if (o.userId) authorize.searchParams.set('fake_user', o.userId);
+      const approved = await fetch(authorize, { redirect: 'manual' });
+      const back = approved.headers.get('location');
+      if (!back) return { status: approved.status, body: await approved.text() };
+      const res = await fetch(back, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+      return { status: res.status, body: await res.text() };
+    },
+    uninstall(teamId) {
+      for (const [token, t] of issued) if (t.team.teamId === teamId) issued.delete(token);
+    },
+    expireReplacedTokens(teamId) {
+      for (const t of issued.values()) if (t.team.teamId === teamId && t.replaced) t.expiresAtMs = 0;
+    },
+    socketConnected: () => (socket?.readyState === 1 ? Promise.resolve() : new Promise<void>((resolve) => connected.push(resolve))),
+    sendSocket(type, payload) {
+      const ws = socket;
+      if (!ws || ws.readyState !== 1) return Promise.reject(new Error('no open Socket Mode connection'));
+      const envelope_id = randomBytes(8).toString('hex');
+      return new Promise<SocketAck>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ack for ${type} envelope within 3 s`)), 3_000);
+        acks.set(envelope_id, (ack) => {
+          clearTimeout(timer);
+          resolve(ack);
+        });
+        ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: 0, retry_reason: '' }));
+      });
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const c of sockets.clients) c.terminate();
+        sockets.close();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections(); // fetch keeps connections alive
       }),

@@ -42,6 +42,7 @@ function dashboard(overrides: Partial<DashboardData> = {}): DashboardData {
     approvals: [],
     outbox: { pending: 0, sent: 0, skipped: 0, dead: 0, deadRows: [] },
     quarantine: [],
+    memory: [],
     ...overrides,
   };
 }
@@ -160,5 +161,22 @@ describe('renderDashboard', () => {
     );
     expect(byTestId(html, 'workspace-w1', 'section')).toContain('paused until');
     expect(byTestId(html, 'workspace-w2', 'section')).not.toContain('paused until');
+  });
+
+  it('shows memory entries with their sources and why a stale one is stale, escaped', () => {
+    const memory = [
+      { id: 'mem_1', workspaceId: 'slack:T1', status: 'stale' as const, topic: 'checkout', hint: '<img src=x> retries fixed it', sourceRefs: ['incident:inc_1', 'repo:acme/app'], staleReason: 'incident inc_1 resolved', verifiedAt: generatedAt, checkedAt: generatedAt },
+      { id: 'mem_2', workspaceId: 'slack:T1', status: 'staged' as const, topic: 'deploys', hint: 'waiting', sourceRefs: ['pr:acme/app#12'], staleReason: null, verifiedAt: null, checkedAt: null },
+    ];
+    const section = byTestId(renderDashboard(dashboard({ memory })), 'memory', 'section');
+    expect(section).not.toContain('<img');
+    expect(section).toContain('&lt;img src=x&gt; retries fixed it');
+    expect(section).toContain('<code>incident:inc_1</code><br><code>repo:acme/app</code>');
+    expect(section).toContain('incident inc_1 resolved');
+    expect(section).toContain('waiting');
+  });
+
+  it('says when nothing is remembered', () => {
+    expect(byTestId(renderDashboard(dashboard()), 'memory', 'section')).toContain('Nothing remembered yet.');
   });
 });

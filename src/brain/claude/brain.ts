@@ -8,11 +8,11 @@ import { restrictLinks } from '../../core/links.js';
 import { redactSecrets } from '../../core/redact.js';
 import { quoteAsData } from '../../core/untrusted.js';
 import type { Logger } from '../../log.js';
-import type { Brain, Conversation, DecideContext, TokenBudget } from '../port.js';
+import type { Brain, ConsolidateInput, ConsolidateProposal, Conversation, DecideContext, MemoryView, TokenBudget } from '../port.js';
 import { CircuitBreaker } from './breaker.js';
 import { addUsage, totalTokens, usageOf } from './pricing.js';
-import { allowedHosts, decisionPrompt, replyPrompt, SYSTEM_PROMPT } from './prompt.js';
-import { decisionTools, replyTools, toolDefinitions, triageTool } from './tools.js';
+import { allowedHosts, consolidatePrompt, decisionPrompt, memoryBlock, replyPrompt, SYSTEM_PROMPT } from './prompt.js';
+import { consolidateTool, decisionTools, replyTools, toolDefinitions, triageTool } from './tools.js';
 
 export interface ClaudeBrainOptions {
   client: Anthropic;
@@ -34,6 +34,7 @@ export class ClaudeBrain implements Brain {
   private readonly decisionToolDefs: Tool[] = toolDefinitions(decisionTools);
   private readonly replyToolDefs: Tool[] = toolDefinitions(replyTools);
   private readonly triageToolDefs: Tool[] = toolDefinitions({ triage: triageTool });
+  private readonly consolidateToolDefs: Tool[] = toolDefinitions({ consolidate: consolidateTool });
 
   constructor(private readonly opts: ClaudeBrainOptions) {
     this.breaker = opts.breaker ?? new CircuitBreaker();
@@ -43,13 +44,14 @@ export class ClaudeBrain implements Brain {
     let usage: Usage = noUsage;
     try {
       const prompt = decisionPrompt(ctx);
-      const triage = await this.call(ctx.workspaceId, ctx.now, this.opts.triageModel, this.triageToolDefs, [{ role: 'user', content: prompt }], 'triage');
+      const memory = memoryBlock(ctx.memory);
+      const triage = await this.call(ctx.workspaceId, ctx.now, this.opts.triageModel, this.triageToolDefs, [{ role: 'user', content: prompt }], 'triage', memory);
       usage = addUsage(usage, triage.usage);
       const verdict = triageTool.safeParse(firstToolUse(triage.content, 'triage')?.input);
       if (verdict.success && !verdict.data.worth_it) {
         return { kind: 'quiet', reasons: [...ctx.reasons, `triage: ${cleanOutput(verdict.data.reason, [])}`], usage, brain: this.name };
       }
-      return await this.decideWithMainModel(ctx, prompt, usage);
+      return await this.decideWithMainModel(ctx, prompt, usage, memory);
     } catch (err) {
       // Any API error (a retired model, a revoked key, a prompt too long) falls back, or the tick
       // would fail every beat and post nothing; only outages count toward the breaker.
@@ -62,7 +64,7 @@ export class ClaudeBrain implements Brain {
     }
   }
 
-  private async decideWithMainModel(ctx: DecideContext, prompt: string, spent: Usage): Promise<Decision> {
+  private async decideWithMainModel(ctx: DecideContext, prompt: string, spent: Usage, memory: string | undefined): Promise<Decision> {
     let usage = spent;
     const intents: Intent[] = [];
     const reasons = [...ctx.reasons];
@@ -70,13 +72,20 @@ export class ClaudeBrain implements Brain {
     const messages: MessageParam[] = [{ role: 'user', content: prompt }];
     let quiet = false;
     for (let round = 0; round < (this.opts.maxToolRounds ?? 3) && !quiet; round++) {
-      const res = await this.call(ctx.workspaceId, ctx.now, this.opts.model, this.decisionToolDefs, messages, 'any');
+      const res = await this.call(ctx.workspaceId, ctx.now, this.opts.model, this.decisionToolDefs, messages, 'any', memory);
       usage = addUsage(usage, res.usage);
       const uses = res.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
       if (uses.length === 0) break; // free text is discarded, never posted
       const results: ToolResultBlockParam[] = [];
       let errors = 0;
+      let read = false;
       for (const use of uses) {
+        if (use.name === 'recall') {
+          // A read: its answer goes back to the model, which decides in the next round.
+          read = true;
+          results.push({ type: 'tool_result', tool_use_id: use.id, ...(await recall(use, ctx.memory)) });
+          continue;
+        }
         const outcome = this.handleDecisionTool(use, ctx, hosts);
         if (outcome.intent) intents.push(outcome.intent);
         if (outcome.quiet) quiet = true;
@@ -85,7 +94,7 @@ export class ClaudeBrain implements Brain {
         results.push({ type: 'tool_result', tool_use_id: use.id, content: outcome.error ?? 'ok', is_error: Boolean(outcome.error) });
       }
       messages.push({ role: 'assistant', content: res.content }, { role: 'user', content: results });
-      if (errors === 0) break;
+      if (errors === 0 && (!read || quiet || intents.length > 0)) break;
     }
     if (intents.length === 0) return { kind: 'quiet', reasons, usage, brain: this.name };
     // A summary repeated across rounds (after an error elsewhere) is said once: the last one wins.
@@ -147,9 +156,10 @@ export class ClaudeBrain implements Brain {
     try {
       const hosts = allowedHosts(conversation.openIncidents);
       const messages: MessageParam[] = [{ role: 'user', content: replyPrompt(conversation) }];
+      const memory = memoryBlock(conversation.memory);
       let usage: Usage = noUsage;
       for (let round = 0; round < (this.opts.maxToolRounds ?? 3); round++) {
-        const res = await this.call(conversation.workspaceId, conversation.now, this.opts.model, this.replyToolDefs, messages, 'any');
+        const res = await this.call(conversation.workspaceId, conversation.now, this.opts.model, this.replyToolDefs, messages, 'any', memory);
         usage = addUsage(usage, res.usage);
         const uses = res.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
         const answer = uses.find((u) => u.name === 'reply');
@@ -176,16 +186,36 @@ export class ClaudeBrain implements Brain {
     }
   }
 
-  /** One model call: budget and breaker checked first, tokens spent after, system and tools cached. */
-  private async call(workspaceId: string, now: Date, model: string, tools: Tool[], messages: MessageParam[], choice: 'any' | 'triage') {
+  /**
+   * A proposal for consolidating memory, through one forced tool call. Memory judges it like any other
+   * proposal (no lost entries, no invented sources); errors propagate and memory falls back to rules.
+   */
+  async consolidate(input: ConsolidateInput): Promise<{ proposal: ConsolidateProposal; usage: Usage }> {
+    const res = await this.call(input.workspaceId, input.now, this.opts.model, this.consolidateToolDefs, [{ role: 'user', content: consolidatePrompt(input) }], 'consolidate', undefined, 16_000);
+    const parsed = consolidateTool.safeParse(firstToolUse(res.content, 'consolidate')?.input);
+    if (!parsed.success) throw new Error(`the consolidation proposal is invalid: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return { proposal: parsed.data, usage: res.usage };
+  }
+
+  /**
+   * One model call: budget and breaker checked first, tokens spent after. Cached prefix: tools, the
+   * system prompt, then the memory index (a second system block with its own breakpoint).
+   */
+  private async call(
+    workspaceId: string, now: Date, model: string, tools: Tool[], messages: MessageParam[], choice: 'any' | 'triage' | 'consolidate',
+    memory?: string, maxTokens?: number,
+  ) {
     if (this.breaker.isOpen()) throw new Unavailable('the model API has been failing; the circuit breaker is open');
     if ((await this.opts.budget.remaining(workspaceId, now)) <= 0) throw new Unavailable("today's token budget for this workspace is spent");
     const res = await this.opts.client.messages.create({
       model,
-      max_tokens: this.opts.maxTokens ?? 1024,
-      system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+      max_tokens: maxTokens ?? this.opts.maxTokens ?? 1024,
+      system: [
+        { type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } },
+        ...(memory ? [{ type: 'text' as const, text: memory, cache_control: { type: 'ephemeral' as const } }] : []),
+      ],
       tools,
-      tool_choice: choice === 'triage' ? { type: 'tool', name: 'triage' } : { type: 'any' },
+      tool_choice: choice === 'any' ? { type: 'any' } : { type: 'tool', name: choice },
       messages,
     });
     this.breaker.success();
@@ -207,9 +237,21 @@ async function lookup(use: ToolUseBlock, c: Conversation): Promise<{ content: st
     case 'repo_activity':
       if (!c.lookups) return { content: 'not available here', is_error: true };
       return { content: quoteAsData('repository activity', (await c.lookups.repoActivity(limit('repo_activity'))).join('\n')) };
+    case 'recall':
+      return recall(use, c.memory);
     default:
       return { content: `unknown tool ${use.name}`, is_error: true };
   }
+}
+
+/** The recall tool: a memory entry's body, re-checked by memory first, quoted as data (it came from a model and chat). */
+async function recall(use: ToolUseBlock, memory: MemoryView | undefined): Promise<{ content: string; is_error?: boolean }> {
+  const parsed = decisionTools.recall.safeParse(use.input);
+  if (!parsed.success) return { content: `invalid input: ${parsed.error.issues.map((i) => i.message).join('; ')}`, is_error: true };
+  if (!memory) return { content: 'no memory here', is_error: true };
+  const body = await memory.recall(parsed.data.id);
+  if (body === null) return { content: `no memory ${parsed.data.id}`, is_error: true };
+  return { content: quoteAsData(`memory ${parsed.data.id}`, body, 4_000) };
 }
 
 function firstToolUse(content: ContentBlock[], name: string): ToolUseBlock | undefined {

@@ -5,6 +5,10 @@ import type { Tool } from '@anthropic-ai/sdk/resources/messages/messages';
 
 const text = z.string().trim().min(1).max(3_000);
 
+const recall = z
+  .object({ id: z.string().regex(/^mem_[0-9a-f]{6,32}$/, 'a memory id from the index, like mem_1a2b3c4d5e') })
+  .describe("Read-only: load one memory entry's body by its id from the memory index. It is re-checked against live state first.");
+
 export const decisionTools = {
   stay_quiet: z.object({ reason: z.string().trim().min(1).max(500) }).describe('Say nothing now. The usual and right answer when nothing new matters.'),
   post_summary: z
@@ -24,7 +28,8 @@ export const decisionTools = {
     .describe('Ask people to approve an action. Nothing runs until an authorised person approves it.'),
   remember: z
     .object({ topic: z.string().min(1).max(100), hint: z.string().min(1).max(200), body: z.string().min(1).max(2_000), sources: z.array(z.string()).min(1) })
-    .describe('Stage a memory. It becomes active only after what it records is verified.'),
+    .describe('Stage a memory. It becomes active only after what it records is verified (its message delivered, its action verified). Sources like incident:<id>, repo:<owner/name>, pr:<owner/name>#<n>, alert:<fingerprint>.'),
+  recall,
 } as const;
 
 export const replyTools = {
@@ -32,7 +37,23 @@ export const replyTools = {
   list_incidents: z.object({ status: z.enum(['open', 'all']).default('open') }).describe('Read-only: incidents of this workspace.'),
   recent_events: z.object({ limit: z.number().int().min(1).max(50).default(20) }).describe('Read-only: the most recent events (alerts, repo changes).'),
   repo_activity: z.object({ limit: z.number().int().min(1).max(50).default(20) }).describe('Read-only: recent changes in the linked repositories.'),
+  recall,
 } as const;
+
+export const consolidateTool = z
+  .object({
+    entries: z
+      .array(z.object({
+        from: z.array(z.string()).min(1).describe('Ids of the old entries this one replaces: one to keep or rewrite it, several to merge them.'),
+        topic: z.string().min(1).max(100),
+        hint: z.string().min(1).max(200),
+        body: z.string().min(1).max(2_000),
+        sources: z.array(z.string()).min(1),
+      }))
+      .max(500),
+    retire: z.array(z.object({ id: z.string(), reason: z.string().min(1).max(300) })).max(500).default([]),
+  })
+  .describe('The consolidated memory: every entry to keep (with the ids it comes from) and the entries to retire.');
 
 export const triageTool = z
   .object({ worth_it: z.boolean(), reason: z.string().max(300) })

@@ -2,6 +2,8 @@
 // mentions; no network, no tokens. The default without ANTHROPIC_API_KEY and the fallback otherwise.
 import { noUsage, type Decision, type Intent, type Reply } from '../../core/decisions.js';
 import type { Brain, Conversation, DecideContext } from '../port.js';
+import type { ActionInfo } from '../../core/actions.js';
+import type { Incident } from '../../core/incidents.js';
 import { repoNeedsAttention } from '../../core/gate.js';
 import { digestText, flappingNote, repoNotice, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
@@ -27,9 +29,13 @@ export class RulesBrain implements Brain {
         case 'unacknowledged':
           intents.push({ type: 'nudge', incidentId: incident.id, text: nudgeNote(incident, context.now) });
           break;
-        case 'flapping':
+        case 'flapping': {
           intents.push({ type: 'post_summary', incidentId: incident.id, text: flappingNote(incident) });
+          // A flapping alert is noise while someone looks: offer to silence it (a person decides).
+          const silence = silenceProposal(incident, context.actions ?? []);
+          if (silence) intents.push(silence);
           break;
+        }
         case 'changed':
           break;
         default: {
@@ -50,6 +56,23 @@ export class RulesBrain implements Brain {
   async reply(conversation: Conversation): Promise<Reply> {
     return { text: answer(conversation), usage: noUsage };
   }
+}
+
+/** Matchers every alert of the incident shares (alertname first); none → no proposal. */
+function silenceProposal(incident: Incident, actions: readonly ActionInfo[]): Intent | null {
+  if (!actions.some((a) => a.name === 'alertmanager.silence')) return null;
+  const all = Object.values(incident.alerts).map((a) => a.labels);
+  const first = all[0];
+  if (!first?.alertname) return null;
+  const shared = Object.entries(first).filter(([k, v]) => all.every((l) => l[k] === v) && !k.startsWith('__'));
+  shared.sort(([a], [b]) => (a === 'alertname' ? -1 : b === 'alertname' ? 1 : a.localeCompare(b)));
+  return {
+    type: 'propose_action',
+    action: 'alertmanager.silence',
+    incidentId: incident.id,
+    params: { matchers: shared.slice(0, 8).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })), durationMinutes: 60, comment: `Flapping: ${incident.title}` },
+    reason: `"${incident.title}" is flapping (${incident.cycleTimes.length + 1} firings recently). Silence it for 1h while someone looks?`,
+  };
 }
 
 function answer(c: Conversation): string {

@@ -1,9 +1,11 @@
 // Builds the Discord adapter from configuration (DISCORD_TOKEN, DISCORD_APPLICATION_ID, DISCORD_API_URL).
+// One bot serves every guild it is in; each guild is a workspace.
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../log.js';
 import type { ChatAdapter } from '../port.js';
+import { DiscordAdapter } from './adapter.js';
 
 export interface DiscordDeps {
   config: Config;
@@ -14,6 +16,10 @@ export interface DiscordDeps {
 }
 
 export function createDiscord(deps: DiscordDeps): { adapter: ChatAdapter } | undefined {
-  if (deps.config.discord.token) deps.log.warn('DISCORD_TOKEN is set, but the Discord adapter is not built yet; using the playground only');
-  return undefined;
+  const { discord } = deps.config;
+  if (!discord.token) return undefined;
+  const adapter = new DiscordAdapter({
+    token: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl, redis: deps.redis, prefix: deps.prefix, log: deps.log,
+  });
+  return { adapter };
 }

@@ -1,124 +1,156 @@
-// The Slack adapter (single workspace, HTTP events): Bolt receives events, interactivity and the
-// slash command on Tacit's own server at /slack/events; the Web API client sends. The outbox owns
-// retries, so the client's own are off; every post carries the outbox key as message metadata.
-import { App, ExpressReceiver } from '@slack/bolt';
-import { ErrorCode, WebClient, type WebAPICallResult } from '@slack/web-api';
+// The Slack adapter: Bolt receives events, interactivity and the slash command (HTTP at /slack/events on
+// Tacit's own server, or Socket Mode when an app token is set); one Web API client sends, with the
+// right team's bot token on every call. The outbox owns retries, so the client's own are off; every
+// post carries the outbox key (message metadata, or the title of an uploaded file).
+import { App, ExpressReceiver, SocketModeReceiver, type AuthorizeResult, type AuthorizeSourceData } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { Router } from 'express';
-import type { MessageRef, OutgoingMessage } from '../../core/message.js';
-import type { Logger } from '../../log.js';
-import { ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '../errors.js';
-import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
-import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
-import { OUTBOX_EVENT_TYPE, renderMessage } from './render.js';
-import { channelId, parseChannelId, teamOf, workspaceId } from './types.js';
 import { neutraliseMentions } from '../../core/mentions.js';
+import type { MessageRef, OutgoingMessage } from '../../core/message.js';
+import type { Db } from '../../db/client.js';
+import type { Logger } from '../../log.js';
+import { ChatError, ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '../errors.js';
+import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
+import { backfill } from './backfill.js';
+import { callSlack, TOKEN_ERRORS } from './calls.js';
+import { postedFileId, uploadFile, type MessageWithFiles } from './files.js';
+import { homeView } from './home.js';
+import { registerInbound } from './inbound.js';
+import { boltLogger } from './logger.js';
+import { OUTBOX_EVENT_TYPE, escapeMrkdwn, renderMessage } from './render.js';
+import { SLACK_PATHS } from './scopes.js';
+import { StaticTokens, type BotAuth, type TokenSource } from './tokens.js';
+import { channelId, parseChannelId, teamOf, workspaceId } from './types.js';
 
 export interface SlackOptions {
-  botToken: string;
-  signingSecret: string;
+  /** One workspace: its bot token. Otherwise `tokens` (installations). */
+  botToken?: string;
+  tokens?: TokenSource;
+  /** HTTP events at /slack/events, verified with this secret… */
+  signingSecret?: string;
+  /** …or Socket Mode with this app-level token (xapp-…). */
+  appToken?: string;
   apiUrl?: string;
   log: Logger;
-  /** Slack allows about one message per second per channel; posts closer together wait. */
+  /** For App Home and the backfill after downtime; without it both are off. */
+  db?: Db;
+  /**
+   * Slack allows about one message per second per channel, with short bursts: each channel has a bucket
+   * of `perChannelBurst` posts (default 3) refilled one per `perChannelIntervalMs` (default 1 s).
+   */
   perChannelIntervalMs?: number;
+  perChannelBurst?: number;
   now?: () => number;
 }
 
-/** Slack errors that no retry can fix. */
-const PERMANENT = new Set(['channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked', 'msg_too_long', 'invalid_blocks', 'no_permission', 'missing_scope', 'message_not_found', 'cant_update_message']);
+type Receiver = InstanceType<typeof ExpressReceiver> | InstanceType<typeof SocketModeReceiver>;
 
 export class SlackAdapter implements ChatAdapter {
   readonly platform = 'slack' as const;
   readonly client: WebClient;
-  private readonly receiver: InstanceType<typeof ExpressReceiver>;
+  readonly tokens: TokenSource;
+  private readonly receiver: Receiver;
   private readonly app: InstanceType<typeof App>;
-  private identity: { teamId: string; botUserId: string } | undefined;
-  /** When each channel may take its next post (this process; Slack's 429 covers the rest). */
-  private readonly nextSlot = new Map<string, number>();
+  /** Each channel's posting bucket (this process; Slack's 429 covers the rest). */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private handlers: InboundHandlers | undefined;
+  private backfilling: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: SlackOptions) {
-    this.client = new WebClient(opts.botToken, { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
-    this.receiver = new ExpressReceiver({ signingSecret: opts.signingSecret, endpoints: '/slack/events', processBeforeResponse: false });
-    this.app = new App({ token: opts.botToken, receiver: this.receiver, clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true } });
+    const logger = boltLogger(opts.log);
+    const clientOptions = { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger };
+    this.client = new WebClient(undefined, clientOptions);
+    if (opts.tokens) this.tokens = opts.tokens;
+    else if (opts.botToken) this.tokens = new StaticTokens(this.client, opts.botToken);
+    else throw new Error('the Slack adapter needs a bot token (SLACK_BOT_TOKEN) or installations (SLACK_CLIENT_ID)');
+    if (opts.appToken) {
+      this.receiver = new SocketModeReceiver({ appToken: opts.appToken, logger, installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl } } });
+    } else if (opts.signingSecret) {
+      this.receiver = new ExpressReceiver({ signingSecret: opts.signingSecret, endpoints: SLACK_PATHS.events, processBeforeResponse: false, logger });
+    } else {
+      throw new Error('the Slack adapter needs SLACK_SIGNING_SECRET (HTTP events) or SLACK_APP_TOKEN (Socket Mode)');
+    }
+    this.app = new App({ receiver: this.receiver, authorize: (source) => this.authorize(source), logger, clientOptions });
   }
 
-  /** Bolt's routes, mounted on Tacit's HTTP server. */
-  routes(): Router {
-    return this.receiver.router as unknown as Router;
-  }
-
-  get workspace(): string | undefined {
-    return this.identity ? workspaceId(this.identity.teamId) : undefined;
+  /** Bolt's HTTP routes, mounted on Tacit's server (none in Socket Mode). */
+  routes(): Router[] {
+    return this.receiver instanceof ExpressReceiver ? [this.receiver.router as unknown as Router] : [];
   }
 
   async start(handlers: InboundHandlers): Promise<void> {
-    const auth = await this.call(() => this.client.auth.test());
-    const teamId = String(auth.team_id);
-    const botUserId = String(auth.user_id);
-    this.identity = { teamId, botUserId };
-
-    const onMessage = async (event: SlackMessageEvent) => {
-      const parsed = parseSlackEvent(event, teamId, botUserId);
-      if (parsed.kind === 'message') await handlers.message(parsed.message);
-    };
-    // Slack retries deliveries it thinks failed (X-Slack-Retry-Num); events are stored with a
-    // dedupe key, so a retry is a duplicate, never a second effect.
-    this.app.event('app_mention', async ({ event }) => onMessage(event as unknown as SlackMessageEvent));
-    this.app.event('message', async ({ event }) => {
-      // Mentions also arrive as app_mention; the message copy is ingested as channel traffic.
-      await onMessage({ ...(event as unknown as SlackMessageEvent), type: 'message' });
-    });
-    this.app.action(/.*/, async ({ ack, body, action, respond }) => {
-      await ack(); // within Slack's 3 s; the work happens after
-      const b = body as unknown as { user: { id: string; username?: string; name?: string }; channel?: { id: string }; message?: { ts: string } };
-      const a = action as unknown as { action_id: string; value?: string };
-      const response = await handlers.interaction({
-        workspaceId: workspaceId(teamId), channelId: channelId(teamId, b.channel?.id ?? ''), messageId: b.message?.ts ?? '',
-        actionId: a.action_id, value: a.value ?? '', user: { id: b.user.id, name: b.user.username ?? b.user.name ?? b.user.id }, raw: body,
-      });
-      if (response.privateText) await respond({ response_type: 'ephemeral', replace_original: false, text: response.privateText });
-    });
-    this.app.command('/tacit', async ({ ack, command, respond }) => {
-      await ack();
-      const response = await handlers.command({
-        workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user: { id: command.user_id, name: command.user_name },
-        text: command.text, raw: command,
-      });
-      await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
+    this.handlers = handlers;
+    await this.tokens.teams(); // fails fast on a bad SLACK_BOT_TOKEN
+    registerInbound({
+      app: this.app, client: this.client, tokens: this.tokens, handlers, log: this.opts.log,
+      publishHome: this.opts.db ? (auth, userId) => this.publishHome(auth, userId) : undefined,
+      removed: (teamId) => this.removed(teamId),
     });
     this.app.error(async (err) => this.opts.log.error({ err }, 'slack handler failed'));
+    if (this.receiver instanceof SocketModeReceiver) await this.app.start();
+    const { db } = this.opts;
+    if (db) {
+      this.backfilling = backfill({ db, client: this.client, tokens: this.tokens, handlers, log: this.opts.log }).catch((err: unknown) =>
+        this.opts.log.warn({ err }, 'slack backfill failed'),
+      );
+    }
   }
 
   async stop(): Promise<void> {
-    // The HTTP server belongs to Tacit; nothing else to close.
+    await this.backfilling;
+    // In HTTP mode the server belongs to Tacit; a Socket Mode connection is ours to close.
+    if (this.receiver instanceof SocketModeReceiver) await this.app.stop();
+  }
+
+  /** A workspace installed through OAuth: the heartbeat starts for it. */
+  async installed(teamId: string, name: string): Promise<void> {
+    this.tokens.forget(teamId);
+    await this.handlers?.workspaceAdded({ workspaceId: workspaceId(teamId), name });
   }
 
   async post(request: PostRequest): Promise<MessageRef> {
     const ref = this.channel(request.channelId);
+    const auth = await this.tokens.auth(ref.teamId);
     this.takeSlot(request.channelId);
-    const body = renderMessage(request.message, request.idempotencyKey);
-    const res = await this.call(() => this.client.chat.postMessage({ channel: ref.channelId, thread_ts: request.threadId, ...body }));
+    const { message, threadId, idempotencyKey } = request;
+    if (message.file) {
+      const file = message.file;
+      const fileId = await this.call(ref.teamId, () =>
+        uploadFile(this.client, { token: auth.token, channel: ref.channelId, threadTs: threadId, file, comment: escapeMrkdwn(message.text), idempotencyKey }),
+      );
+      return { channelId: request.channelId, messageId: fileId };
+    }
+    const body = renderMessage(message, idempotencyKey);
+    const res = await this.call(ref.teamId, () => this.client.chat.postMessage({ token: auth.token, channel: ref.channelId, thread_ts: threadId, ...body }));
     return { channelId: request.channelId, messageId: String(res.ts) };
   }
 
   async update(target: MessageRef, message: OutgoingMessage): Promise<void> {
     const ref = this.channel(target.channelId);
+    const auth = await this.tokens.auth(ref.teamId);
     const { text, blocks } = renderMessage(message);
-    await this.call(() => this.client.chat.update({ channel: ref.channelId, ts: target.messageId, text, blocks }));
+    await this.call(ref.teamId, () => this.client.chat.update({ token: auth.token, channel: ref.channelId, ts: target.messageId, text, blocks }));
   }
 
-  /** Looks through the channel's recent history for a message carrying this outbox key. */
-  async findPosted(channel: string, idempotencyKey: string): Promise<MessageRef | null> {
+  /** Looks for a message carrying this outbox key (or a file titled with it): in the thread when given, else in recent history. */
+  async findPosted(channel: string, idempotencyKey: string, threadId?: string): Promise<MessageRef | null> {
     const ref = this.channel(channel);
-    const res = await this.call(() => this.client.conversations.history({ channel: ref.channelId, limit: 100, include_all_metadata: true }));
-    const messages = (res.messages ?? []) as { ts?: string; metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } }[];
+    const { token } = await this.tokens.auth(ref.teamId);
+    const res = threadId
+      ? await this.call(ref.teamId, () => this.client.conversations.replies({ token, channel: ref.channelId, ts: threadId, limit: 1000, include_all_metadata: true }))
+      : await this.call(ref.teamId, () => this.client.conversations.history({ token, channel: ref.channelId, limit: 100, include_all_metadata: true }));
+    const messages = (res.messages ?? []) as (MessageWithFiles & { metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } })[];
     const found = messages.find((m) => m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === idempotencyKey);
-    return found?.ts ? { channelId: channel, messageId: found.ts } : null;
+    if (found?.ts) return { channelId: channel, messageId: found.ts };
+    const fileId = postedFileId(messages, idempotencyKey);
+    return fileId ? { channelId: channel, messageId: fileId } : null;
   }
 
   async openDirect(workspace: string, personId: string): Promise<string> {
     const team = teamOf(workspace);
     if (!team) throw new ChatRejectedError('bad_workspace', `${workspace} is not a Slack workspace id`);
-    const res = await this.call(() => this.client.conversations.open({ users: personId }));
+    const { token } = await this.tokens.auth(team);
+    const res = await this.call(team, () => this.client.conversations.open({ token, users: personId }));
     const id = (res.channel as { id?: string } | undefined)?.id;
     if (!id) throw new ChatUnreachableError('no_channel', 'conversations.open returned no channel');
     return channelId(team, id);
@@ -126,21 +158,48 @@ export class SlackAdapter implements ChatAdapter {
 
   async postPrivate(channel: string, personId: string, text: string): Promise<void> {
     const ref = this.channel(channel);
-    await this.call(() => this.client.chat.postEphemeral({ channel: ref.channelId, user: personId, text: neutraliseMentions(text) }));
+    const { token } = await this.tokens.auth(ref.teamId);
+    await this.call(ref.teamId, () => this.client.chat.postEphemeral({ token, channel: ref.channelId, user: personId, text: neutraliseMentions(text) }));
   }
 
-  async inGroup(_workspace: string, personId: string, groupId: string): Promise<boolean> {
-    const res = await this.call(() => this.client.usergroups.users.list({ usergroup: groupId }));
+  async inGroup(workspace: string, personId: string, groupId: string): Promise<boolean> {
+    const team = teamOf(workspace);
+    if (!team) return false;
+    const { token } = await this.tokens.auth(team);
+    const res = await this.call(team, () => this.client.usergroups.users.list({ token, usergroup: groupId }));
     return ((res.users as string[] | undefined) ?? []).includes(personId);
   }
 
-  /** Reserves the channel's next posting slot, or says how long to wait (the outbox delays and retries). */
+  private async authorize(source: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> {
+    if (!source.teamId) throw new Error('Slack request without a team id (org-wide installs are not supported yet)');
+    const auth = await this.tokens.auth(source.teamId);
+    return { botToken: auth.token, botUserId: auth.botUserId, botId: auth.botId, teamId: auth.teamId, enterpriseId: auth.enterpriseId };
+  }
+
+  private async publishHome(auth: BotAuth, userId: string): Promise<void> {
+    if (!this.opts.db) return;
+    const view = await homeView(this.opts.db, workspaceId(auth.teamId));
+    await this.call(auth.teamId, () => this.client.views.publish({ token: auth.token, user_id: userId, view }));
+  }
+
+  private async removed(teamId: string): Promise<void> {
+    const had = await this.tokens.remove(teamId);
+    this.opts.log.info({ workspaceId: workspaceId(teamId), hadTokens: had }, 'slack workspace uninstalled or its token revoked');
+    await this.handlers?.workspaceRemoved(workspaceId(teamId));
+  }
+
+  /** Takes a post from the channel's bucket, or says how long to wait (the outbox delays and retries). */
   private takeSlot(channel: string): void {
     const now = (this.opts.now ?? Date.now)();
-    const next = this.nextSlot.get(channel) ?? 0;
-    if (next > now) throw new ChatRateLimitedError(next - now, `waiting ${next - now} ms for the channel's posting slot`);
-    this.nextSlot.set(channel, now + (this.opts.perChannelIntervalMs ?? 1_000));
-    if (this.nextSlot.size > 10_000) this.nextSlot.clear();
+    const [interval, burst] = [this.opts.perChannelIntervalMs ?? 1_000, this.opts.perChannelBurst ?? 3];
+    const last = this.buckets.get(channel) ?? { tokens: burst, at: now };
+    const tokens = Math.min(burst, last.tokens + (now - last.at) / interval);
+    if (tokens < 1) {
+      const wait = Math.ceil((1 - tokens) * interval);
+      throw new ChatRateLimitedError(wait, `waiting ${wait} ms for the channel's posting slot`);
+    }
+    if (this.buckets.size > 10_000) this.buckets.clear();
+    this.buckets.set(channel, { tokens: tokens - 1, at: now });
   }
 
   private channel(id: string) {
@@ -149,19 +208,13 @@ export class SlackAdapter implements ChatAdapter {
     return ref;
   }
 
-  /** Maps the Web API's errors onto the outbox's: rejected (final), rate-limited, unreachable. */
-  private async call<T extends WebAPICallResult>(fn: () => Promise<T>): Promise<T> {
+  /** A Web API call for a team; a refused token is forgotten so the next attempt re-reads (or refreshes) it. */
+  private async call<T>(teamId: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await callSlack(fn);
     } catch (err) {
-      const e = err as { code?: string; retryAfter?: number; data?: { error?: string }; message?: string };
-      if (e.code === ErrorCode.RateLimitedError) throw new ChatRateLimitedError((e.retryAfter ?? 1) * 1000);
-      if (e.code === ErrorCode.PlatformError) {
-        const code = e.data?.error ?? 'unknown_error';
-        if (PERMANENT.has(code)) throw new ChatRejectedError(code, `Slack refused: ${code}`);
-        throw new ChatUnreachableError(code, `Slack error: ${code}`);
-      }
-      throw new ChatUnreachableError('unreachable', `Slack unreachable: ${e.message ?? String(err)}`, { cause: err });
+      if (err instanceof ChatError && TOKEN_ERRORS.has(err.code)) this.tokens.forget(teamId);
+      throw err;
     }
   }
 }

@@ -40,4 +40,19 @@ export interface DashboardData {
     deadRows: { id: string; channelId: string; lastError: string | null; createdAt: string }[];
   };
   quarantine: { id: number; sourceId: string; reason: string; bytes: number; receivedAt: string }[];
+  /** Memory entries (staged, active, stale), newest first, with the sources they cite. Status as last checked. */
+  memory: DashboardMemory[];
+}
+
+export interface DashboardMemory {
+  id: string;
+  workspaceId: string;
+  status: 'staged' | 'active' | 'stale' | 'superseded';
+  topic: string;
+  hint: string;
+  sourceRefs: string[];
+  staleReason: string | null;
+  /** When what it records was verified (null while staged). */
+  verifiedAt: string | null;
+  checkedAt: string | null;
 }

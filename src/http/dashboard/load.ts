@@ -1,8 +1,8 @@
 // Gathers the dashboard's data: heartbeat counters and timelines from Redis, decisions, incidents,
-// approvals, outbox and quarantine from Postgres.
-import { desc, eq, ne, sql } from 'drizzle-orm';
+// approvals, outbox, quarantine and memory from Postgres.
+import { desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { approvals, decisions, incidents, outbox, quarantine, workspaces } from '../../db/schema.js';
+import { approvals, decisions, incidents, memories, outbox, quarantine, workspaces } from '../../db/schema.js';
 import type { HeartbeatSignals } from '../../heartbeat/signals.js';
 import type { DashboardData } from './data.js';
 
@@ -36,6 +36,12 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
     .from(quarantine)
     .orderBy(desc(quarantine.id))
     .limit(20);
+  const remembered = await db
+    .select()
+    .from(memories)
+    .where(inArray(memories.status, ['staged', 'active', 'stale']))
+    .orderBy(desc(memories.createdAt))
+    .limit(100);
   const byStatus = (s: string) => counts.find((c) => c.status === s)?.n ?? 0;
   return {
     generatedAt: now.toISOString(),
@@ -67,5 +73,9 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
       deadRows: dead.map((r) => ({ id: r.id, channelId: r.channelId, lastError: r.lastError, createdAt: r.createdAt.toISOString() })),
     },
     quarantine: quarantined.map((q) => ({ ...q, receivedAt: q.receivedAt.toISOString() })),
+    memory: remembered.map((m) => ({
+      id: m.id, workspaceId: m.workspaceId, status: m.status, topic: m.topic, hint: m.hint, sourceRefs: m.sourceRefs, staleReason: m.staleReason,
+      verifiedAt: m.verifiedAt?.toISOString() ?? null, checkedAt: m.checkedAt?.toISOString() ?? null,
+    })),
   };
 }

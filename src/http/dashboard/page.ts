@@ -148,6 +148,22 @@ function quarantineSection(data: DashboardData, today: string): string {
   return section('Quarantine', 'quarantine', body, 'authenticated bodies that could not be parsed');
 }
 
+const memoryTone: Record<DashboardData['memory'][number]['status'], string> = { staged: 'grey', active: 'green', stale: 'orange', superseded: 'grey' };
+
+function memorySection(data: DashboardData, names: Map<string, string>, today: string): string {
+  const rows = data.memory.map((m) => [
+    `<code>${escapeHtml(m.id)}</code>`,
+    escapeHtml(names.get(m.workspaceId) ?? m.workspaceId),
+    badge(m.status, memoryTone[m.status] ?? 'grey') + (m.staleReason ? `<br><span class="text muted">${escapeHtml(m.staleReason)}</span>` : ''),
+    `<span class="text"><b>${escapeHtml(m.topic)}</b>: ${escapeHtml(m.hint)}</span>`,
+    m.sourceRefs.map((r) => `<code>${escapeHtml(r)}</code>`).join('<br>'),
+    m.verifiedAt ? time(m.verifiedAt, today) : '<span class="muted">waiting</span>',
+    m.checkedAt ? time(m.checkedAt, today) : '<span class="muted">—</span>',
+  ]);
+  const head = ['id', 'workspace', 'status', 'entry', 'sources', 'verified', 'last check changed'];
+  return section('Memory', 'memory', table(head, rows, 'Nothing remembered yet.'), 'hints, staged until verified and re-checked before use');
+}
+
 // Reloads every 10 s while the box is ticked, keeping the reader's scroll position across reloads.
 const REFRESH_SCRIPT = `<script>
 (() => {
@@ -242,6 +258,7 @@ ${workspaces}
 ${decisionsSection(data, names, today)}
 <div class="grid2">${incidentsSection(data, names, today)}${approvalsSection(data, names, today)}</div>
 <div class="grid2">${outboxSection(data, today)}${quarantineSection(data, today)}</div>
+${memorySection(data, names, today)}
 </main>
 ${REFRESH_SCRIPT}
 </body>

@@ -1,0 +1,45 @@
+// What an action is: schema, risk, executor, verify. Shared by the registry and the executors.
+import type { z } from 'zod';
+import type { Risk } from '../core/actions.js';
+import type { Integration, IntegrationKind } from './integrations.js';
+
+export interface ExecuteContext {
+  approvalId: string;
+  integration: Integration;
+  /** Aborts the call when the executor's time is up. */
+  signal: AbortSignal;
+}
+
+export interface ExecuteResult {
+  /** One line for people, shown on the card. */
+  summary: string;
+  /** What verify needs (ids of what was created). */
+  data: Record<string, unknown>;
+}
+
+export interface Verification {
+  ok: boolean;
+  detail: string;
+}
+
+export interface ActionDefinition<P = Record<string, unknown>> {
+  name: string;
+  description: string;
+  risk: Risk;
+  integration: IntegrationKind;
+  params: z.ZodType<P>;
+  execute(ctx: ExecuteContext, params: P): Promise<ExecuteResult>;
+  /** Checks the world after execution (the silence is active, the issue exists). */
+  verify(ctx: ExecuteContext, params: P, result: ExecuteResult): Promise<Verification>;
+  /**
+   * Before a retry: whether an earlier attempt already took effect (found by the approval id it
+   * carries), so a crash mid-call never makes an action run twice.
+   */
+  findDone?(ctx: ExecuteContext, params: P): Promise<ExecuteResult | null>;
+}
+
+/** An executor failure that no retry can fix (bad request, not found, forbidden). */
+export class PermanentActionError extends Error {
+  override readonly name = 'PermanentActionError';
+}
+

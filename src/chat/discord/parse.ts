@@ -1,0 +1,124 @@
+// Discord gateway payloads into the neutral inbound model. Tacit's own messages, other bots',
+// webhooks' and system messages are dropped here, so nothing a bot says can wake a workspace; a
+// message in a thread belongs to the thread's parent channel. Also the `/tacit` command: its
+// definition (registered at start-up) and how its options become the command text.
+import { ApplicationCommandOptionType, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { InboundMessage } from '../port.js';
+import { channelId, workspaceId } from './types.js';
+
+/** The parts of a discord.js `Message` Tacit reads. */
+export interface DiscordMessage {
+  id: string;
+  channelId: string;
+  guildId: string | null;
+  content: string;
+  system: boolean;
+  webhookId: string | null;
+  editedTimestamp: number | null;
+  author: { id: string; username: string; globalName: string | null; bot: boolean };
+  mentions: { users: { has(id: string): boolean } };
+  channel: { isThread(): boolean; parentId?: string | null };
+}
+
+export type ParsedDiscordMessage =
+  | { kind: 'message'; message: InboundMessage }
+  | { kind: 'edited'; message: InboundMessage }
+  | { kind: 'ignored'; reason: string };
+
+export function parseDiscordMessage(m: DiscordMessage, botUserId: string, opts: { edited?: boolean } = {}): ParsedDiscordMessage {
+  if (!m.guildId) return { kind: 'ignored', reason: 'a direct message' };
+  if (m.author.id === botUserId) return { kind: 'ignored', reason: 'Tacit wrote it' };
+  if (m.author.bot || m.webhookId) return { kind: 'ignored', reason: 'a bot wrote it' };
+  if (m.system) return { kind: 'ignored', reason: 'a system message' };
+
+  const inThread = m.channel.isThread() && m.channel.parentId;
+  const mentionPattern = new RegExp(`<@!?${botUserId}>`, 'g');
+  const mentionsTacit = m.mentions.users.has(botUserId) || mentionPattern.test(m.content);
+  const message: InboundMessage = {
+    workspaceId: workspaceId(m.guildId),
+    channelId: channelId(m.guildId, inThread ? (m.channel.parentId ?? m.channelId) : m.channelId),
+    messageId: m.id,
+    threadId: inThread ? m.channelId : null,
+    author: { id: m.author.id, name: m.author.globalName ?? m.author.username, isBot: false },
+    text: m.content.replace(mentionPattern, ' ').replace(/\s+/g, ' ').trim(),
+    mentionsTacit,
+    raw: m,
+  };
+  return opts.edited ? { kind: 'edited', message } : { kind: 'message', message };
+}
+
+/** Every subcommand of the design, each with the options it takes. */
+export const TACIT_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
+  name: 'tacit',
+  description: 'Tacit: status, pauses, quiet hours, budgets and sources',
+  dm_permission: false,
+  options: [
+    { type: ApplicationCommandOptionType.Subcommand, name: 'status', description: 'What I watch, open incidents, recent decisions' },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'pause', description: 'Stop proactive posts for a while',
+      options: [
+        { type: ApplicationCommandOptionType.String, name: 'duration', description: '30m, 2h, 1d', required: false },
+        { type: ApplicationCommandOptionType.Boolean, name: 'here', description: 'Only this channel', required: false },
+      ],
+    },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'resume', description: 'Post again' },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'connect', description: 'Connect an alert or GitHub source',
+      options: [
+        {
+          type: ApplicationCommandOptionType.String, name: 'kind', description: 'The kind of source', required: true,
+          choices: ['alertmanager', 'grafana', 'pagerduty', 'sentry', 'generic', 'github'].map((k) => ({ name: k, value: k })),
+        },
+        { type: ApplicationCommandOptionType.Channel, name: 'channel', description: 'Where its incidents go (default: here)', required: false },
+        { type: ApplicationCommandOptionType.String, name: 'secret', description: 'A signing secret you already have', required: false },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'quiet-hours', description: 'Hold non-critical posts overnight',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'hours', description: '22:00-07:00 [Europe/Berlin] or off', required: false }],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'budget', description: 'How much I may say unprompted',
+      options: [{ type: ApplicationCommandOptionType.Integer, name: 'posts', description: 'Posts per channel per hour', required: false, min_value: 0 }],
+    },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'memory', description: 'What I remember about this workspace' },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'forget', description: 'Forget one memory',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'id', description: 'The memory id', required: true }],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'digest', description: 'A daily summary in this channel',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'hour', description: '0-23 or off', required: false }],
+    },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'help', description: 'What I understand' },
+  ],
+};
+
+/** An option as discord.js hands it over (`interaction.options.data`). */
+export interface CommandOption {
+  name: string;
+  type: ApplicationCommandOptionType;
+  value?: string | number | boolean;
+  options?: readonly CommandOption[];
+}
+
+/** The text after `/tacit`, as on every platform: `connect alertmanager #<channel> secret=…`. */
+export function commandText(options: readonly CommandOption[]): string {
+  const words: string[] = [];
+  for (const o of options) {
+    if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) {
+      words.push(o.name, commandText(o.options ?? []));
+    } else if (o.value === undefined || o.value === false) {
+      continue;
+    } else if (o.type === ApplicationCommandOptionType.Boolean) {
+      words.push(o.name);
+    } else if (o.type === ApplicationCommandOptionType.Channel) {
+      words.push(`#${String(o.value)}`);
+    } else if (o.name === 'secret') {
+      words.push(`secret=${String(o.value)}`);
+    } else {
+      words.push(String(o.value));
+    }
+  }
+  return words.filter((w) => w.length > 0).join(' ');
+}

@@ -1,0 +1,101 @@
+// Bolt listeners: what Slack sends becomes the neutral inbound model. Slack wants an answer within
+// 3 s, so interactions and commands are acknowledged first and the work happens after. Slack retries
+// deliveries it thinks failed (X-Slack-Retry-Num); ingestion dedupes on the message id, so a retry
+// is a duplicate, never a second effect.
+import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../log.js';
+import type { Actor, InboundHandlers } from '../port.js';
+import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
+import { SLASH_COMMAND } from './scopes.js';
+import type { BotAuth, TokenSource } from './tokens.js';
+import { channelId, workspaceId } from './types.js';
+
+export interface InboundDeps {
+  app: App;
+  client: WebClient;
+  tokens: TokenSource;
+  handlers: InboundHandlers;
+  log: Logger;
+  /** Publishes the App Home of a person who opened it. */
+  publishHome?: (auth: BotAuth, userId: string) => Promise<void>;
+  /** The team uninstalled Tacit or revoked its bot token. */
+  removed: (teamId: string) => Promise<void>;
+}
+
+interface ClickBody {
+  user: { id: string; username?: string; name?: string; team_id?: string };
+  team?: { id: string } | null;
+  channel?: { id: string };
+  message?: { ts: string };
+  container?: { message_ts?: string; channel_id?: string };
+}
+
+export function registerInbound(deps: InboundDeps): void {
+  const { app, tokens, handlers, log } = deps;
+  const teamOf = (context: { teamId?: string }, body: { team_id?: string; team?: { id: string } | null }): string =>
+    context.teamId ?? body.team_id ?? body.team?.id ?? '';
+
+  const onMessage = async (teamId: string, event: SlackMessageEvent) => {
+    const auth = await tokens.auth(teamId);
+    const parsed = parseSlackEvent(event, teamId, auth.botUserId);
+    if (parsed.kind === 'message') await handlers.message(parsed.message);
+    // Edits and deletions have no way into the core yet (the port carries new messages only).
+    else if (parsed.kind !== 'ignored') log.debug({ kind: parsed.kind, workspaceId: workspaceId(teamId) }, 'slack message change not applied');
+  };
+  app.event('app_mention', async ({ event, context, body }) => onMessage(teamOf(context, body), event as unknown as SlackMessageEvent));
+  // Mentions also arrive as app_mention; the message copy is ingested as channel traffic (same id, deduped).
+  app.event('message', async ({ event, context, body }) => onMessage(teamOf(context, body), { ...(event as unknown as SlackMessageEvent), type: 'message' }));
+
+  app.action(/.*/, async ({ ack, body, action, respond, context }) => {
+    await ack();
+    const b = body as unknown as ClickBody;
+    const teamId = teamOf(context, b);
+    const a = action as unknown as { action_id: string; value?: string };
+    const user = await actor(deps, teamId, b.user.id, b.user.username ?? b.user.name ?? b.user.id, b.user.team_id);
+    const response = await handlers.interaction({
+      workspaceId: workspaceId(teamId), channelId: channelId(teamId, b.channel?.id ?? b.container?.channel_id ?? ''), messageId: b.message?.ts ?? b.container?.message_ts ?? '',
+      actionId: a.action_id, value: a.value ?? '', user, raw: body,
+    });
+    if (response.privateText) await respond({ response_type: 'ephemeral', replace_original: false, text: response.privateText });
+  });
+
+  app.command(SLASH_COMMAND, async ({ ack, command, respond, context }) => {
+    await ack();
+    const teamId = context.teamId ?? command.team_id;
+    // A slash command does not say which organisation the person belongs to: users.info does.
+    const user = await actor(deps, teamId, command.user_id, command.user_name, undefined);
+    const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user, text: command.text, raw: command });
+    await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
+  });
+
+  app.event('app_home_opened', async ({ event, context, body }) => {
+    if (event.tab !== 'home' || !deps.publishHome) return;
+    await deps.publishHome(await tokens.auth(teamOf(context, body)), event.user);
+  });
+  app.event('app_uninstalled', async ({ context, body }) => deps.removed(teamOf(context, body)));
+  app.event('tokens_revoked', async ({ event, context, body }) => {
+    // Only a revoked bot token stops Tacit; user tokens are not used.
+    if ((event.tokens.bot ?? []).length > 0) await deps.removed(teamOf(context, body));
+  });
+}
+
+/**
+ * Who clicked or ran a command. `external` marks people from another organisation (Slack Connect, a
+ * foreign enterprise): they never approve. When Slack cannot say, the person counts as external.
+ */
+async function actor(deps: InboundDeps, teamId: string, userId: string, name: string, homeTeam: string | undefined): Promise<Actor> {
+  if (homeTeam === teamId) return { id: userId, name, external: false };
+  try {
+    const auth = await deps.tokens.auth(teamId);
+    if (homeTeam !== undefined && !auth.enterpriseId) return { id: userId, name, external: true };
+    const res = await deps.client.users.info({ token: auth.token, user: userId });
+    const user = res.user as { team_id?: string; enterprise_user?: { enterprise_id?: string } } | undefined;
+    const sameTeam = user?.team_id === teamId;
+    const sameOrg = auth.enterpriseId !== undefined && user?.enterprise_user?.enterprise_id === auth.enterpriseId;
+    return { id: userId, name, external: !(sameTeam || sameOrg) };
+  } catch (err) {
+    deps.log.warn({ err, workspaceId: workspaceId(teamId), userId }, 'could not tell which organisation a Slack user belongs to; treating them as external');
+    return { id: userId, name, external: true };
+  }
+}
