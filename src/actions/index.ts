@@ -118,13 +118,15 @@ export class Actions implements TickActions {
         .returning();
       if (!row) continue;
       await audit(tx, { approvalId: id, workspaceId: req.workspaceId, kind: 'requested', actor: 'tacit', detail: { decisionId: req.decisionId, action: action.name, params, reason: intent.reason, risk: action.risk } });
-      const anchor: Anchor = { type: 'approval_card', approvalId: id, ...(incident?.announced ? { incidentId: incident.id } : {}) };
+      // In the incident's thread when its card exists or is queued (by this very tick, perhaps).
+      const inThread = incident ? incident.announced || (await cardQueued(tx, req.workspaceId, incident.id)) : false;
+      const anchor: Anchor = { type: 'approval_card', approvalId: id, ...(inThread && incident ? { incidentId: incident.id } : {}) };
       const queued = await tx
         .insert(outbox)
         .values([
           {
             id: `out_${randomUUID()}`, workspaceId: req.workspaceId, decisionId: req.decisionId, idempotencyKey: `approval:${id}:card`, kind: 'post' as const,
-            channelId, anchor, incidentId: incident?.announced ? incident.id : null, message: { text: `Approval needed: ${action.name}` }, purpose: 'approval', proactive: true,
+            channelId, anchor, incidentId: inThread && incident ? incident.id : null, message: { text: `Approval needed: ${action.name}` }, purpose: 'approval', proactive: true,
           },
           // Push: each named approver learns that something waits for them.
           ...policy.users.map((user) => ({
@@ -303,6 +305,14 @@ export class Actions implements TickActions {
     if (card) await this.opts.deliver([card]);
     await this.opts.onFinished?.(a.id, status === 'executed' && Boolean(verification?.ok));
   }
+}
+
+async function cardQueued(tx: Tx, workspaceId: string, incidentId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.idempotencyKey, `incident:${incidentId}:parent`)));
+  return Boolean(row);
 }
 
 /** Where a request that belongs to no incident is asked: the channel of the first alert source, or the first channel. */

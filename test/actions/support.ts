@@ -1,0 +1,93 @@
+// Shared set-up for approval tests: a Tacit whose (fake) Claude proposes silencing each new incident,
+// a fake Alertmanager configured as the workspace's integration, and alice as the only approver.
+import { startFakeAlertmanager, type FakeAlertmanager } from '../fakes/alertmanager.js';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
+import type { WireMessage } from '../../src/chat/playground/types.js';
+import { channelMessages, fixture } from '../support/playground.js';
+import { post } from '../support/sign.js';
+import { createSourceViaApi } from '../support/sources.js';
+import { startTestTacit, type TestTacit } from '../support/tacit.js';
+import { waitFor } from '../support/wait.js';
+
+export const WS = 'playground:local';
+
+export interface ApprovalWorld {
+  tacit: TestTacit;
+  claude: FakeAnthropic;
+  alertmanager: FakeAlertmanager;
+  /** Sends a firing alert with this alertname; resolves with the approval card once it is posted. */
+  fire(alertname: string): Promise<WireMessage>;
+  close(): Promise<void>;
+}
+
+export async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+export async function click(base: string, userId: string, messageId: string, actionId: string, value: string): Promise<string> {
+  const res = await api(base, 'POST', '/playground/api/actions', { userId, messageId, actionId, value });
+  if (!res.ok) throw new Error(`click: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { privateText?: string }).privateText ?? '';
+}
+
+export function approvalIdOf(card: WireMessage): string {
+  const actions = card.blocks.find((b) => (b as { kind: string }).kind === 'actions') as { buttons: { value: string }[] } | undefined;
+  const id = actions?.buttons[0]?.value;
+  if (!id) throw new Error('card has no buttons');
+  return id;
+}
+
+export async function startApprovalWorld(opts: { approvers?: unknown } = {}): Promise<ApprovalWorld> {
+  const alertmanager = await startFakeAlertmanager();
+  const claude = await startFakeAnthropic();
+  claude.script((req) => {
+    if (req.tool_choice && 'name' in req.tool_choice && req.tool_choice.name === 'triage') {
+      return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: true, reason: 'new incident' } }] };
+    }
+    const prompt = JSON.stringify(req.messages[0]);
+    const opened = [...prompt.matchAll(/(inc_[0-9a-f-]{36}) opened/g)].map((m) => m[1] ?? '');
+    const alertname = /alertname\\": ?\\"([\w-]+)/.exec(prompt)?.[1] ?? 'unknown';
+    if (opened.length === 0 || req.messages.length > 1) return { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'nothing new' } }] };
+    return {
+      content: opened.flatMap((id) => [
+        { type: 'tool_use' as const, name: 'post_summary', input: { incidentId: id, text: `New incident ${alertname}.` } },
+        {
+          type: 'tool_use' as const,
+          name: 'propose_action',
+          input: { action: 'alertmanager.silence', incidentId: id, reason: 'It is flapping; silence it for 1h while someone looks.', params: { matchers: [{ name: 'alertname', value: alertname }], durationMinutes: 60 } },
+        },
+      ]),
+    };
+  });
+  const tacit = await startTestTacit({ env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: claude.url, TACIT_SECRET_KEY: 'approval-tests-secret-key-0123456789abcdef' } });
+  const put = await api(tacit.url, 'PUT', `/api/workspaces/${WS}/integrations/alertmanager/default`, { settings: { url: alertmanager.url } });
+  if (!put.ok) throw new Error(`integration: ${put.status} ${await put.text()}`);
+  const approvers = await api(tacit.url, 'PUT', `/api/workspaces/${WS}/approvers`, opts.approvers ?? { users: ['alice'] });
+  if (!approvers.ok) throw new Error(`approvers: ${approvers.status} ${await approvers.text()}`);
+  const source = await createSourceViaApi(tacit.url, { kind: 'alertmanager' });
+  const base = JSON.parse(fixture('alertmanager/firing.json').toString());
+
+  return {
+    tacit,
+    claude,
+    alertmanager,
+    async fire(alertname) {
+      const alert = structuredClone(base);
+      alert.groupKey = `{}:{alertname="${alertname}"}`;
+      alert.commonLabels = { alertname };
+      alert.groupLabels = { alertname };
+      alert.alerts = [{ ...alert.alerts[0], fingerprint: `fp-${alertname}`, labels: { ...alert.alerts[0].labels, alertname } }];
+      const res = await post(source.url, JSON.stringify(alert), { 'content-type': 'application/json', authorization: `Bearer ${source.token}` });
+      if (res.status !== 200 && res.status !== 202) throw new Error(`alert: ${res.status}`);
+      return waitFor(
+        async () => (await channelMessages(tacit.url)).find((m) => m.author.isBot && m.text.startsWith('Approval needed') && JSON.stringify(m.blocks).includes(alertname)),
+        { what: `approval card for ${alertname}`, timeoutMs: 15_000 },
+      );
+    },
+    async close() {
+      await tacit.cleanup();
+      await claude.close();
+      await alertmanager.close();
+    },
+  };
+}
