@@ -49,7 +49,8 @@ describe('approvals in the playground', () => {
     }, { what: 'the action to run' });
     expect(world.alertmanager.silences).toHaveLength(1);
     expect(world.alertmanager.createRequests).toBe(1);
-    const silence = world.alertmanager.silences[0]!;
+    const [silence] = world.alertmanager.silences;
+    if (!silence) throw new Error('no silence');
     expect(silence.matchers).toEqual([{ name: 'alertname', value: 'DiskFull', isRegex: false, isEqual: true }]);
     expect(new Date(silence.endsAt).getTime() - new Date(silence.startsAt).getTime()).toBe(60 * 60_000);
     expect(silence.comment).toContain(id);
