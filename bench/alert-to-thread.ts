@@ -129,6 +129,38 @@ async function run(kind: 'slack' | 'no-op', o: Options): Promise<RunResult> {
     }
   }
 
+  // Where the time goes, per incident: webhook 2xx → the tick that opened it; its card queued → sent;
+  // card sent → first thread reply sent (the reply waits for its parent).
+  const stageRows = await db
+    .select({
+      groupKey: incidents.groupKey,
+      opened: incidents.createdAt,
+      cardQueued: sql<Date>`min(${outbox.createdAt}) filter (where ${outbox.anchor}->>'type' = 'incident_parent')`,
+      cardSent: sql<Date>`min(${outbox.sentAt}) filter (where ${outbox.anchor}->>'type' = 'incident_parent')`,
+      replySent: sql<Date>`min(${outbox.sentAt}) filter (where ${outbox.anchor}->>'type' = 'incident_thread')`,
+    })
+    .from(incidents)
+    .innerJoin(outbox, eq(outbox.incidentId, incidents.id))
+    .where(eq(incidents.workspaceId, workspaceId))
+    .groupBy(incidents.id);
+  const tickLag: number[] = [];
+  const cardDelivery: number[] = [];
+  const replyAfterCard: number[] = [];
+  for (const r of stageRows) {
+    const start = accepted.get(Number(/BenchAlert(\d+)"/.exec(r.groupKey)?.[1] ?? NaN));
+    const t = (d: Date | null) => (d ? new Date(d).getTime() : NaN);
+    if (start !== undefined) tickLag.push(t(r.opened) - start);
+    cardDelivery.push(t(r.cardSent) - t(r.cardQueued));
+    replyAfterCard.push(t(r.replySent) - t(r.cardSent));
+  }
+  const stages = Object.fromEntries(
+    Object.entries({ tickLag, cardDelivery, replyAfterCard }).map(([k, v]) => {
+      const sortedStage = v.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+      return [k, `${pct(sortedStage, 50)} / ${pct(sortedStage, 99)}`];
+    }),
+  );
+  console.log(`${kind} stages p50 / p99 ms:`, stages);
+
   await tacit.stop();
   await slack?.close();
   await database.close();

@@ -33,7 +33,7 @@ import { adminRoutes } from './http/admin.js';
 import { renderMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
-import { ensureChannel, handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
+import { applyChatChange, ensureChannel, handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
 import { EventWriter } from './sources/event-writer.js';
 import { SourceCache } from './sources/source-cache.js';
 import { reconcileGithub, type ReconcileResult } from './sources/github/reconciler.js';
@@ -176,6 +176,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
         await known(c.workspaceId, c.channelId);
         return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c);
       },
+      messageChanged: (change) => applyChatChange(chatDeps, change),
       workspaceAdded: async ({ workspaceId, name }) => {
         await database.db
           .insert(workspaces)

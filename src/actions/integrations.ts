@@ -19,7 +19,34 @@ const runbookSettings = z.object({
   params: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,30}$/)).max(10).default([]),
   bodyTemplate: z.string().max(10_000).optional(),
   risk: z.enum(['write', 'dangerous']).default('write'),
+}).refine((s) => !(s.method === 'GET' && s.bodyTemplate !== undefined), {
+  // fetch refuses a GET with a body, so such a runbook could never run.
+  path: ['bodyTemplate'],
+  message: 'a GET runbook cannot have a body template; use POST, PUT, PATCH or DELETE',
+}).refine((s) => s.bodyTemplate === undefined || placeholdersInsideStrings(s.bodyTemplate), {
+  // Parameters are JSON-escaped into strings; a placeholder outside quotes would let a value become JSON.
+  path: ['bodyTemplate'],
+  message: 'the body template must be JSON with every {{placeholder}} inside a quoted string',
+}).refine((s) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(s.url), {
+  path: ['url'],
+  message: 'put credentials in the secret headers, not in the URL',
 });
+
+/** True when the template is JSON whichever text its placeholders take (so each sits inside a string). */
+function placeholdersInsideStrings(template: string): boolean {
+  const fill = (v: string) => template.replace(/\{\{\s*[a-z][a-z0-9_]*\s*\}\}/g, v);
+  try {
+    JSON.parse(fill('x'));
+    JSON.parse(fill('1'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Header names and values fetch accepts: a bad one is refused when configured, not retried at every call. */
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+const headerValue = z.string().regex(/^[^\r\n\0]*$/, 'header values cannot contain line breaks');
 
 export const integrationSchemas = {
   github: {
@@ -37,7 +64,7 @@ export const integrationSchemas = {
   runbook: {
     settings: runbookSettings,
     /** Header values (e.g. Authorization), kept secret. */
-    secrets: z.object({ headers: z.record(z.string(), z.string()).default({}) }).default({ headers: {} }),
+    secrets: z.object({ headers: z.record(headerName, headerValue).default({}) }).default({ headers: {} }),
   },
 } as const;
 

@@ -65,11 +65,17 @@ export interface InboundCommand {
   raw: unknown;
 }
 
+export type MessageChange =
+  | { kind: 'edited'; message: InboundMessage }
+  | { kind: 'deleted'; workspaceId: string; channelId: string; messageId: string };
+
 export interface InboundHandlers {
   message(message: InboundMessage): Promise<void>;
   interaction(interaction: InboundInteraction): Promise<InteractionResponse>;
   /** Answered privately to the person who ran it. */
   command(command: InboundCommand): Promise<InteractionResponse>;
+  /** A person edited or deleted a channel message: the stored copy follows (a deletion removes its text). */
+  messageChanged(change: MessageChange): Promise<void>;
   /** A workspace was installed or joined (OAuth install, Discord guild create). */
   workspaceAdded(workspace: { workspaceId: string; name: string }): Promise<void>;
   /** Uninstalled, tokens revoked or guild left: its tokens are gone and its heartbeat must stop. */

@@ -60,6 +60,10 @@ export const chatEventSchema = z.object({
   threadId: z.string().nullable(),
   author: z.object({ id: z.string(), name: z.string() }),
   text: z.string(),
+  /** Set when the author edited the message after Tacit stored it. */
+  edited: z.boolean().optional(),
+  /** Set when the author deleted it: the text is gone from Tacit too. */
+  deleted: z.boolean().optional(),
 });
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 

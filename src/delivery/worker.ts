@@ -73,7 +73,7 @@ export class Delivery {
     this.worker = new Worker(QUEUE, (job, token) => this.process(job, token), {
       connection: this.workerConnection(),
       prefix: this.opts.prefix,
-      concurrency: this.opts.concurrency ?? 8,
+      concurrency: this.opts.concurrency ?? 16,
     });
     this.worker.on('failed', (job, err) => {
       if (!job) return;
@@ -97,12 +97,19 @@ export class Delivery {
     });
   }
 
-  private async process(job: Job<{ outboxId: string }>, token: string | undefined): Promise<Outcome> {
+  private async process(job: Job<{ outboxId: string; waits?: number }>, token: string | undefined): Promise<Outcome> {
     try {
       return await this.deliver(job.data.outboxId);
     } catch (err) {
       if (err instanceof WaitForParent || err instanceof WaitForConversation || err instanceof ChatRateLimitedError) {
-        const delay = err instanceof ChatRateLimitedError ? err.retryAfterMs : (this.opts.parentWaitMs ?? 150);
+        // Nothing was sent: a wait is not an attempt (attempts decide whether to look for an earlier post).
+        await this.opts.db.update(outbox).set({ attempts: sql`greatest(${outbox.attempts} - 1, 0)` }).where(eq(outbox.id, job.data.outboxId));
+        // Waiting for a parent card backs off (its delivery promotes waiting replies at once), so a
+        // burst of replies does not keep the workers busy re-checking.
+        const waits = (job.data.waits ?? 0) + 1;
+        const base = this.opts.parentWaitMs ?? 150;
+        const delay = err instanceof ChatRateLimitedError ? err.retryAfterMs : Math.min(base * 2 ** Math.min(waits - 1, 6), 1_000);
+        await job.updateData({ ...job.data, waits });
         await job.moveToDelayed(Date.now() + delay, token);
         throw new DelayedError();
       }

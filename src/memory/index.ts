@@ -103,7 +103,8 @@ export class Memory implements TickMemory {
     this.worker.on('failed', (job, err) => log.warn({ job: job?.name, err: err.message }, 'memory job failed'));
     this.worker.on('error', (err) => log.error({ err }, 'memory worker error'));
     this.queue
-      .upsertJobScheduler('memory.dream-sweep', { every: this.options.sweepEveryMs }, { name: 'sweep', data: { kind: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: { count: 50 } } })
+      // The first sweep waits one interval: dreaming is for idle times, never a start-up burst.
+      .upsertJobScheduler('memory.dream-sweep', { every: this.options.sweepEveryMs, startDate: Date.now() + this.options.sweepEveryMs }, { name: 'sweep', data: { kind: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: { count: 50 } } })
       .catch((err: unknown) => log.error({ err }, 'could not schedule the memory dream sweep'));
     log.debug('memory started');
   }

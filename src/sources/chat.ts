@@ -1,11 +1,12 @@
 // Channel traffic intake: messages and mentions become events; mentions also start a conversation.
 // Tacit's own messages and other bots' are never ingested, so Tacit cannot talk itself awake.
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { redactSecrets } from '../core/redact.js';
 import type { ChatEvent } from '../core/events.js';
 import type { Db } from '../db/client.js';
 import { channels, events, workspaces } from '../db/schema.js';
-import type { InboundInteraction, InboundMessage, InteractionResponse } from '../chat/port.js';
+import type { InboundInteraction, InboundMessage, InteractionResponse, MessageChange } from '../chat/port.js';
 import { ACK_ACTION_ID } from '../core/incident-card.js';
 import { insertEvents, type IntakeDeps } from './intake.js';
 
@@ -43,6 +44,29 @@ export async function ingestChatMessage(deps: ChatIntakeDeps, message: InboundMe
     const id = ids[0] ?? (await findEventId(deps, message.workspaceId, dedupeKey));
     if (id !== undefined) await deps.converse(id, message.workspaceId);
   }
+}
+
+/**
+ * An edit replaces the stored text (secrets redacted); a deletion removes it, so what people
+ * take back is not kept. An edit of a message Tacit never stored is ingested as a new message.
+ */
+export async function applyChatChange(deps: ChatIntakeDeps, change: MessageChange): Promise<void> {
+  if (change.kind === 'edited') {
+    if (change.message.author.isBot) return;
+    const key = `chat:${change.message.channelId}:${change.message.messageId}`;
+    const text = redactSecrets(change.message.text).text;
+    const updated = await deps.db
+      .update(events)
+      .set({ payload: sql`${events.payload} || jsonb_build_object('text', ${text}::text, 'edited', true)` })
+      .where(and(eq(events.workspaceId, change.message.workspaceId), eq(events.dedupeKey, key)))
+      .returning({ id: events.id });
+    if (updated.length === 0) await ingestChatMessage(deps, { ...change.message, mentionsTacit: false });
+    return;
+  }
+  await deps.db
+    .update(events)
+    .set({ payload: sql`${events.payload} || '{"text": "", "deleted": true}'::jsonb` })
+    .where(and(eq(events.workspaceId, change.workspaceId), eq(events.dedupeKey, `chat:${change.channelId}:${change.messageId}`)));
 }
 
 /** Button clicks. Acknowledging an incident is recorded as an event and applied by the next tick. */

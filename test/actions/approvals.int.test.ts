@@ -67,8 +67,13 @@ describe('approvals in the playground', () => {
     expect(text).toContain('Verified: silence');
     expect(text).not.toContain('"actions"');
 
+    // Every click is in the trail; the late ones may land before or after the execution.
     const kinds = (await trail(id)).map((r) => r.kind);
-    expect(kinds).toEqual(['requested', 'refused', 'approved', ...Array(19).fill('refused'), 'executed', 'verified']);
+    expect(kinds.slice(0, 2)).toEqual(['requested', 'refused']);
+    expect(kinds.filter((k) => k === 'refused')).toHaveLength(20);
+    expect(kinds.filter((k) => k === 'approved')).toHaveLength(1);
+    expect(kinds.indexOf('executed')).toBeGreaterThan(kinds.indexOf('approved'));
+    expect(kinds.indexOf('verified')).toBeGreaterThan(kinds.indexOf('executed'));
   });
 
   it('refuses expired, replayed and tampered approvals privately, with an audit row each', async () => {

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PLAYGROUND_WORKSPACE_ID } from '../../src/chat/playground/types.js';
 import { events, memories, memoryDreams } from '../../src/db/schema.js';
 import { defaultDreamOptions, dueWorkspaces } from '../../src/memory/dreamer.js';
+import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
+import { systemClock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/log.js';
+import { Memory } from '../../src/memory/index.js';
 import { say } from '../support/playground.js';
+import { dropPrefix } from '../support/redis.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
 import { waitFor } from '../support/wait.js';
 
@@ -94,5 +99,24 @@ describe('dreaming by rules', () => {
     await insert(Array.from({ length: 5 }, (_, i) => ({ id: `mem_${String(i).padStart(10, 'd')}`, topic: `n${i}`, hint: `n${i}`, createdAt: new Date(now.getTime() + 1000) })));
     expect(await dueWorkspaces(db(), new Date(now.getTime() + 2000), options)).not.toContain(ws);
     expect(await dueWorkspaces(db(), new Date(now.getTime() + 25 * 3_600_000), options)).toContain(ws);
+  });
+
+  it('dreams on its own when the sweep finds the workspace due', async () => {
+    await insert(Array.from({ length: 3 }, (_, i) => ({ id: `mem_${String(i).padStart(10, 'e')}`, topic: 'same', hint: 'the same hint', createdAt: new Date() })));
+    const memory = new Memory({
+      db: db(), connection: tacit.redis, prefix: `${tacit.prefix}:sweep`, clock: systemClock, log: createLogger('silent'), brain: new RulesBrain(),
+      options: { sweepEveryMs: 200, dream: { ...defaultDreamOptions, idleMs: 0, minNewEntries: 3 } },
+    });
+    memory.start();
+    try {
+      const [logged] = await waitFor(async () => {
+        const dreams = await db().select().from(memoryDreams).where(eq(memoryDreams.workspaceId, ws));
+        return dreams.length > 0 ? dreams : undefined;
+      }, { what: 'a dream by the sweep' });
+      expect(logged).toMatchObject({ outcome: 'applied', engine: 'rules', before: 3, after: 1 });
+    } finally {
+      await memory.close();
+      await dropPrefix(`${tacit.prefix}:sweep`);
+    }
   });
 });

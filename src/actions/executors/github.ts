@@ -13,6 +13,8 @@ function client(ctx: ExecuteContext): Octokit {
     baseUrl: String(ctx.integration.settings.apiUrl).replace(/\/+$/, ''),
     request: { signal: ctx.signal, retries: 0 },
     userAgent: 'tacit',
+    // Errors reach the approval's card and audit; Octokit's own console output is not wanted.
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
 }
 

@@ -69,7 +69,14 @@ export class DiscordAdapter implements ChatAdapter {
     const log = opts.log;
     client.on(Events.MessageCreate, (m) => void this.onMessage(m));
     client.on(Events.MessageUpdate, (_old, m) => this.onEdit(m));
-    client.on(Events.MessageDelete, (m) => log.debug({ messageId: m.id, channelId: m.channelId }, 'discord message deleted; its event stays as history'));
+    client.on(Events.MessageDelete, (m) => {
+      if (!m.guildId) return;
+      // A message in a thread is stored under the thread's parent channel.
+      const channel = m.channel.isThread() ? (m.channel.parentId ?? m.channelId) : m.channelId;
+      handlers
+        .messageChanged({ kind: 'deleted', workspaceId: workspaceId(m.guildId), channelId: channelId(m.guildId, channel), messageId: m.id })
+        .catch((err: unknown) => log.error({ err, messageId: m.id }, 'discord deletion not applied'));
+    });
     client.on(Events.InteractionCreate, (i) => void this.onInteraction(i));
     client.on(Events.GuildCreate, (g) => void this.guildAdded(g.id, g.name));
     client.on(Events.GuildDelete, (g) => {
@@ -209,9 +216,11 @@ export class DiscordAdapter implements ChatAdapter {
 
   private onEdit(m: Message | PartialMessage): void {
     if (m.partial) return;
-    // The port has no edit event yet: an edit keeps the original event (as on Slack).
     const parsed = parseDiscordMessage(m, this.botUserId, { edited: true });
-    this.opts.log.debug({ messageId: m.id, kind: parsed.kind }, 'discord message edited');
+    if (parsed.kind !== 'edited' && parsed.kind !== 'message') return;
+    this.handlers
+      ?.messageChanged({ kind: 'edited', message: parsed.message })
+      .catch((err: unknown) => this.opts.log.error({ err, messageId: m.id }, 'discord edit not applied'));
   }
 
   /** Remembers the newest message id per channel, so a fresh session can fetch what it missed. */

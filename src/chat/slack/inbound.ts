@@ -40,8 +40,9 @@ export function registerInbound(deps: InboundDeps): void {
     const auth = await tokens.auth(teamId);
     const parsed = parseSlackEvent(event, teamId, auth.botUserId);
     if (parsed.kind === 'message') await handlers.message(parsed.message);
-    // Edits and deletions have no way into the core yet (the port carries new messages only).
-    else if (parsed.kind !== 'ignored') log.debug({ kind: parsed.kind, workspaceId: workspaceId(teamId) }, 'slack message change not applied');
+    else if (parsed.kind === 'edited') await handlers.messageChanged({ kind: 'edited', message: parsed.message });
+    else if (parsed.kind === 'deleted') await handlers.messageChanged(parsed);
+    else log.debug({ reason: parsed.reason, workspaceId: workspaceId(teamId) }, 'slack message ignored');
   };
   app.event('app_mention', async ({ event, context, body }) => onMessage(teamOf(context, body), event as unknown as SlackMessageEvent));
   // Mentions also arrive as app_mention; the message copy is ingested as channel traffic (same id, deduped).

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../../src/chat/discord/adapter.js';
 import { ChatRateLimitedError, ChatRejectedError } from '../../../src/chat/errors.js';
-import type { InboundCommand, InboundHandlers, InboundInteraction, InboundMessage } from '../../../src/chat/port.js';
+import type { InboundCommand, InboundHandlers, InboundInteraction, InboundMessage, MessageChange } from '../../../src/chat/port.js';
 import { createLogger } from '../../../src/log.js';
 import { DEFAULT_GUILD, snowflake, startFakeDiscord, type FakeDiscord } from '../../fakes/discord.js';
 import { redisUrl } from '../../support/env.js';
@@ -27,7 +27,7 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
   let adapter: DiscordAdapter;
   let redis: Redis;
   const prefix = testPrefix();
-  const seen = { messages: [] as InboundMessage[], interactions: [] as InboundInteraction[], commands: [] as InboundCommand[], added: [] as string[], removed: [] as string[] };
+  const seen = { messages: [] as InboundMessage[], interactions: [] as InboundInteraction[], commands: [] as InboundCommand[], added: [] as string[], removed: [] as string[], changes: [] as MessageChange[] };
   let releaseClick: (() => void) | undefined;
 
   beforeAll(async () => {
@@ -36,6 +36,7 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     adapter = new DiscordAdapter({ token: discord.token, apiUrl: discord.apiUrl, redis, prefix, log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
     const handlers: InboundHandlers = {
       message: async (m) => void seen.messages.push(m),
+      messageChanged: async (c) => void seen.changes.push(c),
       interaction: async (i) => {
         seen.interactions.push(i);
         // The click is held until the test has seen Discord's deferral: acknowledging comes first.
@@ -75,6 +76,17 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     const threaded = await waitFor(() => seen.messages.find((m) => m.messageId === inThread.id), { what: 'the thread message' });
     expect(threaded).toMatchObject({ channelId: CH, threadId: mention.id, mentionsTacit: false });
     expect(seen.messages.filter((m) => m.author.id === discord.botUser.id)).toEqual([]);
+  });
+
+  it('passes people’s edits and deletions on, so the stored copy follows', async () => {
+    const said = discord.say(CHANNEL, BOB, 'the db is fine');
+    await waitFor(() => seen.messages.find((m) => m.messageId === said.id), { what: 'the message' });
+    discord.editByUser(CHANNEL, said.id, 'the db is NOT fine');
+    const edited = await waitFor(() => seen.changes.find((c) => c.kind === 'edited' && c.message.messageId === said.id), { what: 'the edit' });
+    expect(edited).toMatchObject({ kind: 'edited', message: { channelId: CH, text: 'the db is NOT fine' } });
+    discord.deleteByUser(CHANNEL, said.id);
+    const deleted = await waitFor(() => seen.changes.find((c) => c.kind === 'deleted' && c.messageId === said.id), { what: 'the deletion' });
+    expect(deleted).toEqual({ kind: 'deleted', workspaceId: WS, channelId: CH, messageId: said.id });
   });
 
   it('defers a click before working on it, passes the clicker’s roles, and answers privately', async () => {

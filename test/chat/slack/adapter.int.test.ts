@@ -2,9 +2,11 @@
 // thread, an alert becomes a card (edited on resolve) with its summary in the thread, a forged or
 // stale request is refused, a retried event has one effect, and a crash after Slack accepted a post
 // does not post it twice.
+import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatRateLimitedError } from '../../../src/chat/errors.js';
+import { events as eventsTable } from '../../../src/db/schema.js';
 import { DEFAULT_TEAM, startFakeSlack, type FakeSlack } from '../../fakes/slack.js';
 import { fixture, postAlert } from '../../support/playground.js';
 import { startTestTacit, type TestTacit } from '../../support/tacit.js';
@@ -40,6 +42,26 @@ describe('Slack, through Bolt and a local Slack', () => {
     const ticks = (await tacit.signals.counters()).replies;
     expect(ticks).toBe(1);
     expect(slack.posts.filter((p) => p.thread_ts === said.ts)).toHaveLength(1);
+  });
+
+  it('applies a person’s edit to the stored message, and a deletion removes its text', async () => {
+    const said = slack.say('C0GENERAL', 'U0ALICE', 'deploying v42 now');
+    await slack.sendEvent(events, SIGNING_SECRET, { type: 'message', channel: 'C0GENERAL', user: 'U0ALICE', text: said.text, ts: said.ts });
+    const stored = async () => {
+      const rows = await tacit.database.db.select().from(eventsTable).where(eq(eventsTable.dedupeKey, `chat:slack:${DEFAULT_TEAM.teamId}/C0GENERAL:${said.ts}`));
+      return rows[0]?.payload as { text: string; edited?: boolean; deleted?: boolean } | undefined;
+    };
+    await waitFor(stored, { what: 'the message stored' });
+    await slack.sendEvent(events, SIGNING_SECRET, {
+      type: 'message', subtype: 'message_changed', channel: 'C0GENERAL', ts: '1999999999.000100',
+      message: { type: 'message', user: 'U0ALICE', text: 'deploying v43 now', ts: said.ts, edited: { user: 'U0ALICE', ts: '1999999999.000100' } },
+      previous_message: { type: 'message', user: 'U0ALICE', text: said.text, ts: said.ts },
+    });
+    await waitFor(async () => (await stored())?.text === 'deploying v43 now', { what: 'the edit applied' });
+    expect((await stored())?.edited).toBe(true);
+    await slack.sendEvent(events, SIGNING_SECRET, { type: 'message', subtype: 'message_deleted', channel: 'C0GENERAL', ts: '1999999999.000200', deleted_ts: said.ts, previous_message: { type: 'message', user: 'U0ALICE', text: 'deploying v43 now', ts: said.ts } });
+    await waitFor(async () => (await stored())?.deleted === true, { what: 'the deletion applied' });
+    expect((await stored())?.text).toBe('');
   });
 
   it('refuses a forged signature and a stale timestamp with 401', async () => {
