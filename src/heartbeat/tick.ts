@@ -58,7 +58,8 @@ export interface TickActions {
 
 /** How a tick reads and stages memory (src/memory). */
 export interface TickMemory {
-  view(workspaceId: string, now: Date): Promise<MemoryView | undefined>;
+  /** `live`: this tick's incidents, not yet committed, so checks see what the tick just learnt. */
+  view(workspaceId: string, now: Date, live?: { incidents?: ReadonlyMap<string, Incident> }): Promise<MemoryView | undefined>;
   /** Inside the tick's transaction: `remember` intents become staged entries, pending on what they record. */
   stage(tx: Tx, request: { workspaceId: string; decisionId: string; intents: Extract<Intent, { type: 'remember' }>[]; outboxIds: string[]; approvalOutboxIds: string[]; now: Date }): Promise<{ notes: string[] }>;
 }
@@ -116,7 +117,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   } else if (gated.kind === 'wake') {
     decision = await deps.brain.decide({
       workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
-      actions: await deps.actions?.available(t.workspaceId), memory: await deps.memory?.view(t.workspaceId, now),
+      actions: await deps.actions?.available(t.workspaceId), memory: await deps.memory?.view(t.workspaceId, now, { incidents: state.byId }),
     });
     brainName = decision.brain ?? deps.brain.name;
   }

@@ -2,7 +2,7 @@
 // which brain, what it said or was stopped from saying, and what it cost.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { decisions, events, outbox } from '../db/schema.js';
+import { approvalAudit, approvals, decisions, events, outbox } from '../db/schema.js';
 
 export async function explainThread(db: Db, workspaceId: string, threadId: string | null): Promise<string> {
   if (!threadId) return 'Ask `@tacit why` inside the thread of one of my messages, and I will show you the decision behind it.';
@@ -26,7 +26,8 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
         .where(and(eq(decisions.workspaceId, workspaceId), sql`${decisions.incidentIds} ?| array[${sql.join(incidentIds.map((i) => sql`${i}`), sql`, `)}]`))
     : [];
   const ids = [...new Set([...roots, ...related, ...threadReplies, ...aboutIncident].flatMap((r) => (r.decisionId ? [r.decisionId] : [])))];
-  if (ids.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
+  const approvalLines = await explainApprovals(db, workspaceId, threadId, incidentIds);
+  if (ids.length === 0 && approvalLines.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
 
   const rows = await db.select().from(decisions).where(inArray(decisions.id, ids)).orderBy(asc(decisions.createdAt)).limit(10);
   const eventIds = [...new Set(rows.flatMap((d) => d.eventIds))].slice(0, 200);
@@ -44,7 +45,36 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
       `  Cost: ${tokens} tokens, $${(d.costMicroUsd / 1_000_000).toFixed(4)}${d.vetoes.length > 0 ? `. Held back or vetoed: ${d.vetoes.join('; ')}` : ''}`,
     );
   }
-  return lines.join('\n');
+  return [...lines, ...approvalLines].join('\n');
+}
+
+/** The audit trail of approvals asked for in this thread: who asked, who decided, what ran, what verification found. */
+async function explainApprovals(db: Db, workspaceId: string, threadId: string, incidentIds: string[]): Promise<string[]> {
+  const found = await db
+    .select()
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.workspaceId, workspaceId),
+        incidentIds.length > 0
+          ? sql`(${approvals.card}->>'messageId' = ${threadId} or ${inArray(approvals.incidentId, incidentIds)})`
+          : sql`${approvals.card}->>'messageId' = ${threadId}`,
+      ),
+    )
+    .orderBy(asc(approvals.createdAt))
+    .limit(10);
+  if (found.length === 0) return [];
+  const trail = await db.select().from(approvalAudit).where(inArray(approvalAudit.approvalId, found.map((a) => a.id))).orderBy(asc(approvalAudit.id));
+  const lines = ['Actions asked for here, and what happened:'];
+  for (const a of found) {
+    lines.push(`• approval ${a.id} — ${a.action}, now ${a.status}. Asked by ${a.requestedBy}${a.decisionId ? ` (decision ${a.decisionId})` : ''}: ${a.reason}`);
+    for (const row of trail.filter((r) => r.approvalId === a.id)) {
+      const who = String(row.detail.name ?? row.actor);
+      const what = row.detail.reason ?? row.detail.result ?? row.detail.detail ?? row.detail.error ?? '';
+      lines.push(`  ${row.at.toISOString()} ${row.kind} by ${who}${what ? `: ${String(what)}` : ''}`);
+    }
+  }
+  return lines;
 }
 
 function triggerText(trigger: string): string {
