@@ -118,6 +118,21 @@ export class Delivery {
     }
   }
 
+  /** A workspace's platform never changes: looked up once per process. */
+  private readonly platforms = new Map<string, Platform>();
+
+  private async adapterFor(workspaceId: string): Promise<ChatAdapter | undefined> {
+    let platform = this.platforms.get(workspaceId);
+    if (!platform) {
+      const [workspace] = await this.opts.db.select({ platform: workspaces.platform }).from(workspaces).where(eq(workspaces.id, workspaceId));
+      if (!workspace) return undefined;
+      platform = workspace.platform;
+      if (this.platforms.size > 10_000) this.platforms.clear();
+      this.platforms.set(workspaceId, platform);
+    }
+    return this.opts.adapters[platform];
+  }
+
   /** Delivers one outbox row. Exposed for tests that drive delivery without the queue. */
   async deliver(outboxId: string): Promise<Outcome> {
     const { db } = this.opts;
@@ -127,8 +142,7 @@ export class Delivery {
       .where(sql`${outbox.id} = ${outboxId} and ${outbox.status} = 'pending'`)
       .returning();
     if (!row) return 'already-sent';
-    const [workspace] = await db.select({ platform: workspaces.platform }).from(workspaces).where(eq(workspaces.id, row.workspaceId));
-    const adapter = workspace ? this.opts.adapters[workspace.platform] : undefined;
+    const adapter = await this.adapterFor(row.workspaceId);
     if (!adapter) throw new Dead(`no chat adapter for workspace ${row.workspaceId}`);
     const anchor = row.anchor as Anchor;
     if (anchor.type === 'approval_card') return this.deliverApprovalCard(row, anchor, adapter);
@@ -265,10 +279,14 @@ export class Delivery {
       .select({ id: outbox.id })
       .from(outbox)
       .where(sql`${outbox.incidentId} = ${incidentId} and ${outbox.status} = 'pending'`);
+    const unqueued: string[] = [];
     for (const { id } of waiting) {
       const job = await this.queue.getJob(id);
-      if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+      if (!job) unqueued.push(id);
+      else if (await job.isDelayed()) await job.promote().catch(() => undefined);
     }
+    // Replies the tick held back until their card was out.
+    await this.enqueue(unqueued);
   }
 }
 

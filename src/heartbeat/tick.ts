@@ -172,7 +172,11 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   });
 
   const outboxIds = [...result.queued.inserted.map((r) => r.id), ...result.approvalOutbox];
-  if (outboxIds.length > 0) await deps.deliver(outboxIds);
+  // Replies in the thread of a card queued by this very tick go out when the card is delivered
+  // (delivery enqueues them then; the outbox sweep is the safety net), not to wait in the queue.
+  const waiting = new Set(allowed.filter((m) => m.anchor.type === 'incident_thread' && m.incidentId && announced.includes(m.incidentId)).map((m) => m.idempotencyKey));
+  const ready = [...result.queued.inserted.filter((r) => !waiting.has(r.idempotencyKey)).map((r) => r.id), ...result.approvalOutbox];
+  if (ready.length > 0) await deps.deliver(ready);
   if (rows.length === (deps.batchSize ?? 500)) await deps.signals.markDirty(t.workspaceId); // more to read
   await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now);
   return report(deps, t, records.length, gated, decision, decisionId, result.outcome, outboxIds);
