@@ -74,6 +74,17 @@ describe('approvals in the playground', () => {
     expect(kinds.filter((k) => k === 'approved')).toHaveLength(1);
     expect(kinds.indexOf('executed')).toBeGreaterThan(kinds.indexOf('approved'));
     expect(kinds.indexOf('verified')).toBeGreaterThan(kinds.indexOf('executed'));
+
+    // The trail is on the dashboard, and `@tacit why` in the incident's thread tells it.
+    const dashboard = (await (await fetch(`${world.tacit.url}/api/dashboard`)).json()) as { approvals: { id: string; audit: { kind: string; actor: string }[] }[] };
+    const listed = dashboard.approvals.find((a) => a.id === id);
+    expect(listed?.audit.map((r) => r.kind)).toEqual(kinds);
+    expect(listed?.audit.find((r) => r.kind === 'approved')?.actor).toBe('alice');
+    const asked = await say(world.tacit.url, 'bob', '@tacit why', posted.threadId ?? undefined);
+    const why = await waitFor(async () => (await channelMessages(world.tacit.url)).find((m) => m.threadId === posted.threadId && m.author.isBot && m.text.includes(`approval ${id}`) && m.id !== posted.id), { what: 'the why answer' });
+    expect(asked).toBeTruthy();
+    expect(why.text).toMatch(/approved by alice/);
+    expect(why.text).toMatch(/verified by tacit: silence .* is active/);
   });
 
   it('refuses expired, replayed and tampered approvals privately, with an audit row each', async () => {

@@ -31,7 +31,11 @@ export interface DashboardData {
   workspaces: DashboardWorkspace[];
   decisions: DashboardDecision[];
   incidents: { id: string; workspaceId: string; title: string; status: string; severity: string; flapping: boolean; startedAt: string }[];
-  approvals: { id: string; workspaceId: string; action: string; requestedBy: string; status: string; expiresAt: string }[];
+  approvals: {
+    id: string; workspaceId: string; action: string; requestedBy: string; status: string; expiresAt: string;
+    /** Append-only trail: requested, refused, approved/denied, executed/failed, verified. */
+    audit: { at: string; kind: string; actor: string; detail: string }[];
+  }[];
   outbox: {
     pending: number;
     sent: number;

@@ -2,7 +2,7 @@
 // approvals, outbox, quarantine and memory from Postgres.
 import { desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { approvals, decisions, incidents, memories, outbox, quarantine, workspaces } from '../../db/schema.js';
+import { approvalAudit, approvals, decisions, incidents, memories, outbox, quarantine, workspaces } from '../../db/schema.js';
 import type { HeartbeatSignals } from '../../heartbeat/signals.js';
 import type { DashboardData } from './data.js';
 
@@ -28,7 +28,13 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
     .orderBy(desc(decisions.createdAt))
     .limit(50);
   const open = await db.select().from(incidents).where(ne(incidents.status, 'resolved')).orderBy(desc(incidents.startedAt)).limit(50);
-  const waiting = await db.select().from(approvals).where(eq(approvals.status, 'pending')).orderBy(approvals.expiresAt).limit(50);
+  // Pending approvals first, then the most recent decided ones, each with its audit trail.
+  const pendingRows = await db.select().from(approvals).where(eq(approvals.status, 'pending')).orderBy(approvals.expiresAt).limit(50);
+  const recentRows = await db.select().from(approvals).where(ne(approvals.status, 'pending')).orderBy(desc(approvals.createdAt)).limit(20);
+  const waiting = [...pendingRows, ...recentRows];
+  const trail = waiting.length > 0
+    ? await db.select().from(approvalAudit).where(inArray(approvalAudit.approvalId, waiting.map((a) => a.id))).orderBy(approvalAudit.id)
+    : [];
   const counts = await db.select({ status: outbox.status, n: sql<number>`count(*)::int` }).from(outbox).groupBy(outbox.status);
   const dead = await db.select().from(outbox).where(eq(outbox.status, 'dead')).orderBy(desc(outbox.createdAt)).limit(20);
   const quarantined = await db
@@ -64,6 +70,9 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
     })),
     approvals: waiting.map((a) => ({
       id: a.id, workspaceId: a.workspaceId, action: a.action, requestedBy: a.requestedBy, status: a.status, expiresAt: a.expiresAt.toISOString(),
+      audit: trail
+        .filter((r) => r.approvalId === a.id)
+        .map((r) => ({ at: r.at.toISOString(), kind: r.kind, actor: String(r.detail.name ?? r.actor), detail: String(r.detail.reason ?? r.detail.result ?? r.detail.detail ?? r.detail.error ?? '') })),
     })),
     outbox: {
       pending: byStatus('pending'),

@@ -111,8 +111,9 @@ function approvalsSection(data: DashboardData, names: Map<string, string>, today
     escapeHtml(a.requestedBy),
     badge(a.status, 'blue'),
     time(a.expiresAt, today),
+    `<span class="text">${a.audit.map((r) => `${escapeHtml(r.kind)} · ${escapeHtml(r.actor)}${r.detail ? ` — ${escapeHtml(r.detail)}` : ''}`).join('<br>')}</span>`,
   ]);
-  return section('Pending approvals', 'approvals', table(['action', 'workspace', 'requested by', 'status', 'expires'], rows, 'No approvals waiting.'));
+  return section('Approvals', 'approvals', table(['action', 'workspace', 'requested by', 'status', 'expires', 'audit trail'], rows, 'No approvals yet.'));
 }
 
 function outboxSection(data: DashboardData, today: string): string {
