@@ -120,7 +120,7 @@ describe('renderDashboard', () => {
     expect(byTestId(html, 'workspaces', 'section')).toContain('No workspaces connected yet.');
     expect(byTestId(html, 'decisions', 'section')).toContain('No decisions yet');
     expect(byTestId(html, 'incidents', 'section')).toContain('No open incidents.');
-    expect(byTestId(html, 'approvals', 'section')).toContain('No approvals waiting.');
+    expect(byTestId(html, 'approvals', 'section')).toContain('No approvals yet.');
     expect(byTestId(html, 'outbox', 'section')).toContain('No dead messages.');
     expect(byTestId(html, 'quarantine', 'section')).toContain('Nothing quarantined.');
     expect(html).not.toContain('<table');
