@@ -56,6 +56,12 @@ export async function startApprovalWorld(opts: { approvers?: unknown } = {}): Pr
           name: 'propose_action',
           input: { action: 'alertmanager.silence', incidentId: id, reason: 'It is flapping; silence it for 1h while someone looks.', params: { matchers: [{ name: 'alertname', value: alertname }], durationMinutes: 60 } },
         },
+        // What it would remember if the silence happens: kept only once the action ran and verified.
+        {
+          type: 'tool_use' as const,
+          name: 'remember',
+          input: { topic: `silence ${alertname}`, hint: `${alertname} was silenced for 1h`, body: `action:alertmanager.silence — ${alertname} silenced for an hour after flapping.`, sources: [`incident:${id}`] },
+        },
       ]),
     };
   });
