@@ -44,6 +44,9 @@ export function connectPostgres(opts: PostgresOptions): Database {
   });
   // Without a listener an idle client's error (database restart) would crash the process.
   pool.on('error', (err) => opts.onError?.(err));
+  // A connection that drops while a client is checked out (between the queries of a transaction)
+  // emits on the client; without a listener that would crash the process instead of failing the work.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onError?.(err)));
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return {
     db,

@@ -152,7 +152,13 @@ export async function refreshRows(db: Db, workspaceId: string, rows: ShownRow[],
       .set({ status, staleReason, checks: v.checks, checkedAt: now, updatedAt: now })
       .where(and(eq(memories.id, row.id), eq(memories.status, row.status)))
       .returning();
-    if (updated) out.push(updated as ShownRow);
+    if (updated) {
+      out.push(updated as ShownRow);
+      continue;
+    }
+    // Another reader re-checked it meanwhile: still shown (with this check's verdict) unless it is gone.
+    const [current] = await db.select().from(memories).where(and(eq(memories.id, row.id), inArray(memories.status, ['active', 'stale'])));
+    if (current) out.push({ ...(current as ShownRow), status, staleReason });
   }
   return out;
 }
