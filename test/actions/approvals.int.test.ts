@@ -3,6 +3,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION_ID, DENY_ACTION_ID } from '../../src/core/approval-card.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startTacit, type Tacit } from '../../src/main.js';
+import { redisUrl } from '../support/env.js';
 import { channelMessages, say } from '../support/playground.js';
 import { waitFor } from '../support/wait.js';
 import { approvalIdOf, click, startApprovalWorld, type ApprovalWorld } from './support.js';
@@ -16,8 +20,10 @@ describe('approvals in the playground', () => {
     db = new pg.Client({ connectionString: world.tacit.testDatabase.url });
     await db.connect();
   });
+  let restarted: Tacit | undefined;
   afterAll(async () => {
     await db?.end();
+    await restarted?.stop();
     await world?.close();
   });
 
@@ -170,19 +176,28 @@ describe('approvals in the playground', () => {
     await waitFor(async () => JSON.stringify((await card(unverified.id))?.blocks).includes('Verification FAILED'), { what: 'the card to show the failed verification' });
   });
 
-  it('after a restart, expires overdue requests and runs approved ones that had not run, once', async () => {
+  it('after a real restart, expires overdue requests and runs approved ones that had not run, once', async () => {
     const overdue = await world.fire('Overdue');
     const overdueId = approvalIdOf(overdue);
     const lost = await world.fire('Lost');
     const lostId = approvalIdOf(lost);
     await db.query(`update approvals set expires_at = now() - interval '1 minute' where id = $1`, [overdueId]);
-    // As if alice approved and the process died before the job was queued.
+    // Tacit stops; meanwhile one request runs out, and alice's approval of the other is recorded
+    // without its job (as if the process had died between the two).
+    await world.tacit.stop();
     await db.query(`update approvals set status = 'approved', decided_by = 'alice', decided_at = now() where id = $1`, [lostId]);
-    await world.tacit.actions.reconcile();
-    await world.tacit.actions.reconcile();
-    expect((await approval(overdueId)).status).toBe('expired');
+    restarted = await startTacit(
+      loadConfig({
+        DATABASE_URL: world.tacit.testDatabase.url, REDIS_URL: redisUrl, TACIT_REDIS_PREFIX: world.tacit.prefix, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent',
+        ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: world.claude.url, TACIT_SECRET_KEY: 'approval-tests-secret-key-0123456789abcdef',
+      }),
+      { logger: createLogger('silent') },
+    );
+    // Twice, as two processes would: still one execution.
+    await restarted.actions.reconcile();
+    await waitFor(async () => (await approval(overdueId)).status === 'expired', { what: 'the overdue request to expire at start-up' });
     await waitFor(async () => (await approval(lostId)).status === 'executed', { what: 'the lost approval to run' });
     expect(world.alertmanager.silences.filter((s) => s.matchers[0]?.value === 'Lost')).toHaveLength(1);
-    await waitFor(async () => (await card(overdue.id))?.text.startsWith('Expired'), { what: 'the overdue card' });
+    await waitFor(async () => (await channelMessages(restarted?.url ?? '')).find((m) => m.id === overdue.id)?.text.startsWith('Expired'), { what: 'the overdue card' });
   });
 });
