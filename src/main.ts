@@ -123,7 +123,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     memory,
     actions,
   };
-  const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver, memory });
+  const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver, memory, actions });
   const chatDeps: ChatIntakeDeps = {
     db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
     sources: new SourceCache(database.db, secrets), writer: new EventWriter(database.db),

@@ -70,7 +70,8 @@ export class Actions implements TickActions {
    * Inside the tick's transaction: each proposal whose action exists and whose parameters validate
    * becomes a pending approval with its card (and a DM to each named approver). Nothing runs.
    */
-  async propose(tx: Tx, req: { workspaceId: string; decisionId: string; intents: ProposeIntent[]; incidents: ReadonlyMap<string, Incident>; now: Date }) {
+  async propose(tx: Tx, req: { workspaceId: string; decisionId: string; intents: ProposeIntent[]; incidents: ReadonlyMap<string, Incident>; now: Date; requestedBy?: string }) {
+    const requester = req.requestedBy ?? 'tacit';
     const notes: string[] = [];
     const outboxIds: string[] = [];
     const integrations = await loadIntegrations(this.opts.db, this.opts.secrets, req.workspaceId);
@@ -106,7 +107,7 @@ export class Actions implements TickActions {
           action: action.name,
           params,
           paramsHash: paramsHash(req.workspaceId, action.name, params),
-          requestedBy: 'tacit',
+          requestedBy: requester,
           approverPolicy: policy,
           status: 'pending',
           // Database time: every process and the click's check agree on when it ends.
@@ -117,7 +118,7 @@ export class Actions implements TickActions {
         })
         .returning();
       if (!row) continue;
-      await audit(tx, { approvalId: id, workspaceId: req.workspaceId, kind: 'requested', actor: 'tacit', detail: { decisionId: req.decisionId, action: action.name, params, reason: intent.reason, risk: action.risk } });
+      await audit(tx, { approvalId: id, workspaceId: req.workspaceId, kind: 'requested', actor: requester, detail: { decisionId: req.decisionId, action: action.name, params, reason: intent.reason, risk: action.risk } });
       // In the incident's thread when its card exists or is queued (by this very tick, perhaps).
       const inThread = incident ? incident.announced || (await cardQueued(tx, req.workspaceId, incident.id)) : false;
       const anchor: Anchor = { type: 'approval_card', approvalId: id, ...(inThread && incident ? { incidentId: incident.id } : {}) };

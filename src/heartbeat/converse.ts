@@ -2,7 +2,7 @@
 // the heartbeat as its own worker; the reply goes through the outbox like every message.
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { and, desc, eq, ne } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain, MemoryView } from '../brain/port.js';
 import type { Clock } from '../core/clock.js';
@@ -10,11 +10,14 @@ import { noUsage, type Reply } from '../core/decisions.js';
 import { chatEventSchema, type ChatEvent } from '../core/events.js';
 import { botFooter } from '../core/incident-card.js';
 import type { Db } from '../db/client.js';
-import { channels, decisions, events, sources } from '../db/schema.js';
+import { channels, decisions, events, incidents, sources } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
-import { loadIncidents } from './incident-rows.js';
+import { parseDuration } from '../core/settings.js';
+import { sharedMatchers } from '../core/silence.js';
+import { loadIncidents, toIncident } from './incident-rows.js';
+import type { TickActions } from './tick.js';
 import type { HeartbeatSignals } from './signals.js';
 import { explainThread } from './why.js';
 
@@ -29,7 +32,12 @@ export interface ConversationOptions {
   deliver(outboxIds: string[]): Promise<void>;
   /** The workspace's memory, checked against live state before the reply sees it. */
   memory?: { view(workspaceId: string, now: Date): Promise<MemoryView | undefined> };
+  /** Turns a person's request ("@tacit silence this for 1h") into an approval; nothing runs without one. */
+  actions?: Pick<TickActions, 'available' | 'propose'>;
 }
+
+/** `silence`, `silence this for 2h`, `silence it 30m`: a person asking, in an incident's thread. */
+const SILENCE_REQUEST = /^silence(?:\s+(?:this|it))?(?:\s+for)?(?:\s+(\d+\s*[smhd]))?\s*[.!]?$/i;
 
 const QUEUE = 'converse';
 
@@ -86,9 +94,12 @@ export class Conversations {
     await this.opts.signals.beginConversation(workspaceId, mention.channelId, threadId);
     let queuedReply = false;
     try {
+      const silence = SILENCE_REQUEST.exec(mention.text.trim());
       const reply = /^why\b/i.test(mention.text.trim())
         ? { text: await explainThread(db, workspaceId, mention.threadId), usage: noUsage, brain: 'why' }
-        : await this.replyWithBrain(workspaceId, mention).then((r) => ({ ...r, brain: r.brain ?? this.opts.brain.name }));
+        : silence
+          ? { text: await this.requestSilence(eventId, workspaceId, mention, silence[1] ?? '1h'), usage: noUsage, brain: 'request' }
+          : await this.replyWithBrain(workspaceId, mention).then((r) => ({ ...r, brain: r.brain ?? this.opts.brain.name }));
       const decisionId = await this.commitReply(eventId, workspaceId, mention, threadId, reply);
       queuedReply = decisionId !== null;
       return decisionId;
@@ -96,6 +107,44 @@ export class Conversations {
       // Delivery releases the mark once the reply is posted; if nothing was queued, release it now.
       if (!queuedReply) await this.opts.signals.endConversation(workspaceId, mention.channelId, threadId);
     }
+  }
+
+  /**
+   * A person asks to silence the incident whose thread they are in: an approval request made by them
+   * (so under the two-person rule someone else must approve), for the alerts' shared labels.
+   */
+  private async requestSilence(eventId: number, workspaceId: string, mention: ChatEvent, duration: string): Promise<string> {
+    const { db, actions } = this.opts;
+    const ms = parseDuration(duration);
+    if (!ms || ms > 7 * 86_400_000) return 'Say how long, from one minute to seven days: `@tacit silence this for 1h`.';
+    if (!actions || !(await actions.available(workspaceId)).some((a) => a.name === 'alertmanager.silence')) {
+      return 'I cannot silence alerts here: no Alertmanager is configured for this workspace.';
+    }
+    const [row] = mention.threadId
+      ? await db.select().from(incidents).where(and(eq(incidents.workspaceId, workspaceId), sql`${incidents.parentMessage}->>'messageId' = ${mention.threadId}`))
+      : [];
+    if (!row) return 'Ask me inside the thread of the incident you want silenced.';
+    const incident = toIncident(row);
+    const matchers = sharedMatchers(incident);
+    if (matchers.length === 0) return 'This incident has no alert labels I could silence it by.';
+    const minutes = Math.ceil(ms / 60_000);
+    const { notes, outboxIds } = await db.transaction((tx) =>
+      actions.propose(tx, {
+        workspaceId,
+        decisionId: `mention_${eventId}`,
+        requestedBy: mention.author.id,
+        incidents: new Map([[incident.id, incident]]),
+        now: this.opts.clock.now(),
+        intents: [{
+          type: 'propose_action', action: 'alertmanager.silence', incidentId: incident.id,
+          params: { matchers, durationMinutes: minutes, comment: `Asked by ${mention.author.name}: ${incident.title}` },
+          reason: `${mention.author.name} asked to silence "${incident.title}" for ${duration}.`,
+        }],
+      }),
+    );
+    await this.opts.deliver(outboxIds);
+    if (outboxIds.length === 0) return `I could not ask for that: ${notes.join('; ')}`;
+    return `I asked for approval to silence ${matchers.map((m) => `${m.name}=${m.value}`).join(', ')} for ${duration}; nothing happens until an approver presses Approve on the card.`;
   }
 
   private async replyWithBrain(workspaceId: string, mention: ChatEvent) {

@@ -53,7 +53,7 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export interface TickActions {
   available(workspaceId: string): Promise<ActionInfo[]>;
   /** Inside the tick's transaction: approval rows, their audit rows and card outbox rows. Returns notes and outbox ids. */
-  propose(tx: Tx, request: { workspaceId: string; decisionId: string; intents: Extract<Intent, { type: 'propose_action' }>[]; incidents: ReadonlyMap<string, Incident>; now: Date }): Promise<{ notes: string[]; outboxIds: string[] }>;
+  propose(tx: Tx, request: { workspaceId: string; decisionId: string; intents: Extract<Intent, { type: 'propose_action' }>[]; incidents: ReadonlyMap<string, Incident>; now: Date; requestedBy?: string }): Promise<{ notes: string[]; outboxIds: string[] }>;
 }
 
 /** How a tick reads and stages memory (src/memory). */

@@ -9,7 +9,7 @@ import { startTacit, type Tacit } from '../../src/main.js';
 import { redisUrl } from '../support/env.js';
 import { channelMessages, say } from '../support/playground.js';
 import { waitFor } from '../support/wait.js';
-import { approvalIdOf, click, startApprovalWorld, type ApprovalWorld } from './support.js';
+import { api, approvalIdOf, click, startApprovalWorld, type ApprovalWorld } from './support.js';
 
 describe('approvals in the playground', () => {
   let world: ApprovalWorld;
@@ -125,15 +125,27 @@ describe('approvals in the playground', () => {
     await expect(db.query(`update approval_audit set actor = 'mallory' where approval_id = $1`, [deniedId])).rejects.toThrow(/append-only/);
   });
 
-  it('enforces the two-person rule: the requester cannot approve, someone else can', async () => {
-    const posted = await world.fire('TwoPerson');
-    const id = approvalIdOf(posted);
-    // A request made by alice herself, under a policy naming alice and bob with the two-person rule.
-    await db.query(`update approvals set requested_by = 'alice', approver_policy = '{"users":["alice","bob"],"groups":[],"twoPerson":true}' where id = $1`, [id]);
-    expect(await click(world.tacit.url, 'alice', posted.id, APPROVE_ACTION_ID, id)).toMatch(/two-person rule/);
-    expect((await approval(id)).status).toBe('pending');
-    expect(await click(world.tacit.url, 'bob', posted.id, APPROVE_ACTION_ID, id)).toMatch(/^Approved/);
-    await waitFor(async () => (await approval(id)).status === 'executed', { what: 'bob\'s approval to run' });
+  it('takes a person’s request in the incident thread; under the two-person rule they cannot approve it themselves', async () => {
+    const proposed = await world.fire('TwoPerson');
+    const thread = proposed.threadId ?? '';
+    expect((await api(world.tacit.url, 'PUT', '/api/workspaces/playground:local/approvers', { users: ['alice', 'bob'], twoPerson: true })).status).toBe(200);
+    await say(world.tacit.url, 'alice', '@tacit silence this for 30m', thread);
+    const answer = await waitFor(async () => (await channelMessages(world.tacit.url)).find((m) => m.threadId === thread && m.author.isBot && m.text.startsWith('I asked for approval')), { what: 'the answer to alice' });
+    expect(answer.text).toMatch(/silence alertname=TwoPerson(, \w+=\S+)* for 30m/);
+    const asked = await waitFor(async () => {
+      const { rows } = await db.query(`select id from approvals where requested_by = 'alice'`);
+      return rows[0]?.id as string | undefined;
+    }, { what: 'the approval alice asked for' });
+    const card = await waitFor(async () => (await channelMessages(world.tacit.url)).find((m) => m.author.isBot && JSON.stringify(m.blocks).includes(asked) && m.text.startsWith('Approval needed')), { what: 'its card' });
+    expect(card.threadId).toBe(thread);
+    expect(await click(world.tacit.url, 'alice', card.id, APPROVE_ACTION_ID, asked)).toMatch(/two-person rule/);
+    expect((await approval(asked)).status).toBe('pending');
+    expect(await click(world.tacit.url, 'bob', card.id, APPROVE_ACTION_ID, asked)).toMatch(/^Approved/);
+    await waitFor(async () => (await approval(asked)).status === 'executed', { what: 'bob\'s approval to run' });
+    const silence = world.alertmanager.silences.find((x) => x.comment.includes(asked));
+    expect(silence && new Date(silence.endsAt).getTime() - new Date(silence.startsAt).getTime()).toBe(30 * 60_000);
+    expect((await trail(asked))[0]).toMatchObject({ kind: 'requested', actor: 'alice' });
+    expect((await api(world.tacit.url, 'PUT', '/api/workspaces/playground:local/approvers', { users: ['alice'] })).status).toBe(200);
   });
 
   it('cannot be made to act by chat text, the model, a stray job or a denied approval', async () => {

@@ -4,6 +4,7 @@ import { noUsage, type Decision, type Intent, type Reply } from '../../core/deci
 import type { Brain, Conversation, DecideContext } from '../port.js';
 import type { ActionInfo } from '../../core/actions.js';
 import type { Incident } from '../../core/incidents.js';
+import { sharedMatchers } from '../../core/silence.js';
 import { repoNeedsAttention } from '../../core/gate.js';
 import { digestText, flappingNote, repoNotice, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
@@ -58,19 +59,16 @@ export class RulesBrain implements Brain {
   }
 }
 
-/** Matchers every alert of the incident shares (alertname first); none → no proposal. */
+/** Offers to silence a flapping incident's alerts (its shared labels); a person decides. */
 function silenceProposal(incident: Incident, actions: readonly ActionInfo[]): Intent | null {
   if (!actions.some((a) => a.name === 'alertmanager.silence')) return null;
-  const all = Object.values(incident.alerts).map((a) => a.labels);
-  const first = all[0];
-  if (!first?.alertname) return null;
-  const shared = Object.entries(first).filter(([k, v]) => all.every((l) => l[k] === v) && !k.startsWith('__'));
-  shared.sort(([a], [b]) => (a === 'alertname' ? -1 : b === 'alertname' ? 1 : a.localeCompare(b)));
+  const matchers = sharedMatchers(incident);
+  if (matchers.length === 0) return null;
   return {
     type: 'propose_action',
     action: 'alertmanager.silence',
     incidentId: incident.id,
-    params: { matchers: shared.slice(0, 8).map(([name, value]) => ({ name, value, isRegex: false, isEqual: true })), durationMinutes: 60, comment: `Flapping: ${incident.title}` },
+    params: { matchers, durationMinutes: 60, comment: `Flapping: ${incident.title}` },
     reason: `"${incident.title}" is flapping (${incident.cycleTimes.length + 1} firings recently). Silence it for 1h while someone looks?`,
   };
 }
