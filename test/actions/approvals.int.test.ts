@@ -115,6 +115,19 @@ describe('approvals in the playground', () => {
     expect(await click(world.tacit.url, 'alice', denied.id, APPROVE_ACTION_ID, deniedId)).toMatch(/already denied/);
     await waitFor(async () => (await card(denied.id))?.text.startsWith('Denied'), { what: 'the denied card' });
 
+    // A named approver clicking from another organisation (Slack Connect) is never authorised.
+    const external = await world.fire('External');
+    const externalId = approvalIdOf(external);
+    const adapter = world.tacit.adapters.playground;
+    if (!adapter) throw new Error('no playground adapter');
+    const refusal = await world.tacit.actions.decide(
+      { workspaceId: 'playground:local', channelId: external.channelId, messageId: external.id, actionId: APPROVE_ACTION_ID, value: externalId, user: { id: 'alice', name: 'alice', external: true }, raw: {} },
+      adapter,
+    );
+    expect(refusal.privateText).toMatch(/other organisations/);
+    expect((await approval(externalId)).status).toBe('pending');
+    expect((await trail(externalId)).at(-1)).toMatchObject({ kind: 'refused', actor: 'alice', detail: { external: true } });
+
     // An id from nowhere (or another workspace) is not found.
     expect(await click(world.tacit.url, 'alice', denied.id, APPROVE_ACTION_ID, 'apr_00000000-0000-0000-0000-000000000000')).toMatch(/cannot find/);
 
