@@ -45,6 +45,8 @@ export interface Overrides {
   logger?: Logger;
   /** How often pending outbox rows whose job may have been lost are re-enqueued. */
   sweepIntervalMs?: number;
+  /** The longest any one shutdown step may take before Tacit goes on without it. */
+  stopStepMs?: number;
 }
 
 export interface Tacit {
@@ -236,23 +238,43 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       // Stop taking work first, then let running jobs finish, then close connections.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await maintenance.close();
-      await heartbeat.close();
-      await conversations.close();
-      await actions.close();
-      await delivery.close();
-      await memory.close();
-      for (const adapter of Object.values(adapters)) await adapter.stop();
+      // Each step is bounded: a job stuck on a dead connection must not keep the process from stopping.
+      // (Whatever it was doing is retried: jobs are redelivered and outbox rows swept after a restart.)
+      const step = (what: string, work: () => Promise<unknown>) =>
+        bounded(
+          work().catch((err: unknown) => log.warn({ err, step: what }, 'shutdown step failed; going on')),
+          overrides.stopStepMs ?? 10_000,
+          () => log.warn({ step: what }, 'shutdown step timed out; going on'),
+        );
+      await step('maintenance', () => maintenance.close());
+      await step('heartbeat', () => heartbeat.close());
+      await step('conversations', () => conversations.close());
+      await step('actions', () => actions.close());
+      await step('delivery', () => delivery.close());
+      await step('memory', () => memory.close());
+      for (const adapter of Object.values(adapters)) await step(`${adapter.platform} adapter`, () => adapter.stop());
       server.closeAllConnections();
-      await closed;
-      await redis.quit().catch(() => redis.disconnect());
-      if (!overrides.database) await database.close();
+      await step('http server', () => closed);
+      await step('redis', () => redis.quit().catch(() => redis.disconnect()));
+      if (!overrides.database) await step('database', () => database.close());
       log.info('tacit stopped');
     })();
     return stopping;
   };
 
   return { url, port, database, redis, heartbeat, delivery, conversations, signals, memory, actions, adapters, playground, playgroundSource, reconcileGithub: reconcile, stop };
+}
+
+/** Waits for `work`, but at most `ms`; on timeout, reports and resolves (the work is abandoned). */
+async function bounded(work: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+    timer.unref();
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') onTimeout();
 }
 
 async function openDatabase(config: Config, log: Logger): Promise<Database> {
