@@ -264,7 +264,7 @@ export class Actions implements TickActions {
       if (!action || !integration) throw new PermanentActionError(`action ${a.action} is no longer configured in this workspace`);
       const params = action.params.safeParse(a.params);
       if (!params.success) throw new PermanentActionError('stored parameters no longer validate');
-      const ctx = { approvalId: a.id, integration, signal: AbortSignal.timeout(this.opts.executeTimeoutMs ?? 30_000) };
+      const ctx = { approvalId: a.id, integration, signal: AbortSignal.timeout(this.opts.executeTimeoutMs ?? 30_000), approvedAt: a.decidedAt ?? undefined };
       // A crash mid-call leaves the job to run again: look for the earlier attempt's effect first.
       const earlier = action.findDone ? await action.findDone(ctx, params.data) : null;
       const result: ExecuteResult = earlier ?? (await action.execute(ctx, params.data));

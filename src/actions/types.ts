@@ -8,6 +8,8 @@ export interface ExecuteContext {
   integration: Integration;
   /** Aborts the call when the executor's time is up. */
   signal: AbortSignal;
+  /** When the approval was granted: an effect that started after it may be an earlier attempt's. */
+  approvedAt?: Date;
 }
 
 export interface ExecuteResult {

@@ -67,6 +67,19 @@ describe('GitHub executors', () => {
     expect(verification.detail).toContain('attempt 2');
   });
 
+  it('finds a rerun that started after the approval (a retry after a crash does not rerun again), but not an older one', async () => {
+    github.runs.set(79, { id: 79, run_attempt: 1, status: 'completed', conclusion: 'failure' });
+    const { action, integration: gh } = actionNamed(integrations, 'github.rerun_workflow');
+    const p = params(action, { repo: 'acme/shop', runId: 79 });
+    const approvedAt = new Date(Date.now() - 1_000);
+    const ctx = { ...context(gh, 'apr_rerun_retry'), approvedAt };
+    expect(await action.findDone?.(ctx, p)).toBeNull();
+    await action.execute(ctx, p);
+    expect(await action.findDone?.(ctx, p)).toMatchObject({ data: { attemptBefore: 1 } });
+    // An attempt that started before this approval belongs to someone else.
+    expect(await action.findDone?.({ ...ctx, approvedAt: new Date(Date.now() + 60_000) }, p)).toBeNull();
+  });
+
   it('does not verify a rerun when the run is still on the same attempt', async () => {
     github.runs.set(78, { id: 78, run_attempt: 3, status: 'completed', conclusion: 'failure' });
     const { action, integration: gh } = actionNamed(integrations, 'github.rerun_workflow');

@@ -33,7 +33,7 @@ export interface FakeGithub {
   /** Issues, comments and workflow runs of the one repository, for actions. */
   issues: { number: number; title: string; body: string; state: 'open' | 'closed'; html_url: string }[];
   comments: { id: number; issue_number: number; body: string }[];
-  runs: Map<number, { id: number; run_attempt: number; status: string; conclusion: string | null }>;
+  runs: Map<number, { id: number; run_attempt: number; status: string; conclusion: string | null; run_started_at?: string }>;
   rerunRequests: number[];
   /** Sends a webhook to the hook URL (as GitHub would), recording the attempt and its status. */
   deliver(event: string, payload: unknown): Promise<FakeDelivery>;
@@ -118,6 +118,7 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
         if (req.method === 'POST' && run[2]) {
           rerunRequests.push(r.id);
           r.run_attempt += 1;
+          r.run_started_at = new Date().toISOString();
           r.status = 'queued';
           r.conclusion = null;
           return json(201, {});

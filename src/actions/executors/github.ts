@@ -59,6 +59,15 @@ const rerun: ActionDefinition<z.infer<typeof rerunParams>> = {
       ? { ok: true, detail: `run ${p.runId} is on attempt ${attempt} (${run.data.status ?? 'unknown'})` }
       : { ok: false, detail: `run ${p.runId} is still on attempt ${attempt}` };
   },
+  async findDone(ctx, p) {
+    // A re-run carries no marker; an attempt that started after the approval can only be this one's.
+    if (!ctx.approvedAt) return null;
+    const run = await gh(() => client(ctx).rest.actions.getWorkflowRun({ ...split(p.repo), run_id: p.runId }));
+    const attempt = run.data.run_attempt ?? 1;
+    const started = run.data.run_started_at ? new Date(run.data.run_started_at) : null;
+    if (attempt < 2 || !started || started < ctx.approvedAt) return null;
+    return { summary: `re-running failed jobs of run ${p.runId} in ${p.repo} (started by an earlier attempt)`, data: { attemptBefore: attempt - 1 } };
+  },
 };
 
 const issueParams = z.object({ repo, title: z.string().trim().min(1).max(256), body: z.string().max(20_000).default('') });
