@@ -157,30 +157,22 @@ export class Delivery {
     if (row.kind === 'update') {
       if (!incident?.parentMessage) await this.waitForParent(row.incidentId);
       if (!incident) throw new WaitForParent();
-      // One edit of a card at a time, across processes: an older version can never land last. (A
-      // Redis lock, not a row lock: the adapter call must not run inside a database transaction.)
-      const lockKey = `${this.opts.prefix}:card-lock:${incident.id}`;
-      const token = randomUUID();
-      if ((await this.opts.connection.set(lockKey, token, 'PX', 30_000, 'NX')) !== 'OK') throw new WaitForParent();
-      let outcome: 'sent' | 'skipped';
-      try {
+      // One edit of a card at a time, across processes: an older version can never land last.
+      const outcome = await this.withCardLock(incident.id, async (): Promise<'sent' | 'skipped'> => {
         const [current] = await db.select().from(incidents).where(eq(incidents.id, incident.id));
         const ref = current?.parentMessage;
         if (!current || !ref) throw new WaitForParent();
         if (row.incidentVersion !== null && current.cardVersion >= row.incidentVersion) {
           await db.update(outbox).set({ status: 'skipped', sentAt: new Date() }).where(eq(outbox.id, outboxId));
-          outcome = 'skipped';
-        } else {
-          await adapter.update(ref, message);
-          await db.transaction(async (tx) => {
-            await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
-            await tx.update(incidents).set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` }).where(eq(incidents.id, incident.id));
-          });
-          outcome = 'sent';
+          return 'skipped';
         }
-      } finally {
-        await this.opts.connection.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined);
-      }
+        await adapter.update(ref, message);
+        await db.transaction(async (tx) => {
+          await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
+          await tx.update(incidents).set({ cardVersion: sql`greatest(${incidents.cardVersion}, ${row.incidentVersion ?? 0})` }).where(eq(incidents.id, incident.id));
+        });
+        return 'sent';
+      });
       if (outcome === 'sent') this.opts.onDelivered?.(outboxId);
       else log.debug('card already shows a newer version; update skipped');
       return outcome;
@@ -229,10 +221,7 @@ export class Delivery {
     const { db } = this.opts;
     const render = this.opts.approvalCard;
     if (!render) throw new Dead('approval cards cannot be rendered in this process');
-    const lockKey = `${this.opts.prefix}:card-lock:${anchor.approvalId}`;
-    const token = randomUUID();
-    if ((await this.opts.connection.set(lockKey, token, 'PX', 30_000, 'NX')) !== 'OK') throw new WaitForParent();
-    try {
+    return this.withCardLock(anchor.approvalId, async () => {
       const [approval] = await db.select({ card: approvals.card }).from(approvals).where(eq(approvals.id, anchor.approvalId));
       const message = await render(anchor.approvalId);
       if (!approval || !message) throw new Dead(`approval ${anchor.approvalId} no longer exists`);
@@ -256,6 +245,20 @@ export class Delivery {
       });
       this.opts.onDelivered?.(row.id);
       return earlier ? 'already-sent' : 'sent';
+    });
+  }
+
+  /**
+   * Runs `work` holding the card's lock, across processes; a card locked by someone else waits (the
+   * job is retried shortly). A Redis lock, not a row lock: the adapter call must not run inside a
+   * database transaction.
+   */
+  private async withCardLock<T>(cardId: string, work: () => Promise<T>): Promise<T> {
+    const lockKey = `${this.opts.prefix}:card-lock:${cardId}`;
+    const token = randomUUID();
+    if ((await this.opts.connection.set(lockKey, token, 'PX', 30_000, 'NX')) !== 'OK') throw new WaitForParent();
+    try {
+      return await work();
     } finally {
       await this.opts.connection.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined);
     }

@@ -8,6 +8,7 @@ import { APPROVE_ACTION_ID } from '../../src/core/approval-card.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { channelMessages, fixture } from '../support/playground.js';
+import { scriptOpenedIncidents } from '../support/scenario-claude.js';
 import { post } from '../support/sign.js';
 import { createSourceViaApi, type CreatedSource } from '../support/sources.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
@@ -46,28 +47,17 @@ describe('integrations and approvers through the admin API', () => {
     github = await startFakeGithub({ owner: 'acme', repo: 'shop', hookId: 1, token: GITHUB_TOKEN });
     claude = await startFakeAnthropic();
     // For each new incident: a summary, and a proposal to open an issue about it.
-    claude.script((req) => {
-      if (req.tool_choice && 'name' in req.tool_choice && req.tool_choice.name === 'triage') {
-        return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: true, reason: 'new incident' } }] };
-      }
-      const prompt = JSON.stringify(req.messages[0]);
-      const opened = [...prompt.matchAll(/(inc_[0-9a-f-]{36}) opened/g)].map((m) => m[1] ?? '');
-      const alertname = /alertname\\": ?\\"([\w-]+)/.exec(prompt)?.[1] ?? 'unknown';
-      if (opened.length === 0 || req.messages.length > 1) return { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'nothing new' } }] };
-      return {
-        content: opened.flatMap((id) => [
-          { type: 'tool_use' as const, name: 'post_summary', input: { incidentId: id, text: `New incident ${alertname}.` } },
-          {
-            type: 'tool_use' as const,
-            name: 'propose_action',
-            input: {
-              action: 'github.open_issue', incidentId: id, reason: 'Track the follow-up in the repository.',
-              params: { repo: 'acme/shop', title: `Follow up on ${alertname}`, body: `${alertname} fired; find the cause.` },
-            },
-          },
-        ]),
-      };
-    });
+    scriptOpenedIncidents(claude, (id, alertname) => [
+      { type: 'tool_use', name: 'post_summary', input: { incidentId: id, text: `New incident ${alertname}.` } },
+      {
+        type: 'tool_use',
+        name: 'propose_action',
+        input: {
+          action: 'github.open_issue', incidentId: id, reason: 'Track the follow-up in the repository.',
+          params: { repo: 'acme/shop', title: `Follow up on ${alertname}`, body: `${alertname} fired; find the cause.` },
+        },
+      },
+    ]);
     tacit = await startTestTacit({ env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: claude.url, TACIT_SECRET_KEY: 'integration-tests-secret-key-0123456789abcdef' } });
     db = new pg.Client({ connectionString: tacit.testDatabase.url });
     await db.connect();

@@ -4,6 +4,7 @@ import { startFakeAlertmanager, type FakeAlertmanager } from '../fakes/alertmana
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import type { WireMessage } from '../../src/chat/playground/types.js';
 import { channelMessages, fixture } from '../support/playground.js';
+import { scriptOpenedIncidents } from '../support/scenario-claude.js';
 import { post } from '../support/sign.js';
 import { createSourceViaApi } from '../support/sources.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
@@ -40,31 +41,20 @@ export function approvalIdOf(card: WireMessage): string {
 export async function startApprovalWorld(opts: { approvers?: unknown } = {}): Promise<ApprovalWorld> {
   const alertmanager = await startFakeAlertmanager();
   const claude = await startFakeAnthropic();
-  claude.script((req) => {
-    if (req.tool_choice && 'name' in req.tool_choice && req.tool_choice.name === 'triage') {
-      return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: true, reason: 'new incident' } }] };
-    }
-    const prompt = JSON.stringify(req.messages[0]);
-    const opened = [...prompt.matchAll(/(inc_[0-9a-f-]{36}) opened/g)].map((m) => m[1] ?? '');
-    const alertname = /alertname\\": ?\\"([\w-]+)/.exec(prompt)?.[1] ?? 'unknown';
-    if (opened.length === 0 || req.messages.length > 1) return { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'nothing new' } }] };
-    return {
-      content: opened.flatMap((id) => [
-        { type: 'tool_use' as const, name: 'post_summary', input: { incidentId: id, text: `New incident ${alertname}.` } },
-        {
-          type: 'tool_use' as const,
-          name: 'propose_action',
-          input: { action: 'alertmanager.silence', incidentId: id, reason: 'It is flapping; silence it for 1h while someone looks.', params: { matchers: [{ name: 'alertname', value: alertname }], durationMinutes: 60 } },
-        },
-        // What it would remember if the silence happens: kept only once the action ran and verified.
-        {
-          type: 'tool_use' as const,
-          name: 'remember',
-          input: { topic: `silence ${alertname}`, hint: `${alertname} was silenced for 1h`, body: `action:alertmanager.silence — ${alertname} silenced for an hour after flapping.`, sources: [`incident:${id}`] },
-        },
-      ]),
-    };
-  });
+  scriptOpenedIncidents(claude, (id, alertname) => [
+    { type: 'tool_use', name: 'post_summary', input: { incidentId: id, text: `New incident ${alertname}.` } },
+    {
+      type: 'tool_use',
+      name: 'propose_action',
+      input: { action: 'alertmanager.silence', incidentId: id, reason: 'It is flapping; silence it for 1h while someone looks.', params: { matchers: [{ name: 'alertname', value: alertname }], durationMinutes: 60 } },
+    },
+    // What it would remember if the silence happens: kept only once the action ran and verified.
+    {
+      type: 'tool_use',
+      name: 'remember',
+      input: { topic: `silence ${alertname}`, hint: `${alertname} was silenced for 1h`, body: `action:alertmanager.silence — ${alertname} silenced for an hour after flapping.`, sources: [`incident:${id}`] },
+    },
+  ]);
   const tacit = await startTestTacit({ env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: claude.url, TACIT_SECRET_KEY: 'approval-tests-secret-key-0123456789abcdef' } });
   const put = await api(tacit.url, 'PUT', `/api/workspaces/${WS}/integrations/alertmanager/default`, { settings: { url: alertmanager.url } });
   if (!put.ok) throw new Error(`integration: ${put.status} ${await put.text()}`);

@@ -1,6 +1,6 @@
 // The fake Claude the shared scenarios run with: it answers mentions, and for every incident the prompt
 // reports as opened it posts a summary, attaches a timeline and proposes silencing the alert for an hour.
-import type { FakeAnthropic, FakeRequest } from '../fakes/anthropic.js';
+import type { FakeAnthropic, FakeBlock, FakeRequest } from '../fakes/anthropic.js';
 
 export const REPLY_TEXT = 'I am Tacit, a bot; I am watching this channel.';
 export const TIMELINE_FILE = 'timeline.md';
@@ -21,7 +21,11 @@ function alertnameOf(prompt: string, incidentId: string): string {
   return /alertname\\+": ?\\+"([\w-]+)/.exec(block)?.[1] ?? /alertname\\+": ?\\+"([\w-]+)/.exec(prompt)?.[1] ?? 'unknown';
 }
 
-export function scriptIncidentClaude(claude: FakeAnthropic): void {
+/**
+ * A fake Claude that says yes at triage, answers mentions with REPLY_TEXT, and for each incident the
+ * prompt reports as opened calls the tools `perIncident` returns; otherwise it stays quiet.
+ */
+export function scriptOpenedIncidents(claude: FakeAnthropic, perIncident: (incidentId: string, alertname: string) => FakeBlock[]): void {
   claude.script((req) => {
     if (req.tool_choice && 'name' in req.tool_choice && req.tool_choice.name === 'triage') {
       return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: true, reason: 'something changed' } }] };
@@ -32,22 +36,22 @@ export function scriptIncidentClaude(claude: FakeAnthropic): void {
     const opened = [...prompt.matchAll(/(inc_[0-9a-f-]{36}) opened/g)].map((m) => m[1] ?? '');
     // Later rounds carry tool results: the decision was made in the first.
     if (opened.length === 0 || req.messages.length > 1) return { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'nothing new' } }] };
-    return {
-      content: opened.flatMap((incidentId) => {
-        const alertname = alertnameOf(prompt, incidentId);
-        return [
-          { type: 'tool_use' as const, name: 'post_summary', input: { incidentId, text: summaryText(alertname) } },
-          { type: 'tool_use' as const, name: 'attach_file', input: { incidentId, filename: TIMELINE_FILE, content: timelineText(alertname) } },
-          {
-            type: 'tool_use' as const,
-            name: 'propose_action',
-            input: {
-              action: 'alertmanager.silence', incidentId, reason: 'It is flapping; silence it for 1h while someone looks.',
-              params: { matchers: [{ name: 'alertname', value: alertname }], durationMinutes: 60 },
-            },
-          },
-        ];
-      }),
-    };
+    return { content: opened.flatMap((incidentId) => perIncident(incidentId, alertnameOf(prompt, incidentId))) };
   });
+}
+
+/** The shared scenarios: a summary, a timeline file and a proposed 1-hour silence per new incident. */
+export function scriptIncidentClaude(claude: FakeAnthropic): void {
+  scriptOpenedIncidents(claude, (incidentId, alertname) => [
+    { type: 'tool_use', name: 'post_summary', input: { incidentId, text: summaryText(alertname) } },
+    { type: 'tool_use', name: 'attach_file', input: { incidentId, filename: TIMELINE_FILE, content: timelineText(alertname) } },
+    {
+      type: 'tool_use',
+      name: 'propose_action',
+      input: {
+        action: 'alertmanager.silence', incidentId, reason: 'It is flapping; silence it for 1h while someone looks.',
+        params: { matchers: [{ name: 'alertname', value: alertname }], durationMinutes: 60 },
+      },
+    },
+  ]);
 }

@@ -5,11 +5,11 @@
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatRateLimitedError } from '../../../src/chat/errors.js';
 import { events as eventsTable } from '../../../src/db/schema.js';
 import { DEFAULT_TEAM, startFakeSlack, type FakeSlack } from '../../fakes/slack.js';
 import { fixture, postAlert } from '../../support/playground.js';
 import { startTestTacit, type TestTacit } from '../../support/tacit.js';
+import { deliverPaced } from '../../support/delivery.js';
 import { waitFor } from '../../support/wait.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123';
@@ -99,16 +99,7 @@ describe('Slack, through Bolt and a local Slack', () => {
           [id, key, { text: `note ${key}` }],
         );
       // Direct calls wait out the adapter's one-post-per-second pacing, as the outbox would.
-      const deliver = async (id: string): Promise<string> => {
-        for (;;) {
-          try {
-            return await tacit.delivery.deliver(id);
-          } catch (err) {
-            if (!(err instanceof ChatRateLimitedError)) throw err;
-            await new Promise((r) => setTimeout(r, err.retryAfterMs));
-          }
-        }
-      };
+      const deliver = (id: string) => deliverPaced(tacit.delivery, id);
       await insert('out_slack_crash', 'test:slack-crash');
       slack.crashAfterAccept('chat.postMessage');
       await expect(deliver('out_slack_crash')).rejects.toThrow(/Slack unreachable/);

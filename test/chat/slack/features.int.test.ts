@@ -3,7 +3,6 @@
 // clicks, the App Home, and the backfill of what was said while Tacit was down.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatRateLimitedError } from '../../../src/chat/errors.js';
 import { loadConfig } from '../../../src/config.js';
 import { approvals, events, incidents, outbox } from '../../../src/db/schema.js';
 import { createLogger } from '../../../src/log.js';
@@ -12,6 +11,7 @@ import { DEFAULT_TEAM, startFakeSlack, type FakeSlack } from '../../fakes/slack.
 import { redisUrl } from '../../support/env.js';
 import { fixture, postAlert } from '../../support/playground.js';
 import { startTestTacit, type TestTacit } from '../../support/tacit.js';
+import { deliverPaced } from '../../support/delivery.js';
 import { waitFor } from '../../support/wait.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-feature-tests';
@@ -51,16 +51,7 @@ describe('Slack files, external users, App Home and backfill', () => {
       anchor: { type: 'incident_thread' }, purpose: 'file', proactive: true,
       message: { text: `📎 ${filename} for <!channel>`, file: { filename, content: `timeline of ${filename}\n` } },
     });
-  const deliver = async (id: string): Promise<string> => {
-    for (;;) {
-      try {
-        return await tacit.delivery.deliver(id);
-      } catch (err) {
-        if (!(err instanceof ChatRateLimitedError)) throw err;
-        await new Promise((r) => setTimeout(r, err.retryAfterMs));
-      }
-    }
-  };
+  const deliver = (id: string) => deliverPaced(tacit.delivery, id);
 
   it('uploads a file into the incident thread with the external upload flow', async () => {
     await insertFile('out_file_1', 'timeline.md');
