@@ -21,6 +21,11 @@ export const workspaces = pgTable('workspaces', {
   pausedUntil: timestamp('paused_until', { withTimezone: true }),
   /** Set on uninstall, revoked tokens or leaving the guild: no heartbeat until it is added again. */
   removedAt: timestamp('removed_at', { withTimezone: true }),
+  /**
+   * Tick fencing: a claimed tick takes the next value at its start and commits only while the row
+   * still holds it, so a tick whose lock expired can never commit over the one that replaced it.
+   */
+  tickFence: bigint('tick_fence', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
 });
 
@@ -60,6 +65,8 @@ export const channels = pgTable('channels', {
   name: text('name').notNull(),
   proactive: boolean('proactive').notNull().default(true),
   pausedUntil: timestamp('paused_until', { withTimezone: true }),
+  /** The newest platform message id such that it and everything before it are stored (gap-aware backfill). */
+  historyCursor: text('history_cursor'),
   createdAt: createdAt(),
 }, (t) => [index('channels_workspace_idx').on(t.workspaceId)]);
 
@@ -90,9 +97,12 @@ export const events = pgTable('events', {
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
   payload: jsonb('payload').$type<unknown>().notNull(),
   tickId: text('tick_id'),
+  /** Ticks that failed while this event was unconsumed; past a bound the event is quarantined. */
+  failures: integer('failures').notNull().default(0),
 }, (t) => [
   uniqueIndex('events_dedupe_idx').on(t.workspaceId, t.dedupeKey),
   index('events_unconsumed_idx').on(t.workspaceId, t.id).where(sql`${t.tickId} is null`),
+  index('events_received_idx').on(t.receivedAt),
 ]);
 
 /** Authenticated bodies that could not be parsed: kept whole with the reason, answered 2xx. */
@@ -100,18 +110,27 @@ export const quarantine = pgTable('quarantine', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
   workspaceId: text('workspace_id').notNull(),
   sourceId: text('source_id').notNull(),
+  /** `body`: a webhook body intake could not turn into events; `event`: a stored event no tick could consume. */
+  kind: text('kind', { enum: ['body', 'event'] }).notNull().default('body'),
+  /** For `event`: the stored event that was set aside. */
+  eventId: bigint('event_id', { mode: 'number' }),
   reason: text('reason').notNull(),
   contentType: text('content_type'),
   body: bytea('body').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
-});
+}, (t) => [index('quarantine_received_idx').on(t.receivedAt)]);
 
 export const incidents = pgTable('incidents', {
   id: text('id').primaryKey(),
   workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
   channelId: text('channel_id').notNull(),
-  /** The grouping key (Alertmanager `groupKey`, or the fingerprint) scoped by source. */
+  /**
+   * The grouping key (Alertmanager `groupKey`, or the fingerprint) scoped by source; bounded (a long
+   * key is stored as its hash, so the unique index can hold it), with the original in `groupLabel`.
+   */
   groupKey: text('group_key').notNull(),
+  /** The original group key when `groupKey` is its hash; never indexed. */
+  groupLabel: text('group_label'),
   status: text('status', { enum: ['firing', 'acknowledged', 'resolved'] }).notNull(),
   severity: text('severity').notNull(),
   title: text('title').notNull(),
@@ -156,7 +175,7 @@ export const decisions = pgTable('decisions', {
   cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
   costMicroUsd: bigint('cost_micro_usd', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
-}, (t) => [index('decisions_workspace_idx').on(t.workspaceId, t.createdAt)]);
+}, (t) => [index('decisions_workspace_idx').on(t.workspaceId, t.createdAt), index('decisions_created_idx').on(t.createdAt)]);
 
 /** Every outbound message. The idempotency key makes the same news impossible to queue twice. */
 export const outbox = pgTable('outbox', {
@@ -177,6 +196,8 @@ export const outbox = pgTable('outbox', {
   purpose: text('purpose'),
   status: text('status', { enum: ['pending', 'sent', 'skipped', 'dead'] }).notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
+  /** When the first delivery attempt began: a retry looks for an earlier post only from here on. */
+  firstAttemptAt: timestamp('first_attempt_at', { withTimezone: true }),
   lastError: text('last_error'),
   sentMessage: jsonb('sent_message').$type<{ channelId: string; messageId: string } | null>(),
   createdAt: createdAt(),
@@ -184,6 +205,7 @@ export const outbox = pgTable('outbox', {
 }, (t) => [
   uniqueIndex('outbox_idempotency_idx').on(t.workspaceId, t.idempotencyKey),
   index('outbox_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+  index('outbox_created_idx').on(t.createdAt),
 ]);
 
 /** Requests for a person to authorise an action, bound to the exact parameters (issue: actions). */
