@@ -15,6 +15,16 @@ export interface PostRequest {
   idempotencyKey: string;
 }
 
+/** Where and since when to look for an earlier attempt's post. */
+export interface PostedQuery {
+  channelId: string;
+  idempotencyKey: string;
+  /** Where it would be when it was a thread reply. */
+  threadId?: string;
+  /** When the first attempt began: an earlier post cannot be older (adapters allow for clock skew). */
+  since: Date;
+}
+
 export interface Person {
   id: string;
   name: string;
@@ -38,6 +48,13 @@ export interface Actor extends Person {
   external?: boolean;
   /** Discord role ids the member holds in the guild. */
   roles?: string[];
+  /**
+   * The platform's own admin notion: a Slack workspace admin or owner, a Discord member with Manage
+   * Server (or Administrator), the playground's admin. Decides who may change settings (core/roles).
+   */
+  admin?: boolean;
+  /** A Slack multi- or single-channel guest: reads, never changes anything. */
+  guest?: boolean;
 }
 
 export interface InboundInteraction {
@@ -89,9 +106,10 @@ export interface ChatAdapter {
   update(ref: MessageRef, message: OutgoingMessage): Promise<void>;
   /**
    * The message posted earlier under this key, if any: a retry after a crash must not post twice.
-   * `threadId` is where it would be when it was a thread reply.
+   * Exact where the platform allows it, otherwise a scan of the messages since the first attempt
+   * (never a count of recent ones). A rate limit on the way is a ChatRateLimitedError: wait and ask again.
    */
-  findPosted(channelId: string, idempotencyKey: string, threadId?: string): Promise<MessageRef | null>;
+  findPosted(query: PostedQuery): Promise<MessageRef | null>;
   /** The direct-message channel with one person of a workspace (opened if needed), for push. */
   openDirect(workspaceId: string, personId: string): Promise<string>;
   /** A message only `personId` sees (Slack ephemeral; elsewhere a DM). Best effort, never retried. */

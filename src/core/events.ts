@@ -24,6 +24,11 @@ export const alertEventSchema = z.object({
   actor: z.string().nullable().default(null),
   /** Where incidents from this source are announced. */
   channelId: z.string(),
+  /**
+   * How many distinct alerts the delivery that carried this one held for its group (Alertmanager and
+   * Grafana send the whole group each time): lets a tick tell a group still being read from a whole one.
+   */
+  groupSize: z.number().int().positive().optional(),
 });
 export type AlertEvent = z.infer<typeof alertEventSchema>;
 

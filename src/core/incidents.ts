@@ -1,6 +1,7 @@
 // Incident grouping: alerts with the same group key form one incident whose state follows its alerts
 // (firing → acknowledged → resolved → firing again as a recurrence). Pure: values in, values out.
 import type { AlertEvent } from './events.js';
+import { boundKey } from './keys.js';
 import { maxSeverity, type Severity } from './severity.js';
 
 export type IncidentStatus = 'firing' | 'acknowledged' | 'resolved';
@@ -20,7 +21,10 @@ export interface Incident {
   id: string;
   workspaceId: string;
   channelId: string;
+  /** Bounded (see core/keys.ts): a long key is stored as its hash, with the original in `groupLabel`. */
   groupKey: string;
+  /** The original group key when `groupKey` is its hash; null (or absent) when they are the same. */
+  groupLabel?: string | null;
   status: IncidentStatus;
   severity: Severity;
   title: string;
@@ -44,6 +48,13 @@ export interface Incident {
   nudgedAt: Date | null;
   /** When the parent card was queued; reminders count from here (an old alert is not news to nag about). */
   announcedAt?: Date | null;
+  /**
+   * Alerts the latest delivery of this group announced (its `groupSize`) that the incident does not
+   * hold yet: a big group is still being read, over several ticks. Set by `applyAlerts`, never stored.
+   */
+  awaitingAlerts?: number;
+  /** Alerts new to the incident in this `applyAlerts` call (its list grew). Never stored. */
+  addedAlerts?: number;
 }
 
 export interface Suspect {
@@ -54,10 +65,13 @@ export interface Suspect {
   at: string;
 }
 
-/** A recurrence counts toward flapping when it starts within `windowMs` of the ones before it. */
+/** A firing counts toward flapping when it starts within `windowMs` of the re-fire being judged. */
 export interface FlapPolicy {
   windowMs: number;
-  /** Recurrences inside the window that make an incident flapping. */
+  /**
+   * Firings inside the window (the previous occurrence's start included) that make an incident
+   * flapping: with 2, the first re-fire within the window after a resolve is already flapping.
+   */
   recurrences: number;
 }
 
@@ -83,8 +97,40 @@ export interface AlertInput {
   alert: AlertEvent;
 }
 
-export function incidentGroupKey(alert: AlertEvent): string {
+/** The group key as written by the sender, scoped by source; unbounded. */
+export function incidentGroupLabel(alert: AlertEvent): string {
   return `${alert.sourceId}|${alert.groupKey}`;
+}
+
+/** The key incidents are grouped (and uniquely indexed) by: bounded, so any sender's groupKey fits the index. */
+export function incidentGroupKey(alert: AlertEvent): string {
+  return boundKey(incidentGroupLabel(alert));
+}
+
+/**
+ * Alert maps created by one `applyAlerts` call may be written in place: an incident of 12,000 alerts
+ * is copied once per call, not once per alert. Maps from `known` are never written.
+ */
+interface Scratch {
+  owned: WeakMap<Record<string, AlertState>, { firing: number }>;
+}
+
+function withAlert(scratch: Scratch, alerts: Record<string, AlertState>, fingerprint: string, state: AlertState): Record<string, AlertState> {
+  let own = scratch.owned.get(alerts);
+  let map = alerts;
+  if (!own) {
+    map = { ...alerts };
+    own = { firing: Object.values(map).filter((a) => a.status === 'firing').length };
+    scratch.owned.set(map, own);
+  }
+  if (map[fingerprint]?.status === 'firing') own.firing -= 1;
+  map[fingerprint] = state;
+  if (state.status === 'firing') own.firing += 1;
+  return map;
+}
+
+function firingCount(scratch: Scratch, alerts: Record<string, AlertState>): number {
+  return scratch.owned.get(alerts)?.firing ?? Object.values(alerts).filter((a) => a.status === 'firing').length;
 }
 
 /**
@@ -103,11 +149,14 @@ export function applyAlerts(
   const changed = new Map<string, Incident>();
   const transitions = new Map<string, IncidentTransition>();
   const current = (key: string) => changed.get(key) ?? known.get(key);
+  const scratch: Scratch = { owned: new WeakMap() };
+  const announcedSize = new Map<string, number>();
 
   for (const { eventId, alert } of inputs) {
     const key = incidentGroupKey(alert);
+    if (alert.groupSize !== undefined) announcedSize.set(key, alert.groupSize);
     const before = current(key);
-    const next = applyOne(workspaceId, before, alert, key, newId, flap);
+    const next = applyOne(scratch, workspaceId, before, alert, key, newId, flap);
     if (!next) continue;
     changed.set(key, next.incident);
     if (next.transition) {
@@ -119,10 +168,19 @@ export function applyAlerts(
       });
     }
   }
+  // Title and severity follow the alerts: worked out once per incident, not once per alert.
+  for (const [key, incident] of changed) {
+    const size = announcedSize.get(key);
+    const total = Object.keys(incident.alerts).length;
+    const awaitingAlerts = size === undefined ? 0 : Math.max(0, size - total);
+    const addedAlerts = total - Object.keys(known.get(key)?.alerts ?? {}).length;
+    changed.set(key, { ...summarise(incident), awaitingAlerts, addedAlerts });
+  }
   return { changed, transitions: [...transitions.values()] };
 }
 
 function applyOne(
+  scratch: Scratch,
   workspaceId: string,
   before: Incident | undefined,
   alert: AlertEvent,
@@ -145,15 +203,17 @@ function applyOne(
   const ackBy = alert.actor ?? alert.source;
   if (!before) {
     const firing = state.status === 'firing';
-    const incident = summarise({
+    const label = incidentGroupLabel(alert);
+    const incident: Incident = {
       id: newId(),
       workspaceId,
       channelId: alert.channelId,
       groupKey: key,
+      groupLabel: label === key ? null : label,
       status: !firing ? 'resolved' : acknowledged ? 'acknowledged' : 'firing',
       severity: alert.severity,
       title: alert.title,
-      alerts: { [alert.fingerprint]: state },
+      alerts: withAlert(scratch, {}, alert.fingerprint, state),
       startedAt: new Date(alert.startsAt),
       resolvedAt: firing ? null : new Date(alert.endsAt ?? alert.startsAt),
       recurrences: 0,
@@ -165,21 +225,21 @@ function applyOne(
       cycleTimes: [],
       suspects: [],
       nudgedAt: null,
-    });
+    };
     return { incident, transition: firing ? 'opened' : undefined };
   }
 
   const previous = before.alerts[alert.fingerprint];
   if (acknowledged && before.status === 'firing' && !(previous && isStale(previous, state))) {
-    const alerts = { ...before.alerts, [alert.fingerprint]: state };
-    const incident = summarise({ ...before, alerts, status: 'acknowledged', acknowledgedBy: ackBy, version: before.version + 1 });
+    const alerts = withAlert(scratch, before.alerts, alert.fingerprint, state);
+    const incident: Incident = { ...before, alerts, status: 'acknowledged', acknowledgedBy: ackBy, version: before.version + 1 };
     return { incident, transition: 'changed' };
   }
   if (previous && isStale(previous, state)) return undefined;
   if (previous && sameState(previous, state)) return undefined;
 
-  const alerts = { ...before.alerts, [alert.fingerprint]: state };
-  const anyFiring = Object.values(alerts).some((a) => a.status === 'firing');
+  const alerts = withAlert(scratch, before.alerts, alert.fingerprint, state);
+  const anyFiring = firingCount(scratch, alerts) > 0;
   let status: IncidentStatus = before.status;
   let transition: TransitionKind = 'changed';
   let { resolvedAt, recurrences, startedAt, flapping, cycleTimes, acknowledgedBy } = before;
@@ -193,7 +253,10 @@ function applyOne(
     const since = startedAt.getTime() - flap.windowMs;
     cycleTimes = [...cycleTimes.filter((t) => Date.parse(t) >= since), alert.startsAt];
     const wasFlapping = flapping;
-    flapping = cycleTimes.length >= flap.recurrences;
+    // The occurrence that just resolved counts too: a re-fire soon after a resolve is flapping at once,
+    // before a second resolution note has gone out.
+    const previousInWindow = before.startedAt.getTime() >= since && !cycleTimes.some((t) => Date.parse(t) === before.startedAt.getTime()) ? 1 : 0;
+    flapping = cycleTimes.length + previousInWindow >= flap.recurrences;
     // A flapping incident's cycles update its card; only becoming flapping is news.
     transition = flapping ? (wasFlapping ? 'changed' : 'flapping') : 'recurred';
   } else if (before.status !== 'resolved' && !anyFiring) {
@@ -202,11 +265,11 @@ function applyOne(
     resolvedAt = new Date(alert.endsAt ?? alert.startsAt);
   } else if (before.status === 'resolved') {
     // More resolved news about an incident that is already over: keep the record, say nothing.
-    return { incident: summarise({ ...before, alerts }) };
+    return { incident: { ...before, alerts } };
   }
-  const incident = summarise({
+  const incident: Incident = {
     ...before, alerts, status, resolvedAt, recurrences, startedAt, acknowledgedBy, flapping, cycleTimes, version: before.version + 1,
-  });
+  };
   return { incident, transition };
 }
 

@@ -1,8 +1,11 @@
 // Turns a brain's intents into outbox messages: which message, where, with which idempotency key.
 // Keys are derived from the news itself, so the same incident state can never be queued twice.
+import { alertFileContent, alertFileName, count, needsAlertFile } from './alert-list.js';
 import type { Intent } from './decisions.js';
+import type { TimeContext } from './human-time.js';
 import { incidentCard, botFooter } from './incident-card.js';
-import { stateSignature, type Incident } from './incidents.js';
+import { stateSignature, type Incident, type IncidentTransition } from './incidents.js';
+import { boundKey } from './keys.js';
 import type { OutgoingMessage } from './message.js';
 
 export type Anchor =
@@ -19,6 +22,8 @@ export type Anchor =
 /** Why a message exists; the policy treats openings, resolutions and card edits differently. */
 export type MessagePurpose =
   | 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'notice' | 'digest' | 'reply' | 'file' | 'push'
+  /** The full alert list of an incident too big for its card, as a file in its thread. */
+  | 'alert_list'
   | 'approval' | 'approval_update';
 
 export interface PlannedMessage {
@@ -40,12 +45,17 @@ export interface Plan {
 
 /**
  * @param changed incidents created or changed by this tick (their cards may need an edit)
+ * @param time the tick's clock and the workspace's zone, for the times cards show; no key depends on it
+ * @param transitions this tick's incident transitions: an announced card returning to Firing gets a
+ *   channel notice whatever the brain said (the card's edit alone goes unseen once it scrolled away)
  */
 export function planMessages(
   intents: readonly Intent[],
   incidents: ReadonlyMap<string, Incident>,
   changed: readonly Incident[],
   decisionId: string | null,
+  time?: TimeContext,
+  transitions: readonly IncidentTransition[] = [],
 ): Plan {
   const messages: PlannedMessage[] = [];
   const announced = new Set<string>();
@@ -53,11 +63,12 @@ export function planMessages(
 
   const ensureCard = (incident: Incident) => {
     if (parentQueued(incident)) return;
-    messages.push(parentCard(incident, decisionId));
+    messages.push(parentCard(incident, decisionId, time));
     announced.add(incident.id);
   };
+  // Keys embed state signatures (every firing fingerprint): bounded so any of them fits the unique index.
   const post = (incident: Incident, key: string, purpose: MessagePurpose, anchor: Anchor, text: string): PlannedMessage => ({
-    idempotencyKey: `incident:${incident.id}:${key}`,
+    idempotencyKey: boundKey(`incident:${incident.id}:${key}`),
     purpose,
     kind: 'post',
     channelId: incident.channelId,
@@ -69,7 +80,7 @@ export function planMessages(
 
   /** A top-level channel post that belongs to no incident (notices, digests). */
   const channelPost = (key: string, purpose: MessagePurpose, channelId: string, text: string): PlannedMessage => ({
-    idempotencyKey: key,
+    idempotencyKey: boundKey(key),
     purpose,
     kind: 'post',
     channelId,
@@ -124,15 +135,49 @@ export function planMessages(
     }
   }
 
+  for (const t of transitions) {
+    const incident = incidents.get(t.incidentId);
+    if (!incident || !incident.announced || (t.kind !== 'recurred' && t.kind !== 'flapping')) continue;
+    const key = boundKey(`incident:${incident.id}:recurred:${incident.recurrences}`);
+    if (messages.some((m) => m.idempotencyKey === key)) continue; // the brain announced it already
+    messages.push(post(incident, `recurred:${incident.recurrences}`, 'recurrence', { type: 'channel' }, returnNotice(incident)));
+  }
+
   for (const incident of changed) {
     if (incident.announced && !announced.has(incident.id) && incident.version > incident.cardVersion) {
-      messages.push(cardUpdate(incident, decisionId));
+      messages.push(cardUpdate(incident, decisionId, time));
+    }
+    // A card shows a few alerts; the whole list goes in its thread once the group has been read, with
+    // the card, or when the list grew (not on every status change of a 12,000-alert incident).
+    const listChanged = announced.has(incident.id) || (incident.addedAlerts ?? 0) > 0;
+    if (parentQueued(incident) && needsAlertFile(incident) && listChanged && !((incident.awaitingAlerts ?? 0) > 0)) {
+      messages.push(alertList(incident, decisionId));
     }
   }
   return { messages, announced: [...announced] };
 }
 
-export function parentCard(incident: Incident, decisionId: string | null): PlannedMessage {
+/**
+ * The file of all alerts: once per occurrence, and again each time the group doubles, so a growing
+ * group is listed again without a file per tick (the key makes each one impossible to queue twice).
+ */
+export function alertList(incident: Incident, decisionId: string | null): PlannedMessage {
+  const total = Object.keys(incident.alerts).length;
+  const size = Math.floor(Math.log2(total));
+  const text = `All ${count(total)} alerts of this incident are in the attached file.`;
+  return {
+    idempotencyKey: `incident:${incident.id}:alerts:${incident.startedAt.toISOString()}:${size}`,
+    purpose: 'alert_list',
+    kind: 'post',
+    channelId: incident.channelId,
+    anchor: { type: 'incident_thread' },
+    incidentId: incident.id,
+    incidentVersion: incident.version,
+    message: { ...withFooter(text, decisionId), file: { filename: alertFileName(incident), content: alertFileContent(incident) } },
+  };
+}
+
+export function parentCard(incident: Incident, decisionId: string | null, time?: TimeContext): PlannedMessage {
   return {
     idempotencyKey: `incident:${incident.id}:parent`,
     purpose: 'card',
@@ -141,11 +186,11 @@ export function parentCard(incident: Incident, decisionId: string | null): Plann
     anchor: { type: 'incident_parent' },
     incidentId: incident.id,
     incidentVersion: incident.version,
-    message: incidentCard(incident, decisionId),
+    message: incidentCard(incident, decisionId, time),
   };
 }
 
-export function cardUpdate(incident: Incident, decisionId: string | null): PlannedMessage {
+export function cardUpdate(incident: Incident, decisionId: string | null, time?: TimeContext): PlannedMessage {
   return {
     idempotencyKey: `incident:${incident.id}:card:v${incident.version}`,
     purpose: 'card_update',
@@ -154,8 +199,17 @@ export function cardUpdate(incident: Incident, decisionId: string | null): Plann
     anchor: { type: 'incident_parent' },
     incidentId: incident.id,
     incidentVersion: incident.version,
-    message: incidentCard(incident, decisionId),
+    message: incidentCard(incident, decisionId, time),
   };
+}
+
+/** The channel's signal that a card is back to Firing (or flapping), with only facts from the incident. */
+export function returnNotice(incident: Incident): string {
+  if (incident.flapping) {
+    return `*${incident.title}* fired again (${incident.severity}) and is flapping: ${incident.cycleTimes.length + 1} firings recently. I will keep its card up to date and stay quiet about each cycle until it settles.`;
+  }
+  const times = incident.recurrences === 1 ? 'once before' : `${incident.recurrences} times before`;
+  return `*${incident.title}* is firing again (${incident.severity}); it had resolved ${times}. Its card is back to Firing; details continue in its thread.`;
 }
 
 /** A short, stable digest of file content, so the same file is uploaded once and a changed one again. */

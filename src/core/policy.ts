@@ -22,11 +22,16 @@ export interface PolicyContext {
   recentPosts: ReadonlyMap<string, number>;
   /** When Tacit last posted proactively about each incident. */
   lastIncidentPost: ReadonlyMap<string, Date>;
+  /**
+   * Per channel, when its oldest post of the last hour leaves the window: a post over the budget is
+   * held until then (and re-decided) instead of being dropped.
+   */
+  budgetFreesAt?: ReadonlyMap<string, Date>;
 }
 
 export interface PolicyResult {
   allowed: PlannedMessage[];
-  /** Waiting for the end of quiet hours; re-decided then. */
+  /** Waiting for the end of quiet hours or for the budget to free up; re-decided then. */
   held: { message: PlannedMessage; until: Date; reason: string }[];
   vetoed: { message: PlannedMessage; reason: string }[];
 }
@@ -76,20 +81,29 @@ function judge(
   if (channel.pausedUntil && channel.pausedUntil > ctx.now) return { kind: 'veto', reason: `${name} paused until ${channel.pausedUntil.toISOString()}` };
 
   const incident = m.incidentId ? ctx.incidents.get(m.incidentId) : undefined;
+  // A flapping incident's card says it is flapping: a note for each resolve is the noise people mute bots for.
+  if (m.purpose === 'resolution' && incident?.flapping) return { kind: 'veto', reason: 'flapping: resolution notes are suppressed, the card shows each cycle' };
   const critical = incident?.severity === 'critical';
+  // A card returning to Firing is always told in the channel, however recently Tacit spoke about it.
+  const visible = m.purpose === 'card' || m.purpose === 'recurrence';
   if (quietUntil && !critical) {
     return { kind: 'hold', until: quietUntil, reason: `quiet hours until ${quietUntil.toISOString()} (${incident?.severity ?? 'no'} severity)` };
   }
 
   const limit = ctx.settings.postsPerChannelPerHour;
   const count = posted.get(m.channelId) ?? 0;
-  // People must learn about a critical incident even when the channel's budget is spent.
-  if (count >= limit && !(critical && m.purpose === 'card')) {
-    return { kind: 'veto', reason: `budget: ${count} posts in ${name} in the last hour (limit ${limit})` };
+  // People must learn about a critical incident (and its return) even when the channel's budget is spent.
+  if (count >= limit && !(critical && visible)) {
+    const reason = `budget: ${count} posts in ${name} in the last hour (limit ${limit})`;
+    const frees = ctx.budgetFreesAt?.get(m.channelId);
+    // News that matters waits for the budget instead of vanishing: cards and returns are re-decided then.
+    if (frees && frees > ctx.now && (visible || m.purpose === 'resolution')) return { kind: 'hold', until: frees, reason };
+    return { kind: 'veto', reason };
   }
 
   const last = m.incidentId ? ctx.lastIncidentPost.get(m.incidentId) : undefined;
-  const exempt = m.purpose === 'card' || m.purpose === 'resolution';
+  // The alert list belongs to the card it completes: posting it seconds after the summary is not chatter.
+  const exempt = visible || m.purpose === 'resolution' || m.purpose === 'alert_list';
   if (last && !exempt && ctx.now.getTime() - last.getTime() < ctx.settings.incidentCooldownMs) {
     const waitS = Math.ceil((ctx.settings.incidentCooldownMs - (ctx.now.getTime() - last.getTime())) / 1000);
     return { kind: 'veto', reason: `cooldown: posted about this incident ${Math.round((ctx.now.getTime() - last.getTime()) / 1000)} s ago (next in ${waitS} s)` };

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
-import { ChatRateLimitedError, ChatRejectedError } from '../chat/errors.js';
-import type { ChatAdapter, Platform } from '../chat/port.js';
+import { ChatError, ChatRateLimitedError, ChatRejectedError } from '../chat/errors.js';
+import type { ChatAdapter, Platform, PostRequest } from '../chat/port.js';
 import type { Anchor } from '../core/plan.js';
 import type { MessageRef, OutgoingMessage } from '../core/message.js';
 import type { Db } from '../db/client.js';
@@ -29,6 +29,8 @@ export interface DeliveryOptions {
   threads?: ThreadGuard;
   /** Renders an approval card as it stands at delivery time (null: the approval is gone). */
   approvalCard?: (approvalId: string) => Promise<OutgoingMessage | null>;
+  /** Told how each delivery attempt ended (metrics); `retried`: it failed and was queued again. */
+  onOutcome?: (outboxId: string, outcome: Outcome | 'dead' | 'retried') => void;
 }
 
 export interface ThreadGuard {
@@ -38,7 +40,24 @@ export interface ThreadGuard {
 
 type Outcome = 'sent' | 'skipped' | 'already-sent';
 
+/** `waits`: times it waited (nothing sent); `failures`: platform failures so far; `crashes`: anything else. */
+interface DeliveryJob {
+  outboxId: string;
+  waits?: number;
+  failures?: number;
+  crashes?: number;
+}
+
 const QUEUE = 'deliver';
+/**
+ * A job whose process died (kill -9, OOM, a lost host) is stalled; BullMQ fails it after
+ * `maxStalledCount` stalls (default 1). A crash is never a reason to give up on a message.
+ */
+const STALLS_ARE_RETRIED = Number.MAX_SAFE_INTEGER;
+/** A killed process's jobs come back once their lock expires (30 s) and the next check runs. */
+const STALLED_CHECK_MS = 5_000;
+/** Retries after failures that are not the platform's (database, Redis, a bug) back off up to this. */
+const CRASH_BACKOFF_MAX_MS = 30_000;
 
 export class Delivery {
   readonly queue: Queue;
@@ -63,9 +82,17 @@ export class Delivery {
     });
   }
 
-  /** Enqueues delivery of committed outbox rows; the job id is the row id, so this is idempotent. */
+  /**
+   * Enqueues delivery of committed outbox rows; the job id is the row id, so this is idempotent. A
+   * finished job still holding the id (one that failed without a verdict, say, while its process went
+   * down) would make the add a no-op for a row that is pending: it is removed first.
+   */
   async enqueue(outboxIds: string[]): Promise<void> {
     if (outboxIds.length === 0) return;
+    const states = await Promise.all(outboxIds.map((id) => this.queue.getJobState(id)));
+    for (const [i, id] of outboxIds.entries()) {
+      if (states[i] === 'failed' || states[i] === 'completed') await this.queue.remove(id);
+    }
     await this.queue.addBulk(outboxIds.map((id) => ({ name: 'deliver', data: { outboxId: id }, opts: { jobId: id } })));
   }
 
@@ -74,13 +101,14 @@ export class Delivery {
       connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency ?? 16,
+      maxStalledCount: STALLS_ARE_RETRIED,
+      // How often jobs of dead processes are looked for (BullMQ: 30 s); their locks still have to expire.
+      stalledInterval: STALLED_CHECK_MS,
     });
     this.worker.on('failed', (job, err) => {
-      if (!job) return;
-      const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (err instanceof DelayedError) return;
-      this.opts.log.warn({ outboxId: job.data.outboxId, attempt: job.attemptsMade, final, err: err.message }, 'delivery failed');
-      if (final) void this.markDead(String(job.data.outboxId), err.message);
+      if (!job || err instanceof DelayedError) return;
+      this.opts.log.warn({ outboxId: job.data.outboxId, attempt: job.attemptsMade, err: err.message }, 'delivery job failed');
+      void this.requeueIfPending(String(job.data.outboxId));
     });
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'delivery worker error'));
   }
@@ -91,31 +119,85 @@ export class Delivery {
     await this.queue.close();
   }
 
+  /**
+   * Only the processor gives up on a message, marking its row dead first (the platform refused it, or
+   * failed on every attempt). A job that failed any other way — stalled past BullMQ's limit, its lock
+   * lost, Redis gone while it was being retried — leaves its row pending, and is queued again.
+   */
+  private async requeueIfPending(id: string): Promise<void> {
+    try {
+      const [row] = await this.opts.db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, id));
+      if (row?.status !== 'pending') return;
+      await this.queue.remove(id);
+      await this.queue.add('deliver', { outboxId: id }, { jobId: id, delay: 1_000 });
+      this.opts.log.info({ outboxId: id }, 'delivery job failed without a verdict; queued again');
+    } catch (err) {
+      this.opts.log.error({ err, outboxId: id }, 'could not queue a failed delivery again; the outbox sweep will');
+    }
+  }
+
   private async markDead(id: string, error: string): Promise<void> {
+    this.opts.onOutcome?.(id, 'dead');
     await this.opts.db.update(outbox).set({ status: 'dead', lastError: error }).where(eq(outbox.id, id)).catch((err: unknown) => {
       this.opts.log.error({ err, outboxId: id }, 'could not mark outbox row dead');
     });
   }
 
-  private async process(job: Job<{ outboxId: string; waits?: number }>, token: string | undefined): Promise<Outcome> {
+  /**
+   * Runs one delivery and decides what a failure means: a wait (nothing sent, not an attempt), dead
+   * (the platform refused, or failed every attempt), or a retry later. Failures that are not the
+   * platform's — the database, Redis, a bug — are retried with backoff however often they happen.
+   */
+  private async process(job: Job<DeliveryJob>, token: string | undefined): Promise<Outcome> {
+    const id = job.data.outboxId;
     try {
-      return await this.deliver(job.data.outboxId);
+      const outcome = await this.deliver(id);
+      this.opts.onOutcome?.(id, outcome);
+      return outcome;
     } catch (err) {
       if (err instanceof WaitForParent || err instanceof WaitForConversation || err instanceof ChatRateLimitedError) {
-        // Nothing was sent: a wait is not an attempt (attempts decide whether to look for an earlier post).
-        await this.opts.db.update(outbox).set({ attempts: sql`greatest(${outbox.attempts} - 1, 0)` }).where(eq(outbox.id, job.data.outboxId));
+        // Nothing was sent: a wait is not an attempt.
+        await this.opts.db.update(outbox).set({ attempts: sql`greatest(${outbox.attempts} - 1, 0)` }).where(eq(outbox.id, id));
         // Waiting for a parent card backs off (its delivery promotes waiting replies at once), so a
         // burst of replies does not keep the workers busy re-checking.
         const waits = (job.data.waits ?? 0) + 1;
         const base = this.opts.parentWaitMs ?? 150;
         const delay = err instanceof ChatRateLimitedError ? err.retryAfterMs : Math.min(base * 2 ** Math.min(waits - 1, 6), 1_000);
-        await job.updateData({ ...job.data, waits });
-        await job.moveToDelayed(Date.now() + delay, token);
-        throw new DelayedError();
+        return this.retryLater(job, token, { waits }, delay);
       }
-      if (err instanceof ChatRejectedError || err instanceof Dead) throw new UnrecoverableError(err.message);
-      throw err;
+      const error = (err as Error).message;
+      if (err instanceof ChatRejectedError || err instanceof Dead) {
+        await this.markDead(id, error);
+        throw new UnrecoverableError(error);
+      }
+      if (err instanceof ChatError) {
+        const failures = (job.data.failures ?? 0) + 1;
+        if (failures >= (this.opts.attempts ?? 8)) {
+          await this.markDead(id, `failed on the platform ${failures} times; last: ${error}`);
+          throw new UnrecoverableError(error);
+        }
+        this.opts.log.warn({ outboxId: id, failures, err: error }, 'delivery failed on the platform; retrying');
+        await this.noteError(id, error);
+        return this.retryLater(job, token, { failures }, 500 * 2 ** (failures - 1));
+      }
+      const crashes = (job.data.crashes ?? 0) + 1;
+      this.opts.log.error({ outboxId: id, crashes, err }, 'delivery failed outside the platform; retrying');
+      await this.noteError(id, error);
+      return this.retryLater(job, token, { crashes }, Math.min(500 * 2 ** Math.min(crashes - 1, 10), CRASH_BACKOFF_MAX_MS));
     }
+  }
+
+  /** Puts the job back, delayed, with its counters; throwing DelayedError tells BullMQ it was moved. */
+  private async retryLater(job: Job<DeliveryJob>, token: string | undefined, counters: Partial<DeliveryJob>, delayMs: number): Promise<never> {
+    await job.updateData({ ...job.data, ...counters });
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  }
+
+  /** Best effort: the dashboard shows why a pending row is late (the database may be what failed). */
+  private async noteError(id: string, error: string): Promise<void> {
+    this.opts.onOutcome?.(id, 'retried');
+    await this.opts.db.update(outbox).set({ lastError: error }).where(eq(outbox.id, id)).catch(() => undefined);
   }
 
   /** A workspace's platform never changes: looked up once per process. */
@@ -194,9 +276,10 @@ export class Delivery {
     // A push goes to the person's direct messages, opened (or found) when it is sent.
     const target = anchor.type === 'dm' ? await adapter.openDirect(row.workspaceId, anchor.personId) : row.channelId;
     // An earlier attempt may have posted before crashing: look before posting again.
-    const earlier = row.attempts > 1 ? await adapter.findPosted(target, row.idempotencyKey, threadId) : null;
+    const since = await this.earlierAttempt(row);
+    const earlier = since ? await adapter.findPosted({ channelId: target, idempotencyKey: row.idempotencyKey, threadId, since }) : null;
     const ref: MessageRef =
-      earlier ?? (await adapter.post({ channelId: target, threadId, message, idempotencyKey: row.idempotencyKey }));
+      earlier ?? (await this.post(adapter, row, since, { channelId: target, threadId, message, idempotencyKey: row.idempotencyKey }));
     await db.transaction(async (tx) => {
       await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, outboxId));
       if (anchor.type === 'incident_parent' && incident) {
@@ -237,8 +320,9 @@ export class Delivery {
         if (!incident?.parent) await this.waitForParent(anchor.incidentId);
         threadId = incident?.parent?.messageId;
       }
-      const earlier = row.attempts > 1 ? await adapter.findPosted(row.channelId, row.idempotencyKey, threadId) : null;
-      const ref = earlier ?? (await adapter.post({ channelId: row.channelId, threadId, message, idempotencyKey: row.idempotencyKey }));
+      const since = await this.earlierAttempt(row);
+      const earlier = since ? await adapter.findPosted({ channelId: row.channelId, idempotencyKey: row.idempotencyKey, threadId, since }) : null;
+      const ref = earlier ?? (await this.post(adapter, row, since, { channelId: row.channelId, threadId, message, idempotencyKey: row.idempotencyKey }));
       await db.transaction(async (tx) => {
         await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), sentMessage: ref }).where(eq(outbox.id, row.id));
         await tx.update(approvals).set({ card: ref }).where(eq(approvals.id, anchor.approvalId));
@@ -246,6 +330,40 @@ export class Delivery {
       this.opts.onDelivered?.(row.id);
       return earlier ? 'already-sent' : 'sent';
     });
+  }
+
+  /**
+   * When an earlier attempt to post this row began, if one did (it may have reached the platform);
+   * otherwise records that this one begins now, before anything is sent. Waits (a parent card, a
+   * conversation, a rate limit) do not count, so they never make a retry look for a post that cannot exist.
+   */
+  private async earlierAttempt(row: typeof outbox.$inferSelect): Promise<Date | null> {
+    if (row.firstAttemptAt) return row.firstAttemptAt;
+    // This process's clock, not the database's: adapters compare it with their own `Date.now()`.
+    const now = new Date();
+    const [set] = await this.opts.db
+      .update(outbox)
+      .set({ firstAttemptAt: sql`coalesce(${outbox.firstAttemptAt}, ${now.toISOString()}::timestamptz)` })
+      .where(eq(outbox.id, row.id))
+      .returning({ at: outbox.firstAttemptAt });
+    // Set meanwhile by another run of this row: that one may have posted.
+    return set?.at && set.at.getTime() !== now.getTime() ? set.at : null;
+  }
+
+  /**
+   * Posts. A rate limit (the adapter's pacing, or the platform's 429) means nothing was posted: a first
+   * attempt stopped by one does not count as begun, so its retry does not look for an earlier post
+   * (on Slack's 2026 history tier such a look costs a minute).
+   */
+  private async post(adapter: ChatAdapter, row: typeof outbox.$inferSelect, since: Date | null, request: PostRequest): Promise<MessageRef> {
+    try {
+      return await adapter.post(request);
+    } catch (err) {
+      if (err instanceof ChatRateLimitedError && since === null) {
+        await this.opts.db.update(outbox).set({ firstAttemptAt: null }).where(eq(outbox.id, row.id));
+      }
+      throw err;
+    }
   }
 
   /**

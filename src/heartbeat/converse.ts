@@ -10,11 +10,11 @@ import { noUsage, type Reply } from '../core/decisions.js';
 import { chatEventSchema, type ChatEvent } from '../core/events.js';
 import { botFooter } from '../core/incident-card.js';
 import type { Db } from '../db/client.js';
-import { channels, decisions, events, incidents, sources } from '../db/schema.js';
+import { channels, decisions, events, incidents, sources, workspaces } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
-import { parseDuration } from '../core/settings.js';
+import { parseDuration, readSettings } from '../core/settings.js';
 import { sharedMatchers } from '../core/silence.js';
 import { loadIncidents, toIncident } from './incident-rows.js';
 import type { TickActions } from './tick.js';
@@ -57,6 +57,8 @@ export class Conversations {
       prefix: opts.prefix,
       defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
     });
+    // While Redis is away the connection reports every retry; the outage shows on /readyz, not as noise.
+    this.queue.on('error', (err) => opts.log.debug({ err: err.message }, 'conversation queue: redis error'));
   }
 
   /** Idempotent per event: a redelivered mention is answered once. */
@@ -69,6 +71,8 @@ export class Conversations {
       connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: 4,
+      // An answer whose process died is stalled; BullMQ's default fails it after one stall. Answer again.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('failed', (job, err) => this.opts.log.error({ eventId: job?.data.eventId, err }, 'answering a mention failed'));
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'conversation worker error'));
@@ -96,7 +100,7 @@ export class Conversations {
     try {
       const silence = SILENCE_REQUEST.exec(mention.text.trim());
       const reply = /^why\b/i.test(mention.text.trim())
-        ? { text: await explainThread(db, workspaceId, mention.threadId), usage: noUsage, brain: 'why' }
+        ? { text: await explainThread(db, workspaceId, mention.threadId, this.opts.clock.now()), usage: noUsage, brain: 'why' }
         : silence
           ? { text: await this.requestSilence(eventId, workspaceId, mention, silence[1] ?? '1h'), usage: noUsage, brain: 'request' }
           : await this.replyWithBrain(workspaceId, mention).then((r) => ({ ...r, brain: r.brain ?? this.opts.brain.name }));
@@ -156,8 +160,9 @@ export class Conversations {
       .where(eq(sources.workspaceId, workspaceId));
     const now = this.opts.clock.now();
     const memory = await this.opts.memory?.view(workspaceId, now);
+    const [workspace] = await this.opts.db.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId));
     return this.opts.brain.reply({
-      workspaceId, now, asker: mention.author, text: mention.text, openIncidents, watching, ...(memory ? { memory } : {}),
+      workspaceId, now, timezone: readSettings(workspace?.settings).timezone, asker: mention.author, text: mention.text, openIncidents, watching, ...(memory ? { memory } : {}),
       lookups: {
         recentEvents: (limit) => this.recentEvents(workspaceId, limit, undefined),
         repoActivity: (limit) => this.recentEvents(workspaceId, limit, 'repo'),

@@ -2,7 +2,9 @@
 import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { incidents } from '../db/schema.js';
+import { TickFencedError } from './errors.js';
 import type { AlertState, Incident, Suspect } from '../core/incidents.js';
+import { boundKey } from '../core/keys.js';
 
 type Row = typeof incidents.$inferSelect;
 
@@ -11,7 +13,10 @@ export function toIncident(row: Row): Incident {
     id: row.id,
     workspaceId: row.workspaceId,
     channelId: row.channelId,
-    groupKey: row.groupKey,
+    // A row stored before keys were bounded holds its long key raw: it is read (and saved) bounded,
+    // so its alerts keep grouping into it.
+    groupKey: boundKey(row.groupKey),
+    groupLabel: row.groupLabel ?? (boundKey(row.groupKey) === row.groupKey ? null : row.groupKey),
     status: row.status,
     severity: row.severity as Incident['severity'],
     title: row.title,
@@ -41,13 +46,19 @@ export async function loadIncidents(db: Db, workspaceId: string, groupKeys: stri
   return rows.map(toIncident);
 }
 
-export async function saveIncidents(tx: Tx, list: Incident[], now: Date): Promise<void> {
+/**
+ * Writes incidents. `loaded`: the version each existing incident had when this tick read it; the
+ * update applies only if the row still has it, or the whole tick is refused (a newer tick moved it).
+ */
+export async function saveIncidents(tx: Tx, list: Incident[], now: Date, loaded: ReadonlyMap<string, number> = new Map()): Promise<void> {
   for (const i of list) {
     const values = {
       id: i.id,
       workspaceId: i.workspaceId,
       channelId: i.channelId,
       groupKey: i.groupKey,
+      // The sender's key when `groupKey` is its hash: kept for people, never indexed.
+      groupLabel: i.groupLabel ?? null,
       status: i.status,
       severity: i.severity,
       title: i.title,
@@ -63,12 +74,17 @@ export async function saveIncidents(tx: Tx, list: Incident[], now: Date): Promis
       nudgedAt: i.nudgedAt,
       updatedAt: now,
     };
-    await tx
+    const before = loaded.get(i.id);
+    const written = await tx
       .insert(incidents)
       .values(values)
       .onConflictDoUpdate({
         target: incidents.id,
-        set: { ...values, id: sql`excluded.id` },
-      });
+        // The alert map can be megabytes (a 12,000-alert group): sent once, in VALUES, not again for SET.
+        set: { ...values, id: sql`excluded.id`, alerts: sql`excluded.alerts` },
+        ...(before !== undefined ? { setWhere: eq(incidents.version, before) } : {}),
+      })
+      .returning({ id: incidents.id });
+    if (written.length === 0) throw new TickFencedError(i.workspaceId, `incident ${i.id} changed since this tick read it`);
   }
 }

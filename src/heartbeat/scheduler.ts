@@ -43,6 +43,8 @@ export class Heartbeat implements WorkspaceSignal {
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.queue = new Queue<TickJob>(QUEUE, { connection: opts.connection, prefix: opts.prefix });
+    // Without a listener BullMQ prints each connection error raw to stderr; the connection owner logs them already.
+    this.queue.on('error', (err) => opts.log.debug({ err: err.message }, 'heartbeat queue: redis error'));
   }
 
   /** Creates or updates the workspace's scheduler; its phase is derived from the id. */
@@ -57,6 +59,16 @@ export class Heartbeat implements WorkspaceSignal {
         opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
       },
     );
+  }
+
+  /** Many schedulers at once (a restore): sent together, so they pipeline on the one connection. */
+  async scheduleMany(list: { workspaceId: string; intervalMs: number }[]): Promise<void> {
+    await Promise.all(list.map((w) => this.schedule(w.workspaceId, w.intervalMs)));
+  }
+
+  /** How many workspace schedulers Redis holds (fewer than workspaces in Postgres: some were lost). */
+  schedulerCount(): Promise<number> {
+    return this.queue.getJobSchedulersCount();
   }
 
   async unschedule(workspaceId: string): Promise<void> {
@@ -77,11 +89,22 @@ export class Heartbeat implements WorkspaceSignal {
     );
   }
 
+  /** A tick shortly after one failed on what it read; keyed by the failed tick, so it is asked for once. */
+  async retrySoon(workspaceId: string, failedTickId: string, delayMs = 500): Promise<void> {
+    await this.queue.add(
+      'tick',
+      { workspaceId, trigger: 'wake' },
+      { jobId: `retry.${jobKey(workspaceId)}.${failedTickId}`, delay: delayMs, removeOnComplete: true, removeOnFail: true },
+    );
+  }
+
   start(): void {
     this.worker = new Worker<TickJob, TickOutcome>(QUEUE, (job) => this.opts.runTick(job.data.workspaceId, job.data.trigger), {
       connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency ?? 16,
+      // A tick whose process died is stalled; BullMQ's default fails it after one stall. Run it again.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('failed', (job, err) => {
       // A failed tick leaves its workspace dirty; the next beat retries it.

@@ -2,6 +2,7 @@
 // A clean workspace's tick is one round trip (the claim script), with no Postgres and no brain.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { TickLeaseLostError } from './errors.js';
 
 /**
  * The dirty mark is a generation counter that only grows (so wake job ids built from it never
@@ -48,6 +49,12 @@ if gen > tonumber(redis.call('GET', KEYS[2]) or '0') then return gen end
 return 0
 `;
 
+/** KEYS: lock. ARGV: token, ttl ms. Extends the lock only while this holder still owns it (1), else 0. */
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 export type Claim =
   | { kind: 'quiet' }
   | { kind: 'busy' }
@@ -57,7 +64,9 @@ export type Claim =
 /** One minute of a workspace's heartbeat, for the dashboard's timeline. */
 export type TimelinePoint = { minute: number } & Partial<Record<CounterName, number>>;
 
-export const counterNames = ['ticks', 'quiet', 'busy', 'woken', 'spoke', 'vetoed', 'acted', 'model_calls', 'tokens', 'cost_micro_usd', 'replies', 'failed'] as const;
+export const counterNames = [
+  'ticks', 'quiet', 'busy', 'woken', 'spoke', 'vetoed', 'acted', 'model_calls', 'tokens', 'cost_micro_usd', 'replies', 'failed', 'fenced', 'quarantined',
+] as const;
 export type CounterName = (typeof counterNames)[number];
 
 export class HeartbeatSignals {
@@ -65,10 +74,42 @@ export class HeartbeatSignals {
     private readonly redis: Redis,
     /** Key namespace, so tests and deployments sharing a Redis stay apart. */
     private readonly prefix: string,
-    private readonly lockTtlMs = 60_000,
+    readonly lockTtlMs = 60_000,
   ) {
     redis.defineCommand('tacitClaim', { numberOfKeys: 7, lua: CLAIM });
     redis.defineCommand('tacitRelease', { numberOfKeys: 3, lua: RELEASE });
+    redis.defineCommand('tacitRenew', { numberOfKeys: 1, lua: RENEW });
+  }
+
+  /**
+   * Keeps a claimed tick's lock alive while the tick runs (renewed every third of its TTL). The lease
+   * is lost when the lock was taken over or could not be renewed before it expired; its signal then
+   * aborts, and the tick must not commit (the database fence refuses it anyway).
+   */
+  hold(workspaceId: string, token: string): TickLease {
+    const controller = new AbortController();
+    const key = this.key('lock', workspaceId);
+    let renewedAt = Date.now();
+    const lose = (why: string) => {
+      if (!controller.signal.aborted) controller.abort(new TickLeaseLostError(workspaceId, why));
+    };
+    const timer = setInterval(() => {
+      (this.redis as unknown as ClaimCommands).tacitRenew(key, token, String(this.lockTtlMs)).then(
+        (ok) => {
+          if (Number(ok) === 1) renewedAt = Date.now();
+          else lose('another tick holds the lock');
+        },
+        () => {
+          if (Date.now() - renewedAt >= this.lockTtlMs) lose('the lock could not be renewed before it expired');
+        },
+      );
+    }, Math.max(Math.floor(this.lockTtlMs / 3), 10));
+    timer.unref();
+    return {
+      signal: controller.signal,
+      lost: () => controller.signal.aborted,
+      stop: () => clearInterval(timer),
+    };
   }
 
   private key(kind: string, workspaceId: string): string {
@@ -184,7 +225,16 @@ export class HeartbeatSignals {
   }
 }
 
+/** A claimed tick's hold on its workspace lock. */
+export interface TickLease {
+  /** Aborts when the lease is lost; hand it to slow work (the brain) so it stops in time. */
+  signal: AbortSignal;
+  lost(): boolean;
+  stop(): void;
+}
+
 interface ClaimCommands {
   tacitClaim(...args: string[]): Promise<unknown>;
   tacitRelease(...args: string[]): Promise<unknown>;
+  tacitRenew(...args: string[]): Promise<unknown>;
 }

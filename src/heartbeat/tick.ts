@@ -13,6 +13,7 @@ import { gate } from '../core/gate.js';
 import {
   applyAcks, applyAlerts, dueTransitions, incidentGroupKey, nextNudgeAt, type Incident, type IncidentTransition,
 } from '../core/incidents.js';
+import { boundKey } from '../core/keys.js';
 import { planMessages, type Plan } from '../core/plan.js';
 import { applyPolicy, type ChannelState, type PolicyResult } from '../core/policy.js';
 import { digestHourNow, localDate, nextDigestAt, quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
@@ -20,14 +21,18 @@ import type { Db } from '../db/client.js';
 import { channels, decisions, events, incidents, outbox, sources, workspaces } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
+import { BrainTimeoutError, HeartbeatError, TickFencedError } from './errors.js';
 import { loadIncidents, saveIncidents, toIncident } from './incident-rows.js';
-import type { HeartbeatSignals } from './signals.js';
+import { readLimit, recordTickFailure, type ReadEvent } from './poison.js';
+import type { HeartbeatSignals, TickLease } from './signals.js';
 
 export type TickTrigger = 'schedule' | 'wake';
 
 export type TickOutcome =
   | { kind: 'quiet' }
   | { kind: 'busy' }
+  /** Its claim passed to a newer tick before it could commit: nothing it did was kept. */
+  | { kind: 'fenced'; reason: string }
   | { kind: 'gated'; reason: string; events: number }
   | { kind: 'decided'; decisionId: string; outcome: 'quiet' | 'spoke' | 'vetoed'; outboxIds: string[] };
 
@@ -41,7 +46,11 @@ export interface TickDeps {
   deliver(outboxIds: string[]): Promise<void>;
   /** Asks for another tick at once: news arrived while this one ran. */
   wakeAgain(workspaceId: string, generation: number): Promise<void>;
+  /** Asks for another tick shortly after one failed on what it read (so the poison is isolated in seconds, not beats). */
+  retrySoon?(workspaceId: string, tickId: string): Promise<void>;
   batchSize?: number;
+  /** The longest the brain may think before the tick goes on without it; well inside the tick lock. */
+  brainTimeoutMs?: number;
   actions?: TickActions;
   memory?: TickMemory;
 }
@@ -69,15 +78,35 @@ export async function runTick(deps: TickDeps, workspaceId: string, trigger: Tick
   if (claim.kind !== 'claimed') return claim;
   const tickId = `tick_${randomUUID()}`;
   const log = deps.log.child({ workspaceId, tickId, trigger });
+  const lease = deps.signals.hold(workspaceId, claim.token);
+  const t: TickContext = { workspaceId, tickId, trigger, due: claim.due, log, lease, read: [] };
   let committed = false;
   try {
-    const outcome = await tickClaimed(deps, { workspaceId, tickId, trigger, due: claim.due, log });
+    const outcome = await tickClaimed(deps, t);
     committed = true;
     return outcome;
   } catch (err) {
+    if (err instanceof HeartbeatError) {
+      // Another tick owns the workspace now and reads the same events: nothing is lost, nothing counted against them.
+      await deps.signals.count(workspaceId, { fenced: 1 }).catch(() => undefined);
+      log.warn({ reason: err.message }, 'tick did not commit: its claim passed to a newer tick');
+      return { kind: 'fenced', reason: err.message };
+    }
     await deps.signals.count(workspaceId, { failed: 1 }).catch(() => undefined);
+    const poison = await recordTickFailure(deps.db, workspaceId, tickId, t.read, err).catch((e: unknown) => {
+      log.warn({ err: e }, 'could not record the failure against the events the tick read');
+      return 'none' as const;
+    });
+    if (poison !== 'none') {
+      if (poison === 'quarantined') {
+        await deps.signals.count(workspaceId, { quarantined: 1 }).catch(() => undefined);
+        log.error({ eventId: t.read[0]?.id, err }, 'event quarantined: no tick could consume it');
+      }
+      await deps.retrySoon?.(workspaceId, tickId).catch(() => undefined);
+    }
     throw err;
   } finally {
+    lease.stop();
     // A failed tick leaves the workspace dirty, so the next beat retries it from the same events.
     const pending = await deps.signals.release(workspaceId, claim, committed);
     if (committed && pending > 0) await deps.wakeAgain(workspaceId, pending);
@@ -91,18 +120,28 @@ interface TickContext {
   /** A time-based wake asked for by an earlier tick has come. */
   due: boolean;
   log: Logger;
+  lease: TickLease;
+  /** The events this tick read, so a failure can be counted against them. */
+  read: ReadEvent[];
 }
 
 async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome> {
   const { db } = deps;
   const now = deps.clock.now();
-  const [workspace] = await db.select().from(workspaces).where(eq(workspaces.id, t.workspaceId));
+  // The fence: this tick takes the workspace's next fence value and commits only while it still holds
+  // it. A tick that started later took a higher one (after this one's commit, if that came first).
+  const [workspace] = await db
+    .update(workspaces)
+    .set({ tickFence: sql`${workspaces.tickFence} + 1` })
+    .where(eq(workspaces.id, t.workspaceId))
+    .returning();
   if (!workspace) {
     t.log.warn('tick for unknown workspace; ignoring');
     return { kind: 'gated', reason: 'unknown workspace', events: 0 };
   }
+  const fence = workspace.tickFence;
   const settings = readSettings(workspace.settings);
-  const { rows, records } = await readNews(deps, t);
+  const { rows, records, more } = await readNews(deps, t);
   const state = await advanceIncidents(db, t, records, settings, now);
 
   const digest = await digestIfDue(db, t.workspaceId, settings, now);
@@ -115,20 +154,30 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     decision = { kind: 'quiet', reasons: gated.reasons, usage: noUsage };
     brainName = 'none';
   } else if (gated.kind === 'wake') {
-    decision = await deps.brain.decide({
-      workspaceId: t.workspaceId, now, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
+    decision = await think(deps, t, {
+      workspaceId: t.workspaceId, now, timezone: settings.timezone, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
       actions: await deps.actions?.available(t.workspaceId), memory: await deps.memory?.view(t.workspaceId, now, { incidents: state.byId }),
+      // The only people the brain may address (notify_person): set by people in the workspace's settings.
+      people: [...settings.onCall.map((id) => ({ id, role: 'on-call' as const })), ...settings.approvers.users.map((id) => ({ id, role: 'approver' as const }))],
     });
     brainName = decision.brain ?? deps.brain.name;
   }
   const decisionId = decision ? `dec_${randomUUID()}` : null;
-  const plan = planMessages(decision?.kind === 'speak' ? decision.intents : [], state.byId, state.changed, decisionId);
+  const plan = planMessages(decision?.kind === 'speak' ? decision.intents : [], state.byId, state.changed, decisionId, { now, timezone: settings.timezone }, state.transitions);
   const policy = plan.messages.length > 0 ? await judge(db, t.workspaceId, workspace.pausedUntil, settings, plan, state.byId, now) : undefined;
   const allowed = policy?.allowed ?? [];
   const announced = plan.announced.filter((id) => allowed.some((m) => m.incidentId === id && m.purpose === 'card'));
 
+  if (t.lease.lost()) throw new TickFencedError(t.workspaceId, 'its lock was lost before the commit');
   const result = await db.transaction(async (tx) => {
-    await saveIncidents(tx, state.changed, now);
+    // First, under the workspace row's lock: still ours? A newer tick waits here until this commits.
+    const held = await tx
+      .update(workspaces)
+      .set({ tickFence: fence })
+      .where(and(eq(workspaces.id, t.workspaceId), eq(workspaces.tickFence, fence)))
+      .returning({ id: workspaces.id });
+    if (held.length === 0) throw new TickFencedError(t.workspaceId, `fence ${fence} is no longer the workspace's`);
+    await saveIncidents(tx, state.changed, now, state.loadedVersions);
     const queued = await queueMessages(tx, t.workspaceId, decisionId, allowed);
     if (announced.length > 0) await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, announced));
     const intents = decision?.kind === 'speak' && !pausedUntil ? decision.intents : [];
@@ -177,25 +226,48 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   const waiting = new Set(allowed.filter((m) => m.anchor.type === 'incident_thread' && m.incidentId && announced.includes(m.incidentId)).map((m) => m.idempotencyKey));
   const ready = [...result.queued.inserted.filter((r) => !waiting.has(r.idempotencyKey)).map((r) => r.id), ...result.approvalOutbox];
   if (ready.length > 0) await deps.deliver(ready);
-  if (rows.length === (deps.batchSize ?? 500)) await deps.signals.markDirty(t.workspaceId); // more to read
+  if (more) await deps.signals.markDirty(t.workspaceId); // more to read
   await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now);
   return report(deps, t, records.length, gated, decision, decisionId, result.outcome, outboxIds);
 }
 
+/** Unconsumed events, oldest first; after failures, fewer at a time, so one bad event is found and set aside. */
 async function readNews(deps: TickDeps, t: TickContext) {
-  const rows = await deps.db
+  // Large enough that a 12,000-alert group is read in a few ticks, not two dozen, while news behind it waits.
+  const batchSize = deps.batchSize ?? 2_000;
+  const fetched = await deps.db
     .select()
     .from(events)
     .where(and(eq(events.workspaceId, t.workspaceId), isNull(events.tickId)))
     .orderBy(asc(events.id))
-    .limit(deps.batchSize ?? 500);
+    .limit(batchSize);
+  const rows = fetched.slice(0, readLimit(batchSize, fetched[0]?.failures ?? 0));
+  t.read = rows.map((r) => ({ id: r.id, sourceId: r.sourceId, failures: r.failures, payload: r.payload }));
   const records: EventRecord[] = [];
   for (const row of rows) {
     const parsed = eventPayloadSchema.safeParse(row.payload);
     if (parsed.success) records.push({ id: row.id, workspaceId: t.workspaceId, occurredAt: row.occurredAt, payload: parsed.data });
     else t.log.error({ eventId: row.id, issues: parsed.error.issues }, 'stored event does not match its schema; skipping it');
   }
-  return { rows, records };
+  return { rows, records, more: fetched.length === batchSize || rows.length < fetched.length };
+}
+
+/**
+ * The brain, bounded: it gets the tick lease's signal (lost lock) and a time limit, so it finishes
+ * well inside the lock; a brain that ignores the signal is abandoned and the tick fails (retried).
+ */
+async function think(deps: TickDeps, t: TickContext, ctx: Parameters<Brain['decide']>[0]): Promise<Decision> {
+  const signal = AbortSignal.any([t.lease.signal, AbortSignal.timeout(deps.brainTimeoutMs ?? 30_000)]);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(t.lease.lost() ? new TickFencedError(t.workspaceId, 'its lock was lost while the brain was thinking') : new BrainTimeoutError(deps.brainTimeoutMs ?? 30_000));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([deps.brain.decide({ ...ctx, signal }), aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Applies alerts and acknowledgements, and the time-based news that is due, to the incidents. */
@@ -217,16 +289,29 @@ async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], 
     if (incident) byId.set(incident.id, { ...incident, nudgedAt: now });
     transitions.push(nudge);
   }
-  // Held back by quiet hours: when they end, open incidents never announced are news again.
+  // Held back by quiet hours or a spent budget: when that ends, open incidents never announced, and
+  // returns to Firing never told in the channel, are news again.
   if (t.due && !quietHoursEnd(settings, now)) {
     for (const i of byId.values()) {
       if (i.status !== 'resolved' && !i.announced && !moved.has(i.id)) transitions.push({ kind: 'opened', incidentId: i.id, eventIds: [] });
     }
+    transitions.push(...(await untoldReturns(db, [...byId.values()].filter((i) => !moved.has(i.id)))));
   }
   await attachSuspects(db, t.workspaceId, transitions, byId);
   const changedIds = new Set([...grouping.changed.values()].map((i) => i.id));
   for (const x of transitions) changedIds.add(x.incidentId);
-  return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []) };
+  const loadedVersions = new Map(known.map((i) => [i.id, i.version]));
+  return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []), loadedVersions };
+}
+
+/** Announced incidents firing again whose return notice (`incident:<id>:recurred:<n>`) was never queued. */
+async function untoldReturns(db: Db, candidates: Incident[]): Promise<IncidentTransition[]> {
+  const back = candidates.filter((i) => i.status !== 'resolved' && i.announced && i.recurrences > 0);
+  if (back.length === 0) return [];
+  const keyOf = (i: Incident) => boundKey(`incident:${i.id}:recurred:${i.recurrences}`);
+  const told = await db.select({ key: outbox.idempotencyKey }).from(outbox).where(inArray(outbox.idempotencyKey, back.map(keyOf)));
+  const toldKeys = new Set(told.map((r) => r.key));
+  return back.filter((i) => !toldKeys.has(keyOf(i))).map((i) => ({ kind: 'recurred', incidentId: i.id, eventIds: [] }));
 }
 
 /** Gathers what the policy needs (channels, recent posts) and applies it to the plan. */
@@ -236,7 +321,7 @@ async function judge(
   const channelRows = await db.select().from(channels).where(eq(channels.workspaceId, workspaceId));
   const hourAgo = new Date(now.getTime() - 3_600_000);
   const recent = await db
-    .select({ channelId: outbox.channelId, n: sql<number>`count(*)::int` })
+    .select({ channelId: outbox.channelId, n: sql<number>`count(*)::int`, oldest: sql<string>`min(${outbox.createdAt})` })
     .from(outbox)
     .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.proactive, true), eq(outbox.kind, 'post'), gte(outbox.createdAt, hourAgo)))
     .groupBy(outbox.channelId);
@@ -253,6 +338,7 @@ async function judge(
     channels: new Map(channelRows.map((c): [string, ChannelState] => [c.id, { id: c.id, name: c.name, proactive: c.proactive, pausedUntil: c.pausedUntil }])),
     incidents: byId,
     recentPosts: new Map(recent.map((r) => [r.channelId, r.n])),
+    budgetFreesAt: new Map(recent.map((r) => [r.channelId, new Date(new Date(r.oldest).getTime() + 3_600_000 + 1_000)])),
     lastIncidentPost: new Map(lastPosts.flatMap((r) => (r.incidentId ? [[r.incidentId, new Date(r.at)] as [string, Date]] : []))),
   });
 }
@@ -263,7 +349,7 @@ async function scheduleNextWake(
   pausedUntil: Date | null, now: Date,
 ): Promise<void> {
   const candidates = [nextNudgeAt(byId.values(), settings.unacknowledgedAfterMs, now), nextDigestAt(settings, now)];
-  if (policy && policy.held.length > 0) candidates.push(policy.held[0]?.until ?? null);
+  for (const h of policy?.held ?? []) candidates.push(h.until);
   // When a pause ends, open incidents it kept quiet are announced then.
   const unannounced = [...byId.values()].some((i) => i.status !== 'resolved' && !i.announced);
   if (pausedUntil && unannounced) candidates.push(pausedUntil);

@@ -1,10 +1,13 @@
 // `@tacit why`: the decisions behind Tacit's messages in a thread — what woke it, which events,
 // which brain, what it said or was stopped from saying, and what it cost.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { timeWithRelative } from '../core/human-time.js';
+import { readSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
-import { approvalAudit, approvals, decisions, events, outbox } from '../db/schema.js';
+import { approvalAudit, approvals, decisions, events, outbox, workspaces } from '../db/schema.js';
 
-export async function explainThread(db: Db, workspaceId: string, threadId: string | null): Promise<string> {
+/** @param now the clock's now: times read "07:32 UTC (12 min ago)" in the workspace's zone */
+export async function explainThread(db: Db, workspaceId: string, threadId: string | null, now: Date): Promise<string> {
   if (!threadId) return 'Ask `@tacit why` inside the thread of one of my messages, and I will show you the decision behind it.';
   const roots = await db
     .select({ decisionId: outbox.decisionId, incidentId: outbox.incidentId })
@@ -26,7 +29,9 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
         .where(and(eq(decisions.workspaceId, workspaceId), sql`${decisions.incidentIds} ?| array[${sql.join(incidentIds.map((i) => sql`${i}`), sql`, `)}]`))
     : [];
   const ids = [...new Set([...roots, ...related, ...threadReplies, ...aboutIncident].flatMap((r) => (r.decisionId ? [r.decisionId] : [])))];
-  const approvalLines = await explainApprovals(db, workspaceId, threadId, incidentIds);
+  const [workspace] = await db.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId));
+  const when = (at: Date) => timeWithRelative(at, { now, timezone: readSettings(workspace?.settings).timezone });
+  const approvalLines = await explainApprovals(db, workspaceId, threadId, incidentIds, when);
   if (ids.length === 0 && approvalLines.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
 
   const rows = await db.select().from(decisions).where(inArray(decisions.id, ids)).orderBy(asc(decisions.createdAt)).limit(10);
@@ -39,7 +44,7 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
     const evs = d.eventIds.map((id) => describe.get(id)).filter(Boolean);
     const tokens = d.inputTokens + d.outputTokens + d.cacheReadTokens + d.cacheWriteTokens;
     lines.push(
-      `• ${d.createdAt.toISOString()} — decision ${d.id}, ${triggerText(d.trigger)}, brain: ${d.brain}, outcome: ${d.outcome}.`,
+      `• ${when(d.createdAt)} — decision ${d.id}, ${triggerText(d.trigger)}, brain: ${d.brain}, outcome: ${d.outcome}.`,
       `  Why: ${d.reasons.join('; ') || '—'}`,
       `  Events: ${evs.length > 0 ? evs.slice(0, 5).join('; ') + (evs.length > 5 ? ` and ${evs.length - 5} more` : '') : 'none (a time-based wake)'}`,
       `  Cost: ${tokens} tokens, $${(d.costMicroUsd / 1_000_000).toFixed(4)}${d.vetoes.length > 0 ? `. Held back or vetoed: ${d.vetoes.join('; ')}` : ''}`,
@@ -49,7 +54,7 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
 }
 
 /** The audit trail of approvals asked for in this thread: who asked, who decided, what ran, what verification found. */
-async function explainApprovals(db: Db, workspaceId: string, threadId: string, incidentIds: string[]): Promise<string[]> {
+async function explainApprovals(db: Db, workspaceId: string, threadId: string, incidentIds: string[], when: (at: Date) => string): Promise<string[]> {
   const found = await db
     .select()
     .from(approvals)
@@ -71,7 +76,7 @@ async function explainApprovals(db: Db, workspaceId: string, threadId: string, i
     for (const row of trail.filter((r) => r.approvalId === a.id)) {
       const who = String(row.detail.name ?? row.actor);
       const what = row.detail.reason ?? row.detail.result ?? row.detail.detail ?? row.detail.error ?? '';
-      lines.push(`  ${row.at.toISOString()} ${row.kind} by ${who}${what ? `: ${String(what)}` : ''}`);
+      lines.push(`  ${when(row.at)} ${row.kind} by ${who}${what ? `: ${String(what)}` : ''}`);
     }
   }
   return lines;

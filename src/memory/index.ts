@@ -98,15 +98,20 @@ export class Memory implements TickMemory {
   start(): void {
     const { connection, prefix, log } = this.deps;
     this.queue = new Queue<MemoryJob>(QUEUE, { connection, prefix });
+    this.queue.on('error', (err) => log.debug({ err: err.message }, 'memory queue: redis error'));
     this.own = dedicatedConnection(connection);
-    this.worker = new Worker<MemoryJob>(QUEUE, (job) => this.run(job.data), { connection: this.own.connection, prefix, concurrency: 1 });
+    // A dream whose process died is stalled; BullMQ's default fails it after one stall. Dream again.
+    this.worker = new Worker<MemoryJob>(QUEUE, (job) => this.run(job.data), { connection: this.own.connection, prefix, concurrency: 1, maxStalledCount: Number.MAX_SAFE_INTEGER });
     this.worker.on('failed', (job, err) => log.warn({ job: job?.name, err: err.message }, 'memory job failed'));
     this.worker.on('error', (err) => log.error({ err }, 'memory worker error'));
-    this.queue
-      // The first sweep waits one interval: dreaming is for idle times, never a start-up burst.
-      .upsertJobScheduler('memory.dream-sweep', { every: this.options.sweepEveryMs, startDate: Date.now() + this.options.sweepEveryMs }, { name: 'sweep', data: { kind: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: { count: 50 } } })
-      .catch((err: unknown) => log.error({ err }, 'could not schedule the memory dream sweep'));
+    this.schedule().catch((err: unknown) => log.error({ err }, 'could not schedule the memory dream sweep'));
     log.debug('memory started');
+  }
+
+  /** The dream sweep's scheduler; created again by heartbeat/restore.ts when Redis lost it. */
+  async schedule(): Promise<void> {
+    // The first sweep waits one interval: dreaming is for idle times, never a start-up burst.
+    await this.queue?.upsertJobScheduler('memory.dream-sweep', { every: this.options.sweepEveryMs, startDate: Date.now() + this.options.sweepEveryMs }, { name: 'sweep', data: { kind: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: { count: 50 } } });
   }
 
   private async run(job: MemoryJob): Promise<unknown> {

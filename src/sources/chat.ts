@@ -8,7 +8,7 @@ import type { Db } from '../db/client.js';
 import { channels, events, workspaces } from '../db/schema.js';
 import type { InboundInteraction, InboundMessage, InteractionResponse, MessageChange } from '../chat/port.js';
 import { ACK_ACTION_ID } from '../core/incident-card.js';
-import { insertEvents, type IntakeDeps } from './intake.js';
+import { boundedSignal, insertEvents, type IntakeDeps } from './intake.js';
 
 export interface ChatIntakeDeps extends IntakeDeps {
   /** Starts answering a mention; idempotent per event id. */
@@ -42,7 +42,12 @@ export async function ingestChatMessage(deps: ChatIntakeDeps, message: InboundMe
   if (message.mentionsTacit) {
     // A redelivered mention is a duplicate: look its event up, so a reply lost with a crash still comes.
     const id = ids[0] ?? (await findEventId(deps, message.workspaceId, dedupeKey));
-    if (id !== undefined) await deps.converse(id, message.workspaceId);
+    // Stored first; with Redis away the enqueue finishes when it returns (or the restore finds the mention).
+    if (id !== undefined) {
+      await boundedSignal(deps.converse(id, message.workspaceId)).catch((err: unknown) => {
+        deps.log.warn({ err: (err as Error).message, eventId: id }, 'mention stored; it is answered when Redis answers again');
+      });
+    }
   }
 }
 
@@ -60,7 +65,12 @@ export async function applyChatChange(deps: ChatIntakeDeps, change: MessageChang
       .set({ payload: sql`${events.payload} || jsonb_build_object('text', ${text}::text, 'edited', true)` })
       .where(and(eq(events.workspaceId, change.message.workspaceId), eq(events.dedupeKey, key)))
       .returning({ id: events.id });
-    if (updated.length === 0) await ingestChatMessage(deps, { ...change.message, mentionsTacit: false });
+    if (updated.length === 0) {
+      // The edit may be the first Tacit hears of this channel (the original came while it was down).
+      const { workspaceId, channelId } = change.message;
+      await ensureChannel(deps.db, workspaceId, channelId, platformOf(workspaceId));
+      await ingestChatMessage(deps, { ...change.message, mentionsTacit: false });
+    }
     return;
   }
   await deps.db
@@ -86,6 +96,11 @@ export async function handleInteraction(deps: ChatIntakeDeps, interaction: Inbou
     },
   ]);
   return { privateText: 'Thanks — marking the incident acknowledged by you.' };
+}
+
+function platformOf(workspaceId: string): 'slack' | 'discord' | 'playground' {
+  const prefix = workspaceId.split(':')[0];
+  return prefix === 'slack' || prefix === 'discord' ? prefix : 'playground';
 }
 
 async function findEventId(deps: IntakeDeps, workspaceId: string, dedupeKey: string): Promise<number | undefined> {

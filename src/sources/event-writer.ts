@@ -1,10 +1,18 @@
 // Group commit for events: inserts that arrive while one is in flight are written together in the
 // next single INSERT. Every caller still waits for the commit of its own rows before answering, so
 // "2xx only after commit" holds; under load, many webhooks share one round trip and one fsync.
-import type { Db } from '../db/client.js';
+import type { Db, Tx } from '../db/client.js';
 import { isConnectionError } from '../db/errors.js';
 import { events } from '../db/schema.js';
 import type { EventPayload } from '../core/events.js';
+import { boundKey } from '../core/keys.js';
+
+/**
+ * Rows per INSERT statement. PostgreSQL takes at most 65,535 bind parameters per statement and an
+ * event row binds 7, so one Alertmanager group of 12,000 alerts is written as several statements
+ * of one transaction: still committed (or refused) as a whole before anyone is answered.
+ */
+export const ROWS_PER_STATEMENT = 1_000;
 
 export interface NewEvent {
   workspaceId: string;
@@ -38,8 +46,10 @@ export class EventWriter {
 
   write(list: NewEvent[]): Promise<WriteResult> {
     if (list.length === 0) return Promise.resolve({ inserted: [], duplicates: 0 });
+    // Dedupe keys embed sender text (fingerprints, ids): bounded so any of them fits the unique index.
+    const bounded = list.map((e) => ({ ...e, dedupeKey: boundKey(e.dedupeKey) }));
     return new Promise((resolve, reject) => {
-      this.queue.push({ list, resolve, reject });
+      this.queue.push({ list: bounded, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -65,11 +75,14 @@ export class EventWriter {
 
   private async insert(batch: Pending[]): Promise<void> {
     try {
-      const inserted = await this.db
-        .insert(events)
-        .values(batch.flatMap((p) => p.list.map((e) => ({ ...e, kind: e.payload.kind }))))
-        .onConflictDoNothing({ target: [events.workspaceId, events.dedupeKey] })
-        .returning({ id: events.id, workspaceId: events.workspaceId, dedupeKey: events.dedupeKey, urgent: events.urgent });
+      const rows = batch.flatMap((p) => p.list.map((e) => ({ ...e, kind: e.payload.kind })));
+      const inserted = rows.length <= ROWS_PER_STATEMENT
+        ? await insertRows(this.db, rows)
+        : await this.db.transaction(async (tx) => {
+            const all: Awaited<ReturnType<typeof insertRows>> = [];
+            for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) all.push(...(await insertRows(tx, rows.slice(i, i + ROWS_PER_STATEMENT))));
+            return all;
+          });
       // A key inserted by this statement belongs to the first caller that asked for it.
       const fresh = new Map(inserted.map((r) => [`${r.workspaceId}\u0000${r.dedupeKey}`, r]));
       for (const p of batch) {
@@ -91,4 +104,14 @@ export class EventWriter {
       for (const p of batch) p.reject(err);
     }
   }
+}
+
+type EventRow = NewEvent & { kind: EventPayload['kind'] };
+
+function insertRows(db: Db | Tx, rows: EventRow[]) {
+  return db
+    .insert(events)
+    .values(rows)
+    .onConflictDoNothing({ target: [events.workspaceId, events.dedupeKey] })
+    .returning({ id: events.id, workspaceId: events.workspaceId, dedupeKey: events.dedupeKey, urgent: events.urgent });
 }

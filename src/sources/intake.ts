@@ -35,10 +35,11 @@ export interface IntakeDeps {
 
 export type { NewEvent } from './event-writer.js';
 
-export type WebhookResult =
+/** `source`: the source's kind (`alertmanager`, `github`…), for metrics. */
+export type WebhookResult = { source: string } & (
   | { kind: 'accepted'; inserted: number; duplicates: number }
   | { kind: 'quarantined'; reason: string }
-  | { kind: 'pong' };
+  | { kind: 'pong' });
 
 export interface WebhookRequest {
   /** `alert` for /hooks/alerts, `github` for /hooks/github. */
@@ -66,6 +67,8 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
     throw new RetryLaterError('this source cannot verify signatures right now; retry later');
   }
   if (!found || (found.kind === 'github') !== (request.route === 'github')) throw new UnknownSourceError(request.sourceId);
+  // A revoked source keeps its id (and its history) but no credentials: the sender learns at once.
+  if (found.revokedAt) throw new UnauthorizedError('this source was revoked; connect a new one with /tacit connect');
   if (!authenticate(found, request.headers, request.body, request.receivedAt)) throw new UnauthorizedError(credentialHint(found.kind));
   const source = found;
 
@@ -81,7 +84,7 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
       }),
     );
     deps.log.warn({ sourceId: source.id, workspaceId: source.workspaceId, reason }, 'webhook body quarantined');
-    return { kind: 'quarantined', reason };
+    return { kind: 'quarantined', reason, source: source.kind };
   };
 
   let json: unknown;
@@ -99,7 +102,7 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
   try {
     if (found.kind === 'github') {
       const eventName = request.headers['x-github-event'] ?? '';
-      if (eventName === 'ping') return { kind: 'pong' };
+      if (eventName === 'ping') return { kind: 'pong', source: source.kind };
       result = normaliseGithub(eventName, json, context);
     } else {
       result = alertFormats[found.kind](json, context);
@@ -118,10 +121,13 @@ export async function ingestWebhook(deps: IntakeDeps, request: WebhookRequest): 
   }
   try {
     const { inserted, duplicates } = await insertEvents(deps, list);
-    return { kind: 'accepted', inserted, duplicates };
+    return { kind: 'accepted', inserted, duplicates, source: source.kind };
   } catch (err) {
-    // Postgres rejected the data itself (class 22: bad value); retrying would never succeed.
-    if (dataError(err)) return quarantined(`the database refused the values: ${(err as Error).message.split('\n')[0] ?? ''}`);
+    if (err instanceof RetryLaterError || err instanceof DatabaseUnavailableError) throw err;
+    // Postgres refused the values themselves; a retry would never succeed, so keep the body instead.
+    if (dataError(err)) return quarantined(`the database refused the values: ${databaseMessage(err)}`);
+    // Any other refusal (serialisation, a lock, resources) may pass later: 503, and the sender retries.
+    if (sqlState(err) !== undefined) throw new DatabaseUnavailableError('the database cannot commit right now', { cause: err });
     throw err;
   }
 }
@@ -144,12 +150,34 @@ function stripNul(value: unknown): unknown {
   return value;
 }
 
+/**
+ * SQLSTATEs that say "these values can never be stored": class 22 (a bad value), 23 (a constraint),
+ * 54 (a limit: an index row or a statement too large) and 08P01 (a statement the protocol cannot
+ * carry). Everything else (connection, serialisation, lock, resources) may pass on a retry: 503.
+ */
 function dataError(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && (/^(22|23|54)/.test(code) || code === '08P01');
+}
+
+/** The PostgreSQL error code in an error's cause chain, if the database answered with one. */
+function sqlState(err: unknown): string | undefined {
+  const code = databaseError(err)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function databaseError(err: unknown): (Error & { code?: unknown }) | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('22')) return true;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return e;
   }
-  return false;
+  return undefined;
+}
+
+/** What PostgreSQL said (drizzle wraps it in "database query failed"), first line, with its code. */
+function databaseMessage(err: unknown): string {
+  const e = databaseError(err);
+  return e ? `${e.message.split('\n')[0] ?? ''} (SQLSTATE ${String(e.code)})` : (err as Error).message;
 }
 
 function credentialHint(kind: string): string {
@@ -185,14 +213,21 @@ export async function insertEvents(
       if (list.some((e) => e.workspaceId === workspaceId && e.urgent)) await withTimeout(deps.signal.wake(workspaceId, generation), SIGNAL_TIMEOUT_MS);
     }
   } catch (err) {
-    // Committed but not noticed: a 503 makes the sender retry, and the retry (a duplicate) signals again.
-    throw new RetryLaterError('events were stored but the heartbeat could not be signalled; retry', { cause: err });
+    // Committed, so answered 2xx: the events are safe in Postgres and the mark comes back without the
+    // sender. The command waits for Redis's return; a restart, or Redis coming back empty, rebuilds
+    // marks from unconsumed events (heartbeat/restore.ts). A 503 here would only invite duplicates.
+    deps.log.warn({ err: (err as Error).message, workspaceIds: [...new Set(list.map((e) => e.workspaceId))] }, 'events stored; the heartbeat will be signalled when Redis answers again');
   }
   return { inserted: inserted.length, duplicates, ids: inserted.map((e) => e.id) };
 }
 
-/** Redis down must become a quick 503, not a request hanging until the sender times out. */
-const SIGNAL_TIMEOUT_MS = 2_000;
+/** Redis down must not hold a committed request until the sender times out (Slack: 3 s for everything). */
+const SIGNAL_TIMEOUT_MS = 1_000;
+
+/** A Redis signal (mark, wake, enqueue) after a commit, bounded: it still completes when Redis returns. */
+export function boundedSignal<T>(promise: Promise<T>): Promise<T> {
+  return withTimeout(promise, SIGNAL_TIMEOUT_MS);
+}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

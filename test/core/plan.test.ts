@@ -88,6 +88,22 @@ describe('planMessages', () => {
     ]);
   });
 
+  it('tells the channel that an announced card is back to Firing even when the brain said nothing about it', () => {
+    const inc = incident({ announced: true, cardVersion: 4, version: 5, recurrences: 1, title: 'Payments down' });
+    const plan = planMessages([], byId(inc), [inc], DECISION, undefined, [{ kind: 'recurred', incidentId: 'inc_1', eventIds: [7] }]);
+    expect(plan.messages.map((m) => [m.purpose, m.kind, m.anchor.type, m.idempotencyKey])).toEqual([
+      ['recurrence', 'post', 'channel', 'incident:inc_1:recurred:1'],
+      ['card_update', 'update', 'incident_parent', 'incident:inc_1:card:v5'],
+    ]);
+    expect(plan.messages[0]?.message.text).toContain('*Payments down* is firing again');
+  });
+
+  it("adds no second return notice when the brain announced the return itself", () => {
+    const inc = incident({ announced: true, cardVersion: 5, version: 5, recurrences: 1, flapping: true });
+    const plan = planMessages([{ type: 'announce_recurrence', incidentId: 'inc_1', text: 'Flapping.' }], byId(inc), [], DECISION, undefined, [{ kind: 'flapping', incidentId: 'inc_1', eventIds: [] }]);
+    expect(plan.messages.map((m) => m.message.text)).toEqual(['Flapping.']);
+  });
+
   it('updates the card of a changed, announced incident whose version is ahead of its card', () => {
     const inc = incident({ announced: true, version: 3, cardVersion: 2 });
 
@@ -156,5 +172,28 @@ describe('planMessages', () => {
       expect(footers[0]).toContain('Tacit (bot)');
       expect(footers[0]).toContain(DECISION);
     }
+  });
+});
+
+describe('planMessages and the clock', () => {
+  const T = new Date('2026-11-20T09:26:05Z');
+  const startedField = (m: OutgoingMessage) =>
+    (m.blocks ?? []).flatMap((b) => (b.kind === 'fields' ? b.fields : [])).find((f) => f.label === 'Started')?.value;
+
+  it('shows human times on the card, in the workspace zone, but keys each card by its state, never by the time it is rendered', () => {
+    const inc = incident({ announced: true, cardVersion: 1, version: 2 });
+    const early = planMessages([summary()], byId(inc), [inc], DECISION, { now: T, timezone: 'Europe/Berlin' });
+    const later = planMessages([summary()], byId(inc), [inc], DECISION, { now: new Date(T.getTime() + 47 * 60_000), timezone: 'Europe/Berlin' });
+    const card = (p: typeof early) => p.messages.find((m) => m.purpose === 'card_update');
+    expect(startedField(card(early)?.message ?? { text: '' })).toBe('10:14 CET (12 min ago)');
+    expect(startedField(card(later)?.message ?? { text: '' })).toBe('10:14 CET (59 min ago)');
+    // Same incident state: same keys, so a later tick cannot queue the same card or summary again.
+    expect(later.messages.map((m) => m.idempotencyKey)).toEqual(early.messages.map((m) => m.idempotencyKey));
+  });
+
+  it('writes the full UTC date when no clock is given', () => {
+    const inc = incident();
+    const [card] = planMessages([summary()], byId(inc), [], DECISION).messages;
+    expect(startedField(card?.message ?? { text: '' })).toBe('2026-11-20 09:14 UTC');
   });
 });

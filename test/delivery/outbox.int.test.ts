@@ -12,8 +12,8 @@ describe('outbox delivery', () => {
 
   const insertRow = (id: string, key: string, text: string, createdAgoSeconds: number, attempts = 0) =>
     direct.query(
-      `insert into outbox (id, workspace_id, idempotency_key, kind, channel_id, anchor, message, attempts, created_at)
-       values ($1, 'playground:local', $2, 'post', 'playground:incidents', '{"type":"channel"}', $3, $4, now() - make_interval(secs => $5))`,
+      `insert into outbox (id, workspace_id, idempotency_key, kind, channel_id, anchor, message, attempts, first_attempt_at, created_at)
+       values ($1, 'playground:local', $2, 'post', 'playground:incidents', '{"type":"channel"}', $3, $4::int, case when $4::int > 0 then now() end, now() - make_interval(secs => $5))`,
       [id, key, { text }, attempts, createdAgoSeconds],
     );
   const status = async (id: string) => (await direct.query('select status from outbox where id = $1', [id])).rows[0]?.status;

@@ -7,7 +7,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-export interface FakeMember { id: string; name: string; roles?: string[]; bot?: boolean }
+/** `permissions`: the member's permission bitfield as interactions carry it (`member.permissions`); the guild's owner (its first member) has all. */
+export interface FakeMember { id: string; name: string; roles?: string[]; bot?: boolean; permissions?: string }
 export interface FakeGuild { id: string; name: string; channels: { id: string; name: string }[]; members: FakeMember[]; roles?: { id: string; name: string }[] }
 
 export interface User { id: string; username: string; discriminator: string; global_name: string | null; avatar: null; bot?: boolean }
@@ -100,7 +101,8 @@ class HttpFailure extends Error {
   }
 }
 
-export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIntervalMs?: number; token?: string } = {}): Promise<FakeDiscord> {
+/** `nonceWindowMs`: how long a nonce dedupes creates (Discord: "the past few minutes"; default 5 min). */
+export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIntervalMs?: number; token?: string; nonceWindowMs?: number } = {}): Promise<FakeDiscord> {
   const token = opts.token ?? `fake.${randomBytes(8).toString('hex')}`;
   const applicationId = snowflake();
   const botUser: User = { id: applicationId, username: 'tacit', discriminator: '0', global_name: 'Tacit', avatar: null, bot: true };
@@ -130,6 +132,11 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
   const apiMember = (guildId: string, id: string) => {
     const m = memberOf(guildId, id);
     return { user: user(id), roles: m?.roles ?? [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false, permissions: '0' };
+  };
+  const interactionPermissions = (guildId: string, id: string): string => {
+    const guild = guilds.find((g) => g.id === guildId);
+    if (guild?.members[0]?.id === id) return String((1n << 50n) - 1n);
+    return memberOf(guildId, id)?.permissions ?? '0';
   };
   const channelsOf = (id: string) => {
     let list = messages.get(id);
@@ -375,15 +382,17 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
       if (method === 'POST') {
         checkMessageBody(json, files);
         const nonce = typeof json.nonce === 'string' || typeof json.nonce === 'number' ? String(json.nonce) : undefined;
+        // enforce_nonce: a create by the same author with a nonce seen in the past few minutes returns
+        // that earlier message and creates nothing (wherever it was posted: nonces are per author).
         if (nonce && json.enforce_nonce) {
-          const earlier = nonces.get(`${channelId}:${nonce}`);
-          if (earlier && Date.now() - earlier.at < NONCE_WINDOW_MS) return { status: 200, body: { ...earlier.message, nonce } };
+          const earlier = nonces.get(`${botUser.id}:${nonce}`);
+          if (earlier && Date.now() - earlier.at < (opts.nonceWindowMs ?? NONCE_WINDOW_MS)) return { status: 200, body: { ...earlier.message, nonce } };
         }
         const msg = makeMessage(channelId, botUser, String(json.content ?? ''), {
           flags: Number(json.flags ?? 0), components: (json.components as unknown[]) ?? [],
           attachments: files.map(({ content: _c, ...a }) => a), embeds: (json.embeds as unknown[]) ?? [],
         });
-        if (nonce) nonces.set(`${channelId}:${nonce}`, { message: msg, at: Date.now() });
+        if (nonce) nonces.set(`${botUser.id}:${nonce}`, { message: msg, at: Date.now() });
         fake.posts.push({ message: msg, body: json, files });
         dispatch('MESSAGE_CREATE', { ...forBot(msg), ...(nonce ? { nonce } : {}) });
         return { status: 200, body: { ...msg, ...(nonce ? { nonce } : {}) } };
@@ -496,7 +505,8 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
       guild_locale: 'en-US', entitlements: [], authorizing_integration_owners: { 0: guildId }, context: 0, attachment_size_limit: 8_388_608,
       channel: thread ? threadObject(thread) : { id: channelId, type: 0, guild_id: guildId, name: guilds.flatMap((g) => g.channels).find((c) => c.id === channelId)?.name ?? 'channel' },
       guild: { id: guildId, locale: 'en-US', features: [] },
-      member: apiMember(guildId, userId),
+      // Interactions carry the member's total permissions in the channel; an owner has every one.
+      member: { ...apiMember(guildId, userId), permissions: interactionPermissions(guildId, userId) },
     };
   };
 

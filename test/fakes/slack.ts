@@ -7,8 +7,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 
 /** `members` omitted: everyone is in, the bot included; given: exactly these users (list the bot user to keep it in). */
 export interface FakeChannel { id: string; name: string; members?: string[] }
-/** `teamId` is the user's home workspace (defaults to the team's); another team's id makes a Slack Connect user. */
-export interface FakeUser { id: string; name: string; teamId?: string }
+/**
+ * `teamId` is the user's home workspace (defaults to the team's); another team's id makes a Slack Connect user.
+ * `role` is what users.info reports: `admin` (is_admin), `owner` (is_owner, is_admin), `guest` (is_restricted,
+ * a multi-channel guest) or `single-channel-guest` (is_restricted and is_ultra_restricted); default a member.
+ */
+export interface FakeUser { id: string; name: string; teamId?: string; role?: 'member' | 'admin' | 'owner' | 'guest' | 'single-channel-guest' }
 /** `groups`: user group id → member ids (usergroups.users.list). */
 export interface FakeTeam { teamId: string; name?: string; botToken: string; botUserId: string; channels: FakeChannel[]; users?: FakeUser[]; groups?: Record<string, string[]> }
 /** The app's OAuth credentials; `expiresInSeconds` turns token rotation on (12 h on Slack). */
@@ -79,7 +83,16 @@ export interface FakeSlack {
   failNext(method: string, failure: string | { status: number }): void;
   /** The next call takes effect, then its connection is destroyed before Slack's answer is sent. */
   crashAfterAccept(method: string): void;
+  /** Every later call of the method takes effect at once but is answered only after `ms` (a slow Slack). */
+  slowAnswers(method: string, ms: number): void;
+  /** Resolves when the next call of the method has taken effect (its answer may still be on its way). */
+  accepted(method: string): Promise<void>;
+  /** Resolves with the first delivery's answer; Slack's retries of a failed one follow in the background. */
   sendEvent(targetUrl: string, signingSecret: string, event: Record<string, unknown>, opts?: EventOptions): Promise<InboundResponse & { eventId: string }>;
+  /** Every event delivery, retries included, in order. */
+  eventDeliveries: EventDelivery[];
+  /** The last delivery of an event once Slack stopped: answered 2xx, told not to retry, or out of retries. */
+  eventSettled(eventId: string): Promise<EventDelivery>;
   sendInteraction(targetUrl: string, signingSecret: string, click: ButtonClick): Promise<InboundResponse & { responseUrl: string }>;
   sendSlashCommand(targetUrl: string, signingSecret: string, command: SlashCommand): Promise<InboundResponse & { responseUrl: string }>;
   /** oauth.v2.access exchanges answered (failed ones are not recorded). */
@@ -95,15 +108,18 @@ export interface FakeSlack {
   expireReplacedTokens(teamId: string): void;
   /** Socket Mode: resolves once Tacit's client holds an open connection (after `hello`). */
   socketConnected(): Promise<void>;
-  /** Sends an envelope over the open Socket Mode connection; resolves with Tacit's ack. */
-  sendSocket(type: 'events_api' | 'interactive' | 'slash_commands', payload: Record<string, unknown>): Promise<SocketAck>;
+  /**
+   * Sends an envelope over the open Socket Mode connection; resolves with Tacit's ack, rejects when none
+   * came within 3 s (Slack then redelivers: send it again with `retryAttempt`).
+   */
+  sendSocket(type: 'events_api' | 'interactive' | 'slash_commands', payload: Record<string, unknown>, opts?: { retryAttempt?: number; retryReason?: string }): Promise<SocketAck>;
   /** The events_api payload for an event, as sendEvent would POST it. */
   eventEnvelope(event: Record<string, unknown>, opts?: { teamId?: string; eventId?: string }): Record<string, unknown>;
   close(): Promise<void>;
 }
 
 export const DEFAULT_TEAM: FakeTeam = {
-  teamId: 'T0TACIT01', botToken: 'xoxb-fake-tacit-01', botUserId: 'U0TACITBOT', channels: [{ id: 'C0GENERAL', name: 'general' }], users: [{ id: 'U0ALICE', name: 'alice' }],
+  teamId: 'T0TACIT01', botToken: 'xoxb-fake-tacit-01', botUserId: 'U0TACITBOT', channels: [{ id: 'C0GENERAL', name: 'general' }], users: [{ id: 'U0ALICE', name: 'alice', role: 'admin' }],
 };
 const APP_ID = 'A0TACIT';
 const VERIFICATION_TOKEN = 'fake-verification-token';
@@ -119,6 +135,36 @@ interface Team { teamId: string; name: string; botToken: string; botUserId: stri
 interface Issued { team: Team; expiresAtMs?: number; replaced?: boolean }
 type Args = Record<string, unknown>;
 type Method = (team: Team, args: Args) => Record<string, unknown>;
+
+/**
+ * Rate limits of conversations.history and conversations.replies (docs.slack.dev, 2026): `internal`
+ * (customer-built and Marketplace apps) keeps the old tier; `non-marketplace` (commercially distributed
+ * outside the Marketplace) gets one request per minute per method and workspace, at most 15 messages each.
+ */
+export type HistoryTier = 'internal' | 'non-marketplace';
+export interface FakeSlackOptions {
+  teams?: FakeTeam[];
+  oauth?: FakeOAuth;
+  appToken?: string;
+  historyTier?: HistoryTier;
+  /** The non-marketplace tier's window (Slack: a minute); tests shorten it. */
+  historyWindowMs?: number;
+  /**
+   * Slack retries an event delivery not answered 2xx within 3 s, up to 3 times: at once, after about a
+   * minute and after about five (the default). Tests compress the schedule; `[]` turns retries off.
+   */
+  eventRetryDelaysMs?: number[];
+}
+/** One POST of an event to Tacit: `status` 0 when Tacit did not answer within 3 s or could not be reached. */
+export interface EventDelivery { eventId: string; retryNum: number; retryReason?: string; status: number; body: string; at: number }
+const LIMITED_HISTORY_PAGE = 15;
+
+/** Answered 429 with Retry-After, as Slack answers a call over its method's rate limit. */
+class Throttled extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('ratelimited');
+  }
+}
 
 class ApiError extends Error {
   constructor(readonly error: string) {
@@ -170,7 +216,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** `appToken`: the xapp- token apps.connections.open accepts (Socket Mode). */
-export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAuth; appToken?: string } = {}): Promise<FakeSlack> {
+export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeSlack> {
   const teamList = opts.teams ?? [DEFAULT_TEAM];
   const teams = new Map<string, Team>(
     teamList.map((t) => {
@@ -186,6 +232,22 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
   const limits = new Map<string, { times: number; retryAfterSeconds: number }>();
   const failures = new Map<string, Array<string | { status: number }>>();
   const crashes = new Set<string>();
+  const slow = new Map<string, number>();
+  const acceptWaiters = new Map<string, Array<() => void>>();
+  /** History reads per method and team in the current window (non-marketplace tier). */
+  const historyReads = new Map<string, number[]>();
+  /** The non-marketplace tier: one read per method and team per window, else 429 with Retry-After. */
+  const historyPage = (method: string, team: Team, asked: number): number => {
+    if (opts.historyTier !== 'non-marketplace') return asked;
+    const windowMs = opts.historyWindowMs ?? 60_000;
+    const now = Date.now();
+    const key = `${method}:${team.teamId}`;
+    const recent = (historyReads.get(key) ?? []).filter((at) => now - at < windowMs);
+    const first = recent[0];
+    if (first !== undefined) throw new Throttled(Math.max(1, Math.ceil((first + windowMs - now) / 1000)));
+    historyReads.set(key, [...recent, now]);
+    return Math.min(asked, LIMITED_HISTORY_PAGE);
+  };
   let url = '';
   let lastMicros = 0;
   // Real-clock timestamps, strictly increasing, so `oldest`/`latest` cursors computed by Tacit behave as on Slack.
@@ -278,7 +340,8 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
           return (inclusive ? t >= oldest && t <= latest : t > oldest && t < latest) && t < before;
         })
         .reverse();
-      return { ...page(ch, list, flag(a, 'include_all_metadata') === true, Number(str(a, 'limit') ?? 100) || 100), pin_count: 0 };
+      const limit = historyPage('conversations.history', team, Number(str(a, 'limit') ?? 100) || 100);
+      return { ...page(ch, list, flag(a, 'include_all_metadata') === true, limit), pin_count: 0 };
     },
     'conversations.replies': (team, a) => {
       const ch = channelOf(team, str(a, 'channel'));
@@ -286,8 +349,12 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
       const root = anchor.thread_ts ?? anchor.ts;
       const parent = ch.messages.find((m) => m.ts === root) ?? anchor;
       const oldest = micros(str(a, 'oldest') ?? '0');
+      // Oldest first; a cursor goes on after the last message of the previous page.
+      const cursor = str(a, 'cursor');
+      const after = cursor ? micros(Buffer.from(cursor, 'base64url').toString()) : -1;
       const replies = ch.messages.filter((m) => m.thread_ts === root && m.ts !== root && micros(m.ts) > oldest);
-      return page(ch, [parent, ...replies], flag(a, 'include_all_metadata') === true, Number(str(a, 'limit') ?? 1000) || 1000);
+      const limit = historyPage('conversations.replies', team, Number(str(a, 'limit') ?? 1000) || 1000);
+      return page(ch, [parent, ...replies].filter((m) => micros(m.ts) > after), flag(a, 'include_all_metadata') === true, limit);
     },
     'conversations.info': (team, a) => {
       const ch = channelOf(team, str(a, 'channel'), false);
@@ -304,7 +371,12 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
       const u = team.users.get(str(a, 'user') ?? '') ?? fail('user_not_found');
       const isBot = u.id === team.botUserId;
       const profile = { real_name: u.name, display_name: u.name, team: u.teamId, ...(isBot ? { bot_id: team.botId } : {}) };
-      return { user: { id: u.id, team_id: u.teamId, name: u.name, real_name: u.name, deleted: false, is_bot: isBot, is_app_user: false, is_admin: false, is_restricted: false, is_ultra_restricted: false, tz: 'Etc/UTC', profile } };
+      const role = u.role ?? 'member';
+      const roles = {
+        is_admin: role === 'admin' || role === 'owner', is_owner: role === 'owner', is_primary_owner: false,
+        is_restricted: role === 'guest' || role === 'single-channel-guest', is_ultra_restricted: role === 'single-channel-guest',
+      };
+      return { user: { id: u.id, team_id: u.teamId, name: u.name, real_name: u.name, deleted: false, is_bot: isBot, is_app_user: false, ...roles, tz: 'Etc/UTC', profile } };
     },
     'usergroups.users.list': (team, a) => {
       const members = team.groups[str(a, 'usergroup') ?? ''] ?? fail('no_such_subteam');
@@ -434,12 +506,16 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
     } catch (err) {
       if (err instanceof SyntaxError) body = { ok: false, error: 'invalid_json' };
       else if (err instanceof ApiError) body = { ok: false, error: err.error };
+      else if (err instanceof Throttled) return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(err.retryAfterSeconds) });
       else throw err;
     }
     if (crashes.delete(method)) {
       req.socket.destroy();
       return;
     }
+    if (body.ok) for (const resolve of acceptWaiters.get(method)?.splice(0) ?? []) resolve();
+    const delayMs = slow.get(method);
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
     send(res, 200, body);
   }
 
@@ -507,12 +583,46 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
     };
   };
 
-  async function deliver(target: string, secret: string, body: string, type: string, skew = 0, extra: Record<string, string> = {}): Promise<InboundResponse> {
+  async function deliver(target: string, secret: string, body: string, type: string, skew = 0, extra: Record<string, string> = {}, timeoutMs?: number): Promise<InboundResponse & { noRetry?: boolean }> {
     const timestamp = String(Math.floor(Date.now() / 1000) + skew);
     const headers = { 'content-type': type, 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': slackSignature(secret, timestamp, body), ...extra };
-    const res = await fetch(target, { method: 'POST', headers, body });
-    return { status: res.status, body: await res.text() };
+    const res = await fetch(target, { method: 'POST', headers, body, ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}) });
+    return { status: res.status, body: await res.text(), noRetry: res.headers.get('x-slack-no-retry') === '1' };
   }
+  // ---- Events API deliveries and Slack's retries of failed ones ----
+  const eventDeliveries: EventDelivery[] = [];
+  const settled = new Map<string, EventDelivery>();
+  const settledWaiters = new Map<string, Array<(d: EventDelivery) => void>>();
+  const retryTimers = new Set<NodeJS.Timeout>();
+  const retryDelays = opts.eventRetryDelaysMs ?? [0, 60_000, 300_000];
+  const deliverEvent = async (target: string, secret: string, body: string, eventId: string, retryNum: number, retryReason: string | undefined, skew?: number): Promise<EventDelivery & { noRetry?: boolean }> => {
+    const retry: Record<string, string> = retryNum === 0 ? {} : { 'x-slack-retry-num': String(retryNum), 'x-slack-retry-reason': retryReason ?? 'http_timeout' };
+    let answer: InboundResponse & { noRetry?: boolean };
+    try {
+      answer = await deliver(target, secret, body, 'application/json', skew, retry, 3_000);
+    } catch (err) {
+      const timedOut = (err as Error).name === 'TimeoutError';
+      answer = { status: 0, body: timedOut ? 'http_timeout' : 'connection_failed' };
+    }
+    const delivery = { eventId, retryNum, ...(retryReason ? { retryReason } : {}), status: answer.status, body: answer.body, at: Date.now() };
+    eventDeliveries.push(delivery);
+    return { ...delivery, noRetry: answer.noRetry };
+  };
+  const settle = (d: EventDelivery) => {
+    settled.set(d.eventId, d);
+    for (const resolve of settledWaiters.get(d.eventId)?.splice(0) ?? []) resolve(d);
+  };
+  const retryLater = (target: string, secret: string, body: string, last: EventDelivery & { noRetry?: boolean }, skew?: number) => {
+    const ok = last.status >= 200 && last.status < 300;
+    const delay = retryDelays[last.retryNum];
+    if (ok || last.noRetry || delay === undefined) return settle(last);
+    const reason = last.status === 0 ? last.body : 'http_error';
+    const timer = setTimeout(() => {
+      retryTimers.delete(timer);
+      void deliverEvent(target, secret, body, last.eventId, last.retryNum + 1, reason, skew).then((next) => retryLater(target, secret, body, next, skew));
+    }, delay);
+    retryTimers.add(timer);
+  };
   const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
 
   return {
@@ -532,11 +642,22 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
     rateLimit: (method, o) => void limits.set(method, { ...o }),
     failNext: (method, failure) => void failures.set(method, [...(failures.get(method) ?? []), failure]),
     crashAfterAccept: (method) => void crashes.add(method),
+    slowAnswers: (method, ms) => void slow.set(method, ms),
+    accepted: (method) => new Promise<void>((resolve) => acceptWaiters.set(method, [...(acceptWaiters.get(method) ?? []), resolve])),
     async sendEvent(target, secret, event, o = {}) {
       const envelope = eventEnvelope(event, o);
       const eventId = envelope.event_id;
-      const retry: Record<string, string> = o.retryNum === undefined ? {} : { 'x-slack-retry-num': String(o.retryNum), 'x-slack-retry-reason': o.retryReason ?? 'http_timeout' };
-      return { ...(await deliver(target, secret, JSON.stringify(envelope), 'application/json', o.timestampSkewSeconds, retry)), eventId };
+      const body = JSON.stringify(envelope);
+      const first = await deliverEvent(target, secret, body, eventId, o.retryNum ?? 0, o.retryReason, o.timestampSkewSeconds);
+      // A test that sends a retry itself (retryNum) drives the schedule; otherwise Slack's applies.
+      if (o.retryNum === undefined) retryLater(target, secret, body, first, o.timestampSkewSeconds);
+      else settle(first);
+      return { status: first.status, body: first.body, eventId };
+    },
+    eventDeliveries,
+    eventSettled: (eventId) => {
+      const done = settled.get(eventId);
+      return done ? Promise.resolve(done) : new Promise<EventDelivery>((resolve) => settledWaiters.set(eventId, [...(settledWaiters.get(eventId) ?? []), resolve]));
     },
     async sendInteraction(target, secret, c) {
       const team = teamById(c.team_id);
@@ -585,7 +706,7 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
       for (const t of issued.values()) if (t.team.teamId === teamId && t.replaced) t.expiresAtMs = 0;
     },
     socketConnected: () => (socket?.readyState === 1 ? Promise.resolve() : new Promise<void>((resolve) => connected.push(resolve))),
-    sendSocket(type, payload) {
+    sendSocket(type, payload, o = {}) {
       const ws = socket;
       if (!ws || ws.readyState !== 1) return Promise.reject(new Error('no open Socket Mode connection'));
       const envelope_id = randomBytes(8).toString('hex');
@@ -595,11 +716,12 @@ export async function startFakeSlack(opts: { teams?: FakeTeam[]; oauth?: FakeOAu
           clearTimeout(timer);
           resolve(ack);
         });
-        ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: 0, retry_reason: '' }));
+        ws.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: type !== 'events_api', retry_attempt: o.retryAttempt ?? 0, retry_reason: o.retryReason ?? '' }));
       });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const t of retryTimers) clearTimeout(t);
         for (const c of sockets.clients) c.terminate();
         sockets.close();
         server.close((err) => (err ? reject(err) : resolve()));

@@ -38,7 +38,8 @@ function toScenario(m: WireMessage): ScenarioMessage {
   };
 }
 
-export function playgroundDriver(): Driver {
+/** `embedded`: Tacit on the embedded database (PGlite), the README's default, instead of PostgreSQL. */
+export function playgroundDriver(opts: { embedded?: boolean } = {}): Driver {
   let tacit: TestTacit | undefined;
   const url = (): string => {
     if (!tacit) throw new Error('start the playground driver first');
@@ -49,7 +50,7 @@ export function playgroundDriver(): Driver {
     workspaceId: 'playground:local',
     people: { approver: 'alice', bystander: 'bob' },
     async start(env) {
-      tacit = await startTestTacit({ env: { TACIT_PLAYGROUND: 'on', ...env } });
+      tacit = await startTestTacit({ env: { TACIT_PLAYGROUND: 'on', ...env }, embedded: opts.embedded });
       return tacit;
     },
     mention: (userId, text) => say(url(), userId, `@tacit ${text}`),

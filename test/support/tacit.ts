@@ -1,4 +1,7 @@
 // Starts a whole Tacit in-process for a test: its own database, Redis prefix and port, quiet logs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { startTacit, type Overrides, type Tacit } from '../../src/main.js';
@@ -14,12 +17,18 @@ export interface TestTacit extends Tacit {
 }
 
 export async function startTestTacit(
-  opts: { env?: Record<string, string>; overrides?: Overrides; databaseUrl?: (url: string) => string } = {},
+  opts: {
+    env?: Record<string, string>; overrides?: Overrides; databaseUrl?: (url: string) => string;
+    /** On the embedded database (PGlite in a temporary folder) instead of PostgreSQL, as with no DATABASE_URL. */
+    embedded?: boolean;
+  } = {},
 ): Promise<TestTacit> {
-  const testDatabase = await createTestDatabase();
+  const testDatabase = opts.embedded ? embeddedDatabase() : await createTestDatabase();
   const prefix = testPrefix();
   const config = loadConfig({
-    DATABASE_URL: opts.databaseUrl ? opts.databaseUrl(testDatabase.url) : testDatabase.url,
+    ...(opts.embedded
+      ? { TACIT_DATA_DIR: testDatabase.name }
+      : { DATABASE_URL: opts.databaseUrl ? opts.databaseUrl(testDatabase.url) : testDatabase.url }),
     REDIS_URL: redisUrl,
     TACIT_REDIS_PREFIX: prefix,
     PORT: '0',
@@ -38,4 +47,10 @@ export async function startTestTacit(
       await testDatabase.drop();
     },
   });
+}
+
+/** A PGlite data folder in place of a test database: `name` is the folder; there is no URL to connect to. */
+function embeddedDatabase(): TestDatabase {
+  const dir = mkdtempSync(join(tmpdir(), 'tacit-pglite-'));
+  return { name: dir, url: '', drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }

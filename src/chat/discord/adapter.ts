@@ -1,16 +1,20 @@
 // The Discord adapter on discord.js: the gateway brings guilds, messages and interactions in; REST
 // sends. The outbox owns retries, so discord.js's own are off and a rate limit on a send is handed
-// back as ChatRateLimitedError; every create carries a nonce with enforce_nonce. After a fresh
-// identify (a resume was impossible, or Tacit was down) channels are backfilled from the last seen id.
+// back as ChatRateLimitedError; every create carries a nonce with enforce_nonce. The gateway never
+// redelivers: each channel's cursor in Postgres moves only over stored messages, and after a fresh
+// identify (a resume was impossible, or Tacit was down) or a failed store, channels are backfilled
+// from it (backfill.ts).
 import {
   Client, DiscordAPIError, Events, GatewayIntentBits, HTTPError, MessageFlags, Partials, RateLimitError, Routes,
   type APIGuildMember, type APIMessage, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message, type PartialMessage,
 } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
+import type { Db } from '../../db/client.js';
 import type { Logger } from '../../log.js';
 import { ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '../errors.js';
-import type { Actor, ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
+import type { Actor, ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../port.js';
+import { ChannelHistory, refusedAsData, type BackfillBudget } from './backfill.js';
 import { commandText, parseDiscordMessage, TACIT_COMMAND, type DiscordMessage } from './parse.js';
 import { markerFor, renderMessage, renderPrivate, threadName, type RenderedFile, type RenderedMessage } from './render.js';
 import { channelId, guildOf, parseChannelId, parseCustomId, workspaceId } from './types.js';
@@ -23,8 +27,13 @@ export interface DiscordOptions {
   redis: Redis;
   prefix: string;
   log: Logger;
+  /** Where channel history cursors live (`channels.history_cursor`); without it there is no backfill. */
+  db?: Db;
   /** How long start-up waits for the gateway's READY and guilds. */
   readyTimeoutMs?: number;
+  backfillBudget?: Partial<BackfillBudget>;
+  /** Backfill after a failed store: first delay, doubled up to `maxMs` (defaults 2 s, 60 s). */
+  recovery?: { initialMs?: number; maxMs?: number };
 }
 
 /** Discord JSON error codes Tacit branches on. */
@@ -33,18 +42,39 @@ const UNKNOWN_MEMBER = 10007;
 const THREAD_EXISTS = 160004;
 /** Sends the outbox drives: a rate limit there goes back to the outbox instead of waiting in-process. */
 const OUTBOX_ROUTES = /^\/(channels|users|guilds)\//;
-const BACKFILL_PAGE = 100;
+/**
+ * Discord dedupes a create on its nonce for "the past few minutes" (undocumented exactly): within this
+ * much of the first attempt a retry simply posts again and gets the earlier message back.
+ */
+const NONCE_TRUSTED_MS = 2 * 60_000;
+/** Allowance for Discord's clock against ours when bounding the look-back for an earlier post. */
+const LOOKUP_SKEW_MS = 60_000;
+const LOOKUP_PAGE = 100;
+const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+
+/**
+ * What the nonce and the marker are made of. Discord dedupes nonces per author, and Tacit is one author
+ * in every guild: the channel keeps equal outbox keys of two workspaces (a digest's date) apart.
+ */
+function postKey(channel: string, idempotencyKey: string): string {
+  return `${channel}|${idempotencyKey}`;
+}
+
+/** The smallest snowflake of a moment: `after` it lists every message created since. */
+function snowflakeAt(ms: number): string {
+  const since = BigInt(Math.max(0, Math.floor(ms))) - DISCORD_EPOCH_MS;
+  return (since > 0n ? since << 22n : 0n).toString();
+}
 
 export class DiscordAdapter implements ChatAdapter {
   readonly platform = 'discord' as const;
   readonly client: Client;
   private handlers: InboundHandlers | undefined;
   private readonly dmChannels = new Set<string>();
-  private readonly lastSeenKey: string;
+  private readonly history: ChannelHistory | undefined;
   private readies = 0;
 
   constructor(private readonly opts: DiscordOptions) {
-    this.lastSeenKey = `${opts.prefix}:discord:last-seen`;
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
       partials: [Partials.Channel],
@@ -54,6 +84,11 @@ export class DiscordAdapter implements ChatAdapter {
         retries: 0,
         rejectOnRateLimit: (limit) => OUTBOX_ROUTES.test(limit.route),
       },
+    });
+    this.history = opts.db && new ChannelHistory({
+      db: opts.db, client: this.client, log: opts.log, feed: (m) => this.onMessage(m), budget: opts.backfillBudget, recovery: opts.recovery,
+      // Before cursors moved to Postgres they were a Redis hash: read for channels without one.
+      legacy: { redis: opts.redis, key: `${opts.prefix}:discord:last-seen` },
     });
   }
 
@@ -67,6 +102,8 @@ export class DiscordAdapter implements ChatAdapter {
     this.handlers = handlers;
     const { client, opts } = this;
     const log = opts.log;
+    // Live messages are tracked from the first one, but no cursor moves until the start-up backfill read them.
+    this.history?.hold();
     client.on(Events.MessageCreate, (m) => void this.onMessage(m));
     client.on(Events.MessageUpdate, (_old, m) => this.onEdit(m));
     client.on(Events.MessageDelete, (m) => {
@@ -84,7 +121,9 @@ export class DiscordAdapter implements ChatAdapter {
     });
     // A second READY means the session could not be resumed: events may have been missed.
     client.on(Events.ShardReady, () => {
-      if (this.readies++ > 0) void this.backfill('re-identified');
+      if (this.readies++ === 0) return;
+      this.history?.hold(); // before the new session's first message
+      void this.history?.backfill('re-identified');
     });
     client.on(Events.ShardResume, (_id, replayed) => log.info({ replayed }, 'discord gateway resumed'));
     client.on(Events.ShardDisconnect, (e) => log.warn({ code: e.code }, 'discord gateway closed for good'));
@@ -108,17 +147,18 @@ export class DiscordAdapter implements ChatAdapter {
     if (!applicationId) throw new ChatRejectedError('no_application', 'set DISCORD_APPLICATION_ID: the gateway named no application');
     await this.call(() => client.rest.put(Routes.applicationCommands(applicationId), { body: [TACIT_COMMAND] }));
     for (const guild of client.guilds.cache.values()) await this.guildAdded(guild.id, guild.name);
-    await this.backfill('started');
+    await this.history?.backfill('started');
   }
 
   async stop(): Promise<void> {
+    await this.history?.stop();
     await this.client.destroy();
   }
 
   async post(request: PostRequest): Promise<MessageRef> {
     const ref = this.channel(request.channelId);
     const target = request.threadId ?? ref.channelId;
-    const rendered = renderMessage(request.message, { idempotencyKey: request.idempotencyKey, mentionNotify: !this.dmChannels.has(target) });
+    const rendered = renderMessage(request.message, { idempotencyKey: postKey(request.channelId, request.idempotencyKey), mentionNotify: !this.dmChannels.has(target) });
     let message: APIMessage;
     try {
       message = await this.create(target, rendered);
@@ -138,20 +178,31 @@ export class DiscordAdapter implements ChatAdapter {
     await this.call(() => this.client.rest.patch(Routes.channelMessage(ref.channelId, target.messageId), { body, files: files.length ? files : undefined }));
   }
 
-  /** Discord forgets nonces after minutes; the invisible marker in the content is found for longer. */
-  async findPosted(channel: string, idempotencyKey: string, threadId?: string): Promise<MessageRef | null> {
+  /**
+   * Exact while Discord still remembers the nonce: a repeat create with the same nonce and
+   * enforce_nonce returns the earlier message instead of posting, so there is nothing to look for.
+   * Later, the messages since the first attempt (after a snowflake of that time, oldest first, paged)
+   * are searched for the invisible marker, however busy the channel was.
+   */
+  async findPosted({ channelId: channel, idempotencyKey, threadId, since }: PostedQuery): Promise<MessageRef | null> {
+    if (Date.now() - since.getTime() < NONCE_TRUSTED_MS) return null;
     const ref = this.channel(channel);
     const target = threadId ?? ref.channelId;
-    const marker = markerFor(idempotencyKey);
-    let recent: APIMessage[];
-    try {
-      recent = (await this.client.rest.get(Routes.channelMessages(target), { query: new URLSearchParams({ limit: '100' }) })) as APIMessage[];
-    } catch (err) {
-      if (threadId && isApiError(err, UNKNOWN_CHANNEL)) return null; // the thread was never started
-      throw this.mapError(err);
+    const marker = markerFor(postKey(channel, idempotencyKey));
+    let after = snowflakeAt(since.getTime() - LOOKUP_SKEW_MS);
+    for (;;) {
+      let page: APIMessage[];
+      try {
+        page = (await this.client.rest.get(Routes.channelMessages(target), { query: new URLSearchParams({ after, limit: String(LOOKUP_PAGE) }) })) as APIMessage[];
+      } catch (err) {
+        if (threadId && isApiError(err, UNKNOWN_CHANNEL)) return null; // the thread was never started
+        throw this.mapError(err);
+      }
+      const found = page.find((m) => m.author.id === this.botUserId && m.content.includes(marker));
+      if (found) return { channelId: channelId(ref.guildId, target), messageId: found.id };
+      if (page.length < LOOKUP_PAGE) return null;
+      after = page.reduce((newest, m) => (BigInt(m.id) > BigInt(newest) ? m.id : newest), after);
     }
-    const found = recent.find((m) => m.author.id === this.botUserId && m.content.includes(marker));
-    return found ? { channelId: channelId(ref.guildId, target), messageId: found.id } : null;
   }
 
   async openDirect(workspace: string, personId: string): Promise<string> {
@@ -202,15 +253,30 @@ export class DiscordAdapter implements ChatAdapter {
     }
   }
 
-  private async onMessage(m: Message | DiscordMessage): Promise<void> {
+  /** Stores one message (live or backfilled); false when it failed, and a recovery backfill is scheduled. */
+  private async onMessage(m: Message | DiscordMessage): Promise<boolean> {
     const handlers = this.handlers;
-    if (!handlers) return;
+    if (!handlers) return false;
     const parsed = parseDiscordMessage(m, this.botUserId);
+    // A thread's messages count for its parent channel's cursor.
+    const parent = 'parentId' in m.channel && m.channel.isThread() ? m.channel.parentId : null;
+    const tracked = m.guildId ? channelId(m.guildId, parent ?? m.channelId) : null;
+    const attempt = tracked ? this.history?.cursors.begin(tracked, m.id) : null;
     try {
       if (parsed.kind === 'message') await handlers.message(parsed.message);
-      if (m.guildId) await this.markSeen(m.channelId, m.id);
+      if (attempt) this.history?.cursors.done(attempt, true);
+      return true;
     } catch (err) {
-      this.opts.log.error({ err, messageId: m.id }, 'discord message intake failed; the next backfill brings it again');
+      const refused = refusedAsData(err);
+      // A message the database refuses as data would fail every backfill too: it must not hold the cursor.
+      if (attempt) this.history?.cursors.done(attempt, refused !== null);
+      if (refused) {
+        this.opts.log.error({ err, messageId: m.id, reason: refused }, 'discord message refused by the database; skipped');
+        return true;
+      }
+      this.opts.log.error({ err, messageId: m.id }, 'discord message intake failed; a backfill brings it again once the database is back');
+      this.history?.scheduleRecovery();
+      return false;
     }
   }
 
@@ -223,38 +289,6 @@ export class DiscordAdapter implements ChatAdapter {
       .catch((err: unknown) => this.opts.log.error({ err, messageId: m.id }, 'discord edit not applied'));
   }
 
-  /** Remembers the newest message id per channel, so a fresh session can fetch what it missed. */
-  private async markSeen(channel: string, messageId: string): Promise<void> {
-    await this.opts.redis.eval(MARK_SEEN, 1, this.lastSeenKey, channel, messageId);
-  }
-
-  private async backfill(reason: string): Promise<void> {
-    const log = this.opts.log;
-    const seen = await this.opts.redis.hgetall(this.lastSeenKey).catch((err: unknown) => {
-      log.warn({ err }, 'cannot read last seen Discord messages; no backfill');
-      return {} as Record<string, string>;
-    });
-    let fetched = 0;
-    for (const [channel, last] of Object.entries(seen)) {
-      try {
-        const found = await this.client.channels.fetch(channel);
-        if (!found || !('messages' in found)) continue;
-        let after = last;
-        for (;;) {
-          const page = await found.messages.fetch({ after, limit: BACKFILL_PAGE, cache: false });
-          const oldestFirst = [...page.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-          for (const m of oldestFirst) await this.onMessage(m);
-          fetched += oldestFirst.length;
-          const newest = oldestFirst.at(-1);
-          if (!newest || oldestFirst.length < BACKFILL_PAGE) break;
-          after = newest.id;
-        }
-      } catch (err) {
-        log.warn({ err, channel }, 'backfill of a Discord channel failed');
-      }
-    }
-    log.info({ reason, channels: Object.keys(seen).length, fetched }, 'discord backfill done');
-  }
 
   private async onInteraction(i: Interaction): Promise<void> {
     try {
@@ -300,11 +334,16 @@ export class DiscordAdapter implements ChatAdapter {
     await i.followUp({ content, files: attachments(files), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
   }
 
-  /** Who clicked, with the roles the interaction's member carries (used to authorise approvals). */
+  /**
+   * Who clicked, with the roles the interaction's member carries (used to authorise approvals) and
+   * whether they may manage the server: the interaction's own `member.permissions` (Administrator
+   * counts), which Discord computes for the channel, never a cached guess.
+   */
   private actor(i: ButtonInteraction | ChatInputCommandInteraction): Actor {
     const member = i.member;
     const roles = !member ? [] : Array.isArray(member.roles) ? [...member.roles] : [...member.roles.cache.keys()].filter((id) => id !== i.guildId);
-    return { id: i.user.id, name: i.user.globalName ?? i.user.username, roles };
+    const admin = i.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+    return { id: i.user.id, name: i.user.globalName ?? i.user.username, roles, admin };
   }
 
   private requireHandlers(): InboundHandlers {
@@ -347,8 +386,3 @@ function isApiError(err: unknown, code: number): boolean {
 function attachments(files: RenderedFile[]) {
   return files.map((f) => ({ attachment: f.data, name: f.name }));
 }
-
-/** Sets a channel's last seen message id only forwards (snowflakes compare by length, then digits). */
-const MARK_SEEN = `local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if (not cur) or (#cur < #ARGV[2]) or (#cur == #ARGV[2] and cur < ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return 0`;

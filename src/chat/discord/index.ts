@@ -19,7 +19,7 @@ export function createDiscord(deps: DiscordDeps): { adapter: ChatAdapter } | und
   const { discord } = deps.config;
   if (!discord.token) return undefined;
   const adapter = new DiscordAdapter({
-    token: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl, redis: deps.redis, prefix: deps.prefix, log: deps.log,
+    token: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl, redis: deps.redis, prefix: deps.prefix, log: deps.log, db: deps.db,
   });
   return { adapter };
 }

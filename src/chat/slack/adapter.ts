@@ -4,16 +4,18 @@
 // post carries the outbox key (message metadata, or the title of an uploaded file).
 import { App, ExpressReceiver, SocketModeReceiver, type AuthorizeResult, type AuthorizeSourceData } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import type { Router } from 'express';
+import express, { type Router } from 'express';
 import { neutraliseMentions } from '../../core/mentions.js';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../log.js';
 import { ChatError, ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '../errors.js';
-import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
-import { backfill } from './backfill.js';
+import type { ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../port.js';
+import { ackAfterProcessing } from './ack.js';
+import { backfill, type HistoryTier } from './backfill.js';
 import { callSlack, TOKEN_ERRORS } from './calls.js';
 import { postedFileId, uploadFile, type MessageWithFiles } from './files.js';
+import { eventErrorHandler, eventsGuard, socketErrorHandler } from './edge.js';
 import { homeView } from './home.js';
 import { registerInbound } from './inbound.js';
 import { boltLogger } from './logger.js';
@@ -40,7 +42,22 @@ export interface SlackOptions {
    */
   perChannelIntervalMs?: number;
   perChannelBurst?: number;
+  /** How long an event may take to be stored before it is answered 503 (default 2.5 s, inside Slack's 3 s). */
+  ackDeadlineMs?: number;
+  /** The history budget the backfill keeps to (default `limited`: 1 read a minute, 15 messages). */
+  historyTier?: HistoryTier;
   now?: () => number;
+}
+
+/** Allowance for Slack's clock against ours when bounding the look-back for an earlier post. */
+const LOOKUP_SKEW_MS = 60_000;
+/** Slack's recommended page size; the 2026 tier for non-Marketplace apps answers at most 15 anyway. */
+const LOOKUP_PAGE = 200;
+
+/** A Slack timestamp (`seconds.micros`) for a time in milliseconds. */
+function slackTs(ms: number): string {
+  const at = Math.max(0, ms);
+  return `${Math.floor(at / 1000)}.${String((at % 1000) * 1000).padStart(6, '0')}`;
 }
 
 type Receiver = InstanceType<typeof ExpressReceiver> | InstanceType<typeof SocketModeReceiver>;
@@ -54,7 +71,11 @@ export class SlackAdapter implements ChatAdapter {
   /** Each channel's posting bucket (this process; Slack's 429 covers the rest). */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private handlers: InboundHandlers | undefined;
+  /** Earlier-post lookups cut short by a rate limit: where each goes on (this process; lost on restart). */
+  private readonly lookups = new Map<string, string>();
   private backfilling: Promise<unknown> = Promise.resolve();
+  /** The backfill can wait minutes for history slots; stopping does not wait for them. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: SlackOptions) {
     const logger = boltLogger(opts.log);
@@ -64,13 +85,22 @@ export class SlackAdapter implements ChatAdapter {
     else if (opts.botToken) this.tokens = new StaticTokens(this.client, opts.botToken);
     else throw new Error('the Slack adapter needs a bot token (SLACK_BOT_TOKEN) or installations (SLACK_CLIENT_ID)');
     if (opts.appToken) {
-      this.receiver = new SocketModeReceiver({ appToken: opts.appToken, logger, installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl } } });
+      this.receiver = new SocketModeReceiver({
+        appToken: opts.appToken, logger, installerOptions: { clientOptions: { slackApiUrl: opts.apiUrl } }, processEventErrorHandler: socketErrorHandler(opts.log),
+      });
     } else if (opts.signingSecret) {
-      this.receiver = new ExpressReceiver({ signingSecret: opts.signingSecret, endpoints: SLACK_PATHS.events, processBeforeResponse: false, logger });
+      // Events are stored before the answer (processBeforeResponse); the guard checks bodies first.
+      const router = express.Router();
+      router.post(SLACK_PATHS.events, eventsGuard({ signingSecret: opts.signingSecret, log: opts.log, db: opts.db, ackDeadlineMs: opts.ackDeadlineMs, now: opts.now }));
+      this.receiver = new ExpressReceiver({
+        signingSecret: opts.signingSecret, endpoints: SLACK_PATHS.events, processBeforeResponse: true, router, logger, processEventErrorHandler: eventErrorHandler({ log: opts.log, db: opts.db }),
+      });
     } else {
       throw new Error('the Slack adapter needs SLACK_SIGNING_SECRET (HTTP events) or SLACK_APP_TOKEN (Socket Mode)');
     }
-    this.app = new App({ receiver: this.receiver, authorize: (source) => this.authorize(source), logger, clientOptions });
+    // Socket Mode acknowledges an envelope only after its listeners stored it (Bolt acks events first).
+    const receiver = this.receiver instanceof SocketModeReceiver ? ackAfterProcessing(this.receiver) : this.receiver;
+    this.app = new App({ receiver, authorize: (source) => this.authorize(source), logger, clientOptions });
   }
 
   /** Bolt's HTTP routes, mounted on Tacit's server (none in Socket Mode). */
@@ -86,17 +116,22 @@ export class SlackAdapter implements ChatAdapter {
       publishHome: this.opts.db ? (auth, userId) => this.publishHome(auth, userId) : undefined,
       removed: (teamId) => this.removed(teamId),
     });
-    this.app.error(async (err) => this.opts.log.error({ err }, 'slack handler failed'));
+    // Rethrown so the receiver answers 503 (HTTP) or withholds the ack (Socket Mode): Slack retries.
+    this.app.error(async (err) => {
+      throw err;
+    });
     if (this.receiver instanceof SocketModeReceiver) await this.app.start();
     const { db } = this.opts;
     if (db) {
-      this.backfilling = backfill({ db, client: this.client, tokens: this.tokens, handlers, log: this.opts.log }).catch((err: unknown) =>
+      const history = { tier: this.opts.historyTier, signal: this.stopping.signal };
+      this.backfilling = backfill({ db, client: this.client, tokens: this.tokens, handlers, log: this.opts.log, ...history }).catch((err: unknown) =>
         this.opts.log.warn({ err }, 'slack backfill failed'),
       );
     }
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.backfilling;
     // In HTTP mode the server belongs to Tacit; a Socket Mode connection is ours to close.
     if (this.receiver instanceof SocketModeReceiver) await this.app.stop();
@@ -132,18 +167,34 @@ export class SlackAdapter implements ChatAdapter {
     await this.call(ref.teamId, () => this.client.chat.update({ token: auth.token, channel: ref.channelId, ts: target.messageId, text, blocks }));
   }
 
-  /** Looks for a message carrying this outbox key (or a file titled with it): in the thread when given, else in recent history. */
-  async findPosted(channel: string, idempotencyKey: string, threadId?: string): Promise<MessageRef | null> {
+  /**
+   * Looks for a message carrying this outbox key (or a file titled with it) among the messages since
+   * the first attempt: the thread's replies when given, else the channel's history, paged to the end
+   * of that window however busy the channel was. A rate limit (Slack's 2026 tier for non-Marketplace
+   * apps allows one history call a minute) keeps the cursor, so the next ask goes on from there.
+   */
+  async findPosted({ channelId: channel, idempotencyKey, threadId, since }: PostedQuery): Promise<MessageRef | null> {
     const ref = this.channel(channel);
     const { token } = await this.tokens.auth(ref.teamId);
-    const res = threadId
-      ? await this.call(ref.teamId, () => this.client.conversations.replies({ token, channel: ref.channelId, ts: threadId, limit: 1000, include_all_metadata: true }))
-      : await this.call(ref.teamId, () => this.client.conversations.history({ token, channel: ref.channelId, limit: 100, include_all_metadata: true }));
-    const messages = (res.messages ?? []) as (MessageWithFiles & { metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } })[];
-    const found = messages.find((m) => m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === idempotencyKey);
-    if (found?.ts) return { channelId: channel, messageId: found.ts };
-    const fileId = postedFileId(messages, idempotencyKey);
-    return fileId ? { channelId: channel, messageId: fileId } : null;
+    const oldest = slackTs(since.getTime() - LOOKUP_SKEW_MS);
+    const lookup = `${channel}|${threadId ?? ''}|${idempotencyKey}`;
+    let cursor = this.lookups.get(lookup);
+    for (;;) {
+      const args = { token, channel: ref.channelId, oldest, limit: LOOKUP_PAGE, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
+      const res = threadId
+        ? await this.call(ref.teamId, () => this.client.conversations.replies({ ...args, ts: threadId }))
+        : await this.call(ref.teamId, () => this.client.conversations.history(args));
+      const messages = (res.messages ?? []) as (MessageWithFiles & { metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } })[];
+      const found = messages.find((m) => m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === idempotencyKey)?.ts
+        ?? postedFileId(messages, idempotencyKey);
+      cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
+      if (found || !cursor) {
+        this.lookups.delete(lookup);
+        return found ? { channelId: channel, messageId: found } : null;
+      }
+      if (this.lookups.size > 10_000) this.lookups.clear();
+      this.lookups.set(lookup, cursor);
+    }
   }
 
   async openDirect(workspace: string, personId: string): Promise<string> {
@@ -171,7 +222,7 @@ export class SlackAdapter implements ChatAdapter {
   }
 
   private async authorize(source: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> {
-    if (!source.teamId) throw new Error('Slack request without a team id (org-wide installs are not supported yet)');
+    if (!source.teamId) throw new ChatRejectedError('no_team', 'Slack request without a team id (org-wide installs are not supported yet)');
     const auth = await this.tokens.auth(source.teamId);
     return { botToken: auth.token, botUserId: auth.botUserId, botId: auth.botId, teamId: auth.teamId, enterpriseId: auth.enterpriseId };
   }

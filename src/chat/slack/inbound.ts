@@ -1,7 +1,8 @@
 // Bolt listeners: what Slack sends becomes the neutral inbound model. Slack wants an answer within
-// 3 s, so interactions and commands are acknowledged first and the work happens after. Slack retries
-// deliveries it thinks failed (X-Slack-Retry-Num); ingestion dedupes on the message id, so a retry
-// is a duplicate, never a second effect.
+// 3 s. Bolt answers after the listeners finish (processBeforeResponse), so channel traffic is stored
+// before the 200 and a failure is answered so that Slack retries (X-Slack-Retry-Num); ingestion dedupes
+// on the message id, so a retry is a duplicate, never a second effect. Interactions and commands are
+// acknowledged first and their work runs after the answer (`afterAck`).
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
@@ -50,29 +51,34 @@ export function registerInbound(deps: InboundDeps): void {
 
   app.action(/.*/, async ({ ack, body, action, respond, context }) => {
     await ack();
-    const b = body as unknown as ClickBody;
-    const teamId = teamOf(context, b);
-    const a = action as unknown as { action_id: string; value?: string };
-    const user = await actor(deps, teamId, b.user.id, b.user.username ?? b.user.name ?? b.user.id, b.user.team_id);
-    const response = await handlers.interaction({
-      workspaceId: workspaceId(teamId), channelId: channelId(teamId, b.channel?.id ?? b.container?.channel_id ?? ''), messageId: b.message?.ts ?? b.container?.message_ts ?? '',
-      actionId: a.action_id, value: a.value ?? '', user, raw: body,
+    afterAck(log, 'slack click', async () => {
+      const b = body as unknown as ClickBody;
+      const teamId = teamOf(context, b);
+      const a = action as unknown as { action_id: string; value?: string };
+      const user = await actor(deps, teamId, b.user.id, b.user.username ?? b.user.name ?? b.user.id, b.user.team_id);
+      const response = await handlers.interaction({
+        workspaceId: workspaceId(teamId), channelId: channelId(teamId, b.channel?.id ?? b.container?.channel_id ?? ''), messageId: b.message?.ts ?? b.container?.message_ts ?? '',
+        actionId: a.action_id, value: a.value ?? '', user, raw: body,
+      });
+      if (response.privateText) await respond({ response_type: 'ephemeral', replace_original: false, text: response.privateText });
     });
-    if (response.privateText) await respond({ response_type: 'ephemeral', replace_original: false, text: response.privateText });
   });
 
   app.command(SLASH_COMMAND, async ({ ack, command, respond, context }) => {
     await ack();
-    const teamId = context.teamId ?? command.team_id;
-    // A slash command does not say which organisation the person belongs to: users.info does.
-    const user = await actor(deps, teamId, command.user_id, command.user_name, undefined);
-    const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user, text: command.text, raw: command });
-    await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
+    afterAck(log, 'slack command', async () => {
+      const teamId = context.teamId ?? command.team_id;
+      // A slash command does not say which organisation the person belongs to: users.info does.
+      const user = await actor(deps, teamId, command.user_id, command.user_name, undefined);
+      const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user, text: command.text, raw: command });
+      await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
+    });
   });
 
   app.event('app_home_opened', async ({ event, context, body }) => {
-    if (event.tab !== 'home' || !deps.publishHome) return;
-    await deps.publishHome(await tokens.auth(teamOf(context, body)), event.user);
+    const publish = deps.publishHome;
+    if (event.tab !== 'home' || !publish) return;
+    afterAck(log, 'slack app home', async () => publish(await tokens.auth(teamOf(context, body)), event.user));
   });
   app.event('app_uninstalled', async ({ context, body }) => deps.removed(teamOf(context, body)));
   app.event('tokens_revoked', async ({ event, context, body }) => {
@@ -81,22 +87,44 @@ export function registerInbound(deps: InboundDeps): void {
   });
 }
 
+/** Work that follows an acknowledgement: Bolt's answer waits for the listener, this does not. */
+function afterAck(log: Logger, what: string, work: () => Promise<void>): void {
+  work().catch((err: unknown) => log.error({ err }, `${what} failed after it was acknowledged`));
+}
+
 /**
- * Who clicked or ran a command. `external` marks people from another organisation (Slack Connect, a
- * foreign enterprise): they never approve. When Slack cannot say, the person counts as external.
+ * Who clicked or ran a command, with what users.info says about them: `external` marks people from
+ * another organisation (Slack Connect, a foreign enterprise), who never approve or change anything;
+ * `admin` a workspace admin or owner; `guest` a multi- or single-channel guest. When Slack cannot
+ * say, the person counts as external and no admin.
  */
 async function actor(deps: InboundDeps, teamId: string, userId: string, name: string, homeTeam: string | undefined): Promise<Actor> {
-  if (homeTeam === teamId) return { id: userId, name, external: false };
   try {
     const auth = await deps.tokens.auth(teamId);
-    if (homeTeam !== undefined && !auth.enterpriseId) return { id: userId, name, external: true };
+    if (homeTeam !== undefined && homeTeam !== teamId && !auth.enterpriseId) return { id: userId, name, external: true, admin: false };
     const res = await deps.client.users.info({ token: auth.token, user: userId });
-    const user = res.user as { team_id?: string; enterprise_user?: { enterprise_id?: string } } | undefined;
+    const user = res.user as SlackUserInfo | undefined;
     const sameTeam = user?.team_id === teamId;
     const sameOrg = auth.enterpriseId !== undefined && user?.enterprise_user?.enterprise_id === auth.enterpriseId;
-    return { id: userId, name, external: !(sameTeam || sameOrg) };
+    const external = !(sameTeam || sameOrg);
+    return {
+      id: userId, name, external,
+      admin: !external && Boolean(user?.is_admin || user?.is_owner || user?.is_primary_owner),
+      guest: Boolean(user?.is_restricted || user?.is_ultra_restricted),
+    };
   } catch (err) {
-    deps.log.warn({ err, workspaceId: workspaceId(teamId), userId }, 'could not tell which organisation a Slack user belongs to; treating them as external');
-    return { id: userId, name, external: true };
+    deps.log.warn({ err, workspaceId: workspaceId(teamId), userId }, 'could not tell who a Slack user is (users.info); treating them as external');
+    return { id: userId, name, external: homeTeam !== teamId, admin: false, guest: homeTeam !== teamId };
   }
+}
+
+/** The parts of users.info's `user` that decide what a person may do. */
+interface SlackUserInfo {
+  team_id?: string;
+  enterprise_user?: { enterprise_id?: string };
+  is_admin?: boolean;
+  is_owner?: boolean;
+  is_primary_owner?: boolean;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
 }

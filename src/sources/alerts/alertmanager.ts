@@ -55,8 +55,10 @@ export function normaliseAlertGroup<G extends AlertGroup>(
   kind: 'alertmanager' | 'grafana',
   extraLinks: (alert: G['alerts'][number]) => { label: string; url: string }[] = () => [],
 ): Normalised<AlertEvent>[] {
-  return group.alerts.map((alert: G['alerts'][number]) => {
-    const fingerprint = alert.fingerprint ?? labelFingerprint(alert.labels);
+  const fingerprints = group.alerts.map((alert: G['alerts'][number]) => alert.fingerprint ?? labelFingerprint(alert.labels));
+  const groupSize = new Set(fingerprints).size;
+  return group.alerts.map((alert: G['alerts'][number], i: number) => {
+    const fingerprint = fingerprints[i] ?? labelFingerprint(alert.labels);
     const endsAt = alert.endsAt && !ZERO_TIME.test(alert.endsAt) ? alert.endsAt : null;
     const severity = normaliseSeverity(alert.labels.severity ?? group.commonLabels.severity);
     const annotations = { ...group.commonAnnotations, ...alert.annotations };
@@ -81,6 +83,7 @@ export function normaliseAlertGroup<G extends AlertGroup>(
       links,
       actor: null,
       channelId: source.channelId,
+      groupSize,
     };
     return {
       // One event per alert occurrence and status: repeats and HA duplicates collapse on insert.

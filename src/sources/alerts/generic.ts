@@ -1,5 +1,6 @@
 // Generic JSON alerts: a per-source mapping of dot paths says where the fingerprint, status, title
 // and the rest live in the sender's body, for senders without a format of their own (Datadog, Opsgenie).
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { AlertEvent } from '../../core/events.js';
 import { normaliseSeverity } from '../../core/severity.js';
@@ -142,7 +143,8 @@ export const normaliseGenericBody: AlertNormaliser = (json, { source, receivedAt
     ok: true,
     items: [
       {
-        dedupeKey: `generic:${source.id}:${fingerprint}:${status}:${startsAt}`,
+        // Without a start time from the sender, the body itself tells a retry (identical) from news.
+        dedupeKey: `generic:${source.id}:${fingerprint}:${status}:${mapping.startsAt ? startsAt : `body-${contentHash(json)}`}`,
         urgent: status === 'firing' && severity === 'critical',
         occurredAt: new Date(endsAt ?? startsAt),
         event,
@@ -150,6 +152,20 @@ export const normaliseGenericBody: AlertNormaliser = (json, { source, receivedAt
     ],
   };
 };
+
+/** A hash of the body's content, independent of key order and whitespace (senders re-serialise on retry). */
+function contentHash(json: unknown): string {
+  return createHash('sha256').update(canonicalJson(json)).digest('hex').slice(0, 32);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
 
 function missing(field: string, at: string): { ok: false; reason: string } {
   return { ok: false, reason: `no ${field} at "${at}" (mapping.${field}): the body has no text or number there` };

@@ -136,9 +136,13 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     const ref = await adapter.post({ channelId: CH, idempotencyKey: 'test:edit', message: { text: 'Firing: disk full' } });
     await adapter.update(ref, { text: 'Resolved: disk full' });
     expect(discord.history(CHANNEL).find((m) => m.id === ref.messageId)?.content).toBe('Resolved: disk full');
-    expect(await adapter.findPosted(CH, 'test:notify')).toMatchObject({ channelId: CH });
-    expect(await adapter.findPosted(CH, 'test:never-posted')).toBeNull();
-    expect(await adapter.findPosted(CH, 'test:never-posted', snowflake())).toBeNull();
+    // Past the nonce window the messages since the first attempt are searched; within it, the repeat
+    // create itself returns the earlier message (enforce_nonce), so there is nothing to look for.
+    const since = new Date(Date.now() - 3 * 60_000);
+    expect(await adapter.findPosted({ channelId: CH, idempotencyKey: 'test:notify', since })).toMatchObject({ channelId: CH });
+    expect(await adapter.findPosted({ channelId: CH, idempotencyKey: 'test:notify', since: new Date() })).toBeNull();
+    expect(await adapter.findPosted({ channelId: CH, idempotencyKey: 'test:never-posted', since })).toBeNull();
+    expect(await adapter.findPosted({ channelId: CH, idempotencyKey: 'test:never-posted', threadId: snowflake(), since })).toBeNull();
 
     discord.rateLimit('POST /channels', { times: 1, retryAfterSeconds: 2 });
     const limited = await adapter.post({ channelId: CH, idempotencyKey: 'test:limited', message: { text: 'later' } }).catch((e: unknown) => e);

@@ -19,8 +19,14 @@ describe('verifySlackRequest', () => {
     expect(verifySlackRequest(body, { signature: sign(ts, body).replace(/.$/, '0'), timestamp: ts }, secret, now).ok).toBe(false);
     expect(verifySlackRequest(`${body}&x=1`, { signature: sign(ts, body), timestamp: ts }, secret, now).ok).toBe(false);
     const old = String(Number(ts) - 301);
-    expect(verifySlackRequest(body, { signature: sign(old, body), timestamp: old }, secret, now)).toEqual({ ok: false, reason: 'request timestamp is more than five minutes off' });
+    expect(verifySlackRequest(body, { signature: sign(old, body), timestamp: old }, secret, now)).toEqual({ ok: false, reason: 'X-Slack-Request-Timestamp is more than five minutes old (a replay?)' });
     expect(verifySlackRequest(body, {}, secret, now).ok).toBe(false);
+  });
+  it('refuses a correctly signed request dated more than five minutes in the future', () => {
+    const future = String(Number(ts) + 301);
+    expect(verifySlackRequest(body, { signature: sign(future, body), timestamp: future }, secret, now)).toEqual({ ok: false, reason: 'X-Slack-Request-Timestamp is more than five minutes in the future' });
+    const soon = String(Number(ts) + 299);
+    expect(verifySlackRequest(body, { signature: sign(soon, body), timestamp: soon }, secret, now)).toEqual({ ok: true });
   });
 });
 

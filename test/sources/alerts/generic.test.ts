@@ -137,7 +137,24 @@ describe('normaliseGenericBody', () => {
 
     expect(event.startsAt).toBe(RECEIVED_AT);
     expect(event.severity).toBe('warning');
-    expect(dedupeKey).toBe(`generic:src_generic:a1:firing:${RECEIVED_AT}`);
+    expect(dedupeKey).toMatch(/^generic:src_generic:a1:firing:body-[0-9a-f]{32}$/);
+  });
+
+  it('without a startsAt path, gives a redelivery of the same body the same dedupe key, whenever it arrives', () => {
+    const keyOf = (json: unknown, receivedAt: string) => {
+      const result = normaliseGenericBody(json, { source: { id: 'src_generic', channelId: 'c_ops', settings: { mapping: minimal } }, headers: {}, receivedAt: new Date(receivedAt) });
+      if (!result.ok) throw new Error(result.reason);
+      return result.items[0]?.dedupeKey;
+    };
+    const body = { id: 'a1', state: 'firing', name: 'Disk full', host: { name: 'db-1', zone: 'eu' } };
+    const first = keyOf(body, RECEIVED_AT);
+
+    expect(keyOf(body, '2026-11-21T13:45:00.000Z')).toBe(first);
+    // Re-serialised by the sender (keys in another order): the same content.
+    expect(keyOf({ host: { zone: 'eu', name: 'db-1' }, name: 'Disk full', state: 'firing', id: 'a1' }, RECEIVED_AT)).toBe(first);
+    // Anything else in the body differs: news, not a retry.
+    expect(keyOf({ ...body, host: { name: 'db-2', zone: 'eu' } }, RECEIVED_AT)).not.toBe(first);
+    expect(keyOf({ ...body, state: 'resolved' }, RECEIVED_AT)).not.toBe(first);
   });
 
   it('reads ISO times, Unix seconds and Unix milliseconds as the start', () => {
