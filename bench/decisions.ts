@@ -1,20 +1,28 @@
 // Benchmark: decision quality. Replays recorded scenarios (event streams with the expected outcome)
 // through the real pure core, step by step as a tick does, against a chosen brain; prints per-scenario
-// outcomes, model calls and tokens, and the precision and recall of speaking. Offline with the rules brain.
+// outcomes, model calls and tokens, and the precision and recall of speaking. Offline with the rules brain;
+// `--brain claude --fake` runs Claude's side on the strict local stand-in (no key), with token kinds, the
+// cache read ratio and dollars at current prices, plus a replayed busy day's dollars per workspace-day.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { createClaudeBrain } from '../src/brain/claude/index.js';
-import type { Brain, TokenBudget } from '../src/brain/port.js';
+import { addUsage } from '../src/brain/claude/pricing.js';
+import { LocalTokenBudget } from '../src/brain/local-budget.js';
+import type { Brain, Person } from '../src/brain/port.js';
 import { RulesBrain } from '../src/brain/rules/rules-brain.js';
 import { defaults } from '../src/config.js';
 import { pickSuspects } from '../src/core/correlation.js';
-import type { Decision, Usage } from '../src/core/decisions.js';
+import { describeAction, builtinActions } from '../src/actions/registry.js';
+import type { ActionInfo } from '../src/core/actions.js';
+import { noUsage, type Decision, type Usage } from '../src/core/decisions.js';
 import { eventPayloadSchema, type EventRecord, type RepoEvent } from '../src/core/events.js';
 import { gate } from '../src/core/gate.js';
 import { applyAcks, applyAlerts, dueTransitions, incidentGroupKey, type Incident, type IncidentTransition } from '../src/core/incidents.js';
 import { planMessages } from '../src/core/plan.js';
 import { readSettings } from '../src/core/settings.js';
 import { createLogger } from '../src/log.js';
+import { busyDay, dayTemplates } from './decisions-day.js';
+import { startFakeClaude, type FakeClaude } from './decisions-fake.js';
 
 const outcomes = ['quiet', 'speak', 'propose_action'] as const;
 type Outcome = (typeof outcomes)[number];
@@ -40,6 +48,19 @@ const scenarioFileSchema = z.array(scenarioSchema).refine((list) => new Set(list
 const scenariosUrl = new URL('./decisions/scenarios.json', import.meta.url);
 const WORKSPACE_ID = 'ws_bench_decisions';
 const BUDGET_TOKENS = 2_000_000;
+/**
+ * The busy day's workspace: GitHub, Alertmanager and PagerDuty connected, an on-call and two approvers
+ * (all in the cached prefix). The scored scenarios run with none, as their expectations were written.
+ */
+const BUSY_WORKSPACE: WorkspaceSetup = {
+  actions: builtinActions.map(describeAction),
+  people: [{ id: 'U_ONCALL', role: 'on-call' }, { id: 'U_LEAD', role: 'approver' }, { id: 'U_SRE', role: 'approver' }],
+};
+
+interface WorkspaceSetup {
+  actions: ActionInfo[];
+  people: Person[];
+}
 
 interface Options {
   brain: 'rules' | 'claude';
@@ -47,6 +68,10 @@ interface Options {
   only: string[];
   /** Print every scenario's steps, not only those of mismatches. */
   verbose: boolean;
+  /** Claude's side on the strict local stand-in of the Messages API: no key, no cost. */
+  fake: boolean;
+  /** Also replay a busy day and price it per workspace-day (on by default with --fake). */
+  day: boolean;
 }
 
 interface ScenarioResult {
@@ -55,6 +80,8 @@ interface ScenarioResult {
   observed: Outcome;
   modelCalls: number;
   tokens: number;
+  /** Every model call's usage and cost, added up. */
+  usage: Usage;
   /** Decisions answered by a fallback brain (Claude unavailable or out of budget). */
   fallbacks: number;
   /** One line per step, to explain a mismatch. */
@@ -64,31 +91,50 @@ interface ScenarioResult {
 export async function benchDecisions(args: readonly string[], env: Record<string, string | undefined>): Promise<void> {
   const options = readOptions(args, env);
   const scenarios = await loadScenarios(options.only);
-  const { brain, label } = buildBrain(options.brain, env);
-  const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) results.push(await replay(scenario, brain));
-  report(results, label, options.verbose);
+  // The stand-in's cache clock follows the replayed time, so TTLs expire as they would that day.
+  let replayedNow = 0;
+  const fake = options.fake ? await startFakeClaude(() => replayedNow) : undefined;
+  try {
+    const { brain, label } = buildBrain(options.brain, fake ? { ...env, ANTHROPIC_API_KEY: 'fake-key', ANTHROPIC_BASE_URL: fake.url } : env, fake);
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      fake?.coldStart(); // each scenario is a workspace's first call of the day: nothing cached yet
+      results.push(await replay(scenario, brain, (now) => (replayedNow = now.getTime())));
+    }
+    report(results, label, options.verbose);
+    if (options.day && options.brain === 'claude') {
+      fake?.coldStart();
+      const all = scenarioFileSchema.parse(JSON.parse(await readFile(scenariosUrl, 'utf8')));
+      const day = await replay(busyDay(dayTemplates(all)), brain, (now) => (replayedNow = now.getTime()), BUSY_WORKSPACE);
+      reportDay(day);
+    }
+    if (fake) console.log(`the strict stand-in refused ${fake.fake.rejected} request(s) (400/404)`);
+  } finally {
+    await fake?.close();
+  }
 }
 
 function readOptions(args: readonly string[], env: Record<string, string | undefined>): Options {
   const values = new Map<string, string>();
-  let verbose = false;
+  const flags = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    if (arg === '--verbose') {
-      verbose = true;
+    if (arg === '--verbose' || arg === '--fake' || arg === '--day') {
+      flags.add(arg);
       continue;
     }
     const match = /^--(brain|scenario)(?:=(.*))?$/.exec(arg);
-    if (!match?.[1]) throw new Error(`bench decisions: unknown option "${arg}"; use --brain rules|claude, --scenario <id>[,<id>…], --verbose`);
+    if (!match?.[1]) throw new Error(`bench decisions: unknown option "${arg}"; use --brain rules|claude, --fake, --day, --scenario <id>[,<id>…], --verbose`);
     const value = match[2] ?? args[++i];
     if (!value) throw new Error(`bench decisions: --${match[1]} needs a value`);
     values.set(match[1], value);
   }
-  const brain = values.get('brain') ?? (env.ANTHROPIC_API_KEY ? 'claude' : 'rules');
+  const fake = flags.has('--fake');
+  const brain = values.get('brain') ?? (env.ANTHROPIC_API_KEY || fake ? 'claude' : 'rules');
   if (brain !== 'rules' && brain !== 'claude') throw new Error(`bench decisions: --brain must be rules or claude, not "${brain}"`);
   const only = (values.get('scenario') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return { brain, only, verbose };
+  if (fake && brain !== 'claude') throw new Error('bench decisions: --fake stands in for Claude; use it with --brain claude');
+  return { brain, only, verbose: flags.has('--verbose'), fake, day: fake || flags.has('--day') };
 }
 
 async function loadScenarios(only: string[]): Promise<Scenario[]> {
@@ -102,7 +148,7 @@ async function loadScenarios(only: string[]): Promise<Scenario[]> {
   return only.length === 0 ? parsed.data : parsed.data.filter((s) => only.includes(s.id));
 }
 
-function buildBrain(kind: Options['brain'], env: Record<string, string | undefined>): { brain: Brain; label: string } {
+function buildBrain(kind: Options['brain'], env: Record<string, string | undefined>, fake: FakeClaude | undefined): { brain: Brain; label: string } {
   const rules = new RulesBrain();
   if (kind === 'rules') return { brain: rules, label: 'rules' };
   const apiKey = env.ANTHROPIC_API_KEY;
@@ -110,35 +156,26 @@ function buildBrain(kind: Options['brain'], env: Record<string, string | undefin
   const model = env.TACIT_MODEL || defaults.model;
   const triageModel = env.TACIT_TRIAGE_MODEL || defaults.triageModel;
   const brain = createClaudeBrain({
-    apiKey, baseUrl: env.ANTHROPIC_BASE_URL || undefined, model, triageModel, fallback: rules, budget: new RunBudget(BUDGET_TOKENS), log: createLogger('silent'),
+    apiKey, baseUrl: env.ANTHROPIC_BASE_URL || undefined, model, triageModel, fallback: rules, budget: new LocalTokenBudget(BUDGET_TOKENS, false), log: createLogger('silent'),
+    ...(fake ? { maxRetries: 0 } : {}),
   });
-  return { brain, label: `claude (${model}, triage ${triageModel})` };
-}
-
-/** One budget for the whole run, whatever the workspace or day: a hard stop on what a bench run may spend. */
-class RunBudget implements TokenBudget {
-  private spent = 0;
-  constructor(private readonly limit: number) {}
-  async remaining(): Promise<number> {
-    return this.limit - this.spent;
-  }
-  async spend(_workspaceId: string, tokens: number): Promise<void> {
-    this.spent += tokens;
-  }
+  return { brain, label: `claude (${model}, triage ${triageModel}${fake ? ', on the strict local stand-in' : ''})` };
 }
 
 /** Runs a scenario's steps as consecutive ticks of one workspace; incidents carry over between steps. */
-async function replay(scenario: Scenario, brain: Brain): Promise<ScenarioResult> {
-  const result: ScenarioResult = { id: scenario.id, expected: scenario.expect, observed: 'quiet', modelCalls: 0, tokens: 0, fallbacks: 0, trail: [] };
-  const world = new World();
+async function replay(scenario: Scenario, brain: Brain, onStep: (now: Date) => void = () => undefined, setup?: WorkspaceSetup): Promise<ScenarioResult> {
+  const result: ScenarioResult = { id: scenario.id, expected: scenario.expect, observed: 'quiet', modelCalls: 0, tokens: 0, usage: noUsage, fallbacks: 0, trail: [] };
+  const world = new World(setup);
   for (const [n, step] of scenario.steps.entries()) {
     const now = new Date(step.at);
+    onStep(now);
     const { outcome, decision, note } = await world.tick(step.events, now, brain).catch((err: unknown) => {
       throw new Error(`bench decisions: scenario ${scenario.id}, step ${n + 1} failed`, { cause: err });
     });
     if (decision) {
       result.modelCalls += decision.usage.modelCalls;
       result.tokens += tokensOf(decision.usage);
+      result.usage = addUsage(result.usage, decision.usage);
       if (decision.brain && decision.brain !== brain.name) result.fallbacks++;
     }
     result.trail.push(`${step.setup ? 'setup' : 'step'} ${n + 1} (${step.at}): ${outcome} — ${note}`);
@@ -156,6 +193,8 @@ class World {
   private nextIncident = 1;
   private readonly unacknowledgedAfterMs = readSettings({}).unacknowledgedAfterMs;
 
+  constructor(private readonly setup?: WorkspaceSetup) {}
+
   /** One tick, as src/heartbeat/tick.ts runs it, minus storage, pauses, quiet hours, digest and delivery. */
   async tick(payloads: Scenario['steps'][number]['events'], now: Date, brain: Brain): Promise<{ outcome: Outcome; decision?: Decision; note: string }> {
     const events: EventRecord[] = payloads.map((payload) => ({ id: this.nextEventId++, workspaceId: WORKSPACE_ID, occurredAt: now, payload }));
@@ -165,7 +204,7 @@ class World {
     for (const i of byId.values()) this.incidents.set(i.groupKey, i);
     if (gated.kind === 'quiet') return { outcome: 'quiet', note: `gate: ${gated.reason}` };
 
-    const decision = await brain.decide({ workspaceId: WORKSPACE_ID, now, reasons: gated.reasons, transitions, incidents: byId, events });
+    const decision = await brain.decide({ workspaceId: WORKSPACE_ID, now, reasons: gated.reasons, transitions, incidents: byId, events, ...this.setup });
     if (decision.kind === 'speak') {
       // As the tick does once the cards are queued: reminders count from the announcement.
       for (const id of planMessages(decision.intents, byId, changed, null).announced) {
@@ -222,6 +261,25 @@ function outcomeOf(decision: Decision, gateReasons: readonly string[]): Outcome 
   return decision.kind === 'speak' ? 'speak' : 'quiet';
 }
 
+/** Prompt tokens: uncached input, cache reads and cache writes (output is billed apart). */
+const promptTokens = (u: Usage): number => u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+const cacheReadRatio = (u: Usage): string => (promptTokens(u) === 0 ? '—' : `${((100 * u.cacheReadTokens) / promptTokens(u)).toFixed(1)}%`);
+const dollars = (u: Usage): string => `$${(u.costMicroUsd / 1e6).toFixed(4)}`;
+
+function tokenColumns(u: Usage): Record<string, string | number> {
+  return { input: u.inputTokens, output: u.outputTokens, 'cache read': u.cacheReadTokens, 'cache write': u.cacheWriteTokens, 'cache read %': cacheReadRatio(u), cost: dollars(u) };
+}
+
+/** The busy day as one workspace's day: what it costs, and how much of the prompt the cache served. */
+function reportDay(day: ScenarioResult): void {
+  const woken = day.trail.filter((l) => l.includes('woken')).length;
+  console.table([{ id: day.id, ticks: day.trail.length, woken, 'model calls': day.modelCalls, ...tokenColumns(day.usage) }]);
+  console.log(
+    `busy day: ${dollars(day.usage)} per workspace-day at current prices; ${cacheReadRatio(day.usage)} of prompt tokens read from cache ` +
+      `(${day.usage.cacheReadTokens} of ${promptTokens(day.usage)}); ${day.fallbacks} decision(s) fell back to the rules brain`,
+  );
+}
+
 function tokensOf(u: Usage): number {
   return u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
 }
@@ -229,7 +287,7 @@ function tokensOf(u: Usage): number {
 function report(results: ScenarioResult[], brainLabel: string, verbose: boolean): void {
   console.table(
     results.map((r) => ({
-      id: r.id, expected: r.expected, observed: r.observed, ok: r.expected === r.observed ? '✓' : '✗', 'model calls': r.modelCalls, tokens: r.tokens,
+      id: r.id, expected: r.expected, observed: r.observed, ok: r.expected === r.observed ? '✓' : '✗', 'model calls': r.modelCalls, ...tokenColumns(r.usage),
     })),
   );
   const speaks = (o: Outcome) => o !== 'quiet';

@@ -1,5 +1,5 @@
 // `npm run bench`: runs every benchmark and prints its table; `npm run bench -- <name> [options]` runs one.
-// `decisions` runs offline (options: --brain rules|claude, --scenario <id>); the others need the local
+// `decisions` runs offline (options: --brain rules|claude, --fake, --day, --scenario <id>); the others need the local
 // Redis and PostgreSQL.
 import { benchAlertToThread } from './alert-to-thread.js';
 import { benchDecisions } from './decisions.js';

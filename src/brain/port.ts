@@ -1,13 +1,16 @@
 // The Brain port: decide what a woken tick should do, and answer people who mention Tacit.
-// Implementations: RulesBrain (offline, deterministic); ClaudeBrain arrives with the brain issue.
+// Implementations: RulesBrain (offline, deterministic) and ClaudeBrain (src/brain/claude).
 import type { ActionInfo } from '../core/actions.js';
 import type { Decision, Reply, Usage } from '../core/decisions.js';
 import type { EventRecord } from '../core/events.js';
 import type { Incident, IncidentTransition } from '../core/incidents.js';
+import type { RepoHealthChange } from '../core/repo-health.js';
 
 export interface DecideContext {
   workspaceId: string;
   now: Date;
+  /** The workspace's IANA time zone, for the times people read (default UTC). */
+  timezone?: string;
   /** Why the gate woke the tick. */
   reasons: string[];
   transitions: IncidentTransition[];
@@ -16,10 +19,25 @@ export interface DecideContext {
   events: readonly EventRecord[];
   /** Present when the daily digest is due: what happened in the last 24 hours. */
   digest?: DigestFacts;
+  /**
+   * Default branches that turned red or green in this tick. When present, CI results are announced
+   * only as these changes (a branch already red is no news), keyed by the state they announce.
+   */
+  repoHealth?: readonly RepoHealthChange[];
   /** Actions this workspace can ask people to approve (configured integrations only). */
   actions?: readonly ActionInfo[];
+  /** The people the brain may address (notify_person reaches no one else). */
+  people?: readonly Person[];
   /** The workspace's memory: hints, re-checked before they are shown. */
   memory?: MemoryView;
+  /** Aborts when the tick must stop (its time is up or its lock was lost): stop calling out. */
+  signal?: AbortSignal;
+}
+
+/** Someone the brain may address, by platform user id, from the workspace's settings (set by people). */
+export interface Person {
+  id: string;
+  role: 'on-call' | 'approver';
 }
 
 /** Memory as the brain sees it: a compact index in the prompt, bodies loaded on demand. */
@@ -45,6 +63,8 @@ export interface DigestFacts {
 export interface Conversation {
   workspaceId: string;
   now: Date;
+  /** The workspace's IANA time zone, for the times people read (default UTC). */
+  timezone?: string;
   asker: { id: string; name: string };
   /** What the person wrote, with the mention of Tacit removed. Untrusted. */
   text: string;
@@ -64,11 +84,31 @@ export interface Lookups {
   repoActivity(limit: number): Promise<string[]>;
 }
 
-/** A per-workspace daily token budget with a hard stop; every model call counts, triage included. */
+/**
+ * A per-workspace daily token budget with a hard stop; every model call counts, triage included. A call
+ * reserves its largest possible cost first (refused when that would pass the limit, atomically, across
+ * processes), then settles to what it really used.
+ */
 export interface TokenBudget {
   /** Tokens left today (0 or less: stop). */
   remaining(workspaceId: string, now: Date): Promise<number>;
-  spend(workspaceId: string, tokens: number, now: Date): Promise<void>;
+  /** Holds `tokens` of today's budget, or returns null (and holds nothing) when they do not fit. */
+  reserve(workspaceId: string, tokens: number, now: Date): Promise<TokenReservation | null>;
+  /** Replaces a reservation by the tokens really used (0 when the call failed before any were). */
+  settle(reservation: TokenReservation, usedTokens: number): Promise<void>;
+}
+
+export interface TokenReservation {
+  workspaceId: string;
+  /** The budget day (UTC date) the tokens were held on: a call across midnight settles where it reserved. */
+  day: string;
+  tokens: number;
+}
+
+/** What an operator must fix for the brain to work as configured (shown by the dashboard and /readyz). */
+export interface BrainHealth {
+  /** A rejected key, a retired or unknown model, a refused request: null when the last call of each model worked. */
+  configurationError: string | null;
 }
 
 /** Memory entries handed to a brain for consolidation ("dreaming"). Their text is untrusted data. */
@@ -97,4 +137,6 @@ export interface Brain {
   reply(conversation: Conversation): Promise<Reply>;
   /** Optional: a model's proposal for consolidating memory; without it, memory consolidates by rules. */
   consolidate?(input: ConsolidateInput): Promise<{ proposal: ConsolidateProposal; usage: Usage }>;
+  /** Optional: configuration problems found while calling out (a brain without remote calls has none). */
+  health?(): BrainHealth;
 }

@@ -3,23 +3,15 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClaudeBrain, CircuitBreaker } from '../../src/brain/claude/index.js';
-import type { DecideContext, TokenBudget } from '../../src/brain/port.js';
+import { LocalTokenBudget } from '../../src/brain/local-budget.js';
+import type { DecideContext } from '../../src/brain/port.js';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
 import { createLogger } from '../../src/log.js';
 import { startFakeAnthropic, type FakeAnthropic, type FakeRequest } from '../fakes/anthropic.js';
 import { makeIncident } from '../support/incident.js';
 
-/** An in-memory token budget (the port's working fake; production counts in Redis). */
-function budget(limit: number): TokenBudget & { spent: number } {
-  const b = {
-    spent: 0,
-    remaining: async () => limit - b.spent,
-    spend: async (_ws: string, tokens: number) => {
-      b.spent += tokens;
-    },
-  };
-  return b;
-}
+/** An in-process token budget (production counts in Redis). */
+const budget = (limit: number) => new LocalTokenBudget(limit);
 
 const incident = makeIncident({
   id: 'inc_1',
@@ -46,7 +38,7 @@ describe('ClaudeBrain', () => {
   let fake: FakeAnthropic;
   let client: Anthropic;
   const brainWith = (b = budget(1_000_000), breaker = new CircuitBreaker(3, 60_000)) =>
-    new ClaudeBrain({ client, model: 'claude-sonnet-4-5', triageModel: 'claude-haiku-4-5', fallback: new RulesBrain(), budget: b, log: createLogger('silent'), breaker });
+    new ClaudeBrain({ client, model: 'claude-sonnet-5-5', triageModel: 'claude-haiku-5-5', fallback: new RulesBrain(), budget: b, log: createLogger('silent'), breaker });
 
   beforeAll(async () => {
     fake = await startFakeAnthropic({ minCacheableTokens: 0 });
@@ -67,7 +59,7 @@ describe('ClaudeBrain', () => {
     if (decision.kind !== 'speak') return;
     expect(decision.intents).toEqual([{ type: 'post_summary', incidentId: 'inc_1', text: 'Checkout is failing. See https://runbooks.example.com/checkout' }]);
     expect(JSON.stringify(decision)).not.toContain('I will also post this text');
-    expect(fake.requests.map((r) => r.model)).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5']);
+    expect(fake.requests.map((r) => r.model)).toEqual(['claude-haiku-5-5', 'claude-sonnet-5-5']);
     expect(decision.usage.modelCalls).toBe(2);
     expect(decision.usage.inputTokens).toBeGreaterThan(0);
     expect(decision.usage.costMicroUsd).toBeGreaterThan(0);
@@ -96,12 +88,12 @@ describe('ClaudeBrain', () => {
   });
 
   it('marks the stable prefix for caching and records cache reads on the second tick', async () => {
-    fake.script((req) => (req.model === 'claude-haiku-4-5' ? worthIt : { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'fine' } }] }));
+    fake.script((req) => (req.model === 'claude-haiku-5-5' ? worthIt : { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'fine' } }] }));
     const brain = brainWith();
     const first = await brain.decide(context);
     const second = await brain.decide(context);
-    const main = fake.requests.find((r) => r.model === 'claude-sonnet-4-5');
-    expect(JSON.stringify(main?.system)).toContain('"cache_control":{"type":"ephemeral"}');
+    const main = fake.requests.find((r) => r.model === 'claude-sonnet-5-5');
+    expect(JSON.stringify(main?.system)).toContain('"cache_control":{"type":"ephemeral","ttl":"1h"}');
     expect(JSON.stringify(main?.tools?.at(-1))).toContain('cache_control');
     expect(first.usage.cacheWriteTokens).toBeGreaterThan(0);
     expect(second.usage.cacheReadTokens).toBeGreaterThan(0);
@@ -122,15 +114,18 @@ describe('ClaudeBrain', () => {
     expect(fake.calls).toBe(calls);
   });
 
-  it('stops at the daily token budget, counting triage too', async () => {
-    fake.script((req) => (req.model === 'claude-haiku-4-5' ? worthIt : { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'fine' } }] }));
-    const small = budget(1);
-    await brainWith(small).decide(context);
-    expect(small.spent).toBeGreaterThan(1);
-    const calls = fake.calls;
+  it('reserves before each call and settles to what it used, triage included; a call that might not fit is never made', async () => {
+    fake.script((req) => (req.model === 'claude-haiku-5-5' ? worthIt : { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'fine' } }] }));
+    const roomy = budget(1_000_000);
+    const spent = await brainWith(roomy).decide(context);
+    const u = spent.usage;
+    expect(1_000_000 - (await roomy.remaining('ws', context.now))).toBe(u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens);
+
+    const small = budget(2_000); // less than one call's output cap
     const d = await brainWith(small).decide(context);
     expect(d.reasons.at(-1)).toMatch(/token budget for this workspace is spent/);
-    expect(fake.calls).toBe(calls);
+    expect(fake.calls).toBe(2);
+    expect(await small.remaining('ws', context.now)).toBe(2_000);
   });
 
   it('answers a mention through the reply tool, after a read-only lookup, quoting what it looked up as data', async () => {
@@ -163,15 +158,18 @@ describe('ClaudeBrain', () => {
     expect(reply.text).not.toContain('rather chat freely');
   });
 
-  it('falls back on any API error (a retired model), without tripping the breaker meant for outages', async () => {
-    fake.script(() => ({ error: { status: 404, type: 'not_found_error', message: 'model: claude-old' } }));
-    const brain = brainWith();
+  it('falls back on a retired model, without tripping the breaker meant for outages, and keeps it as a configuration error', async () => {
+    const brain = new ClaudeBrain({
+      client, model: 'claude-sonnet-4-5', triageModel: 'claude-haiku-5-5', fallback: new RulesBrain(), budget: budget(1_000_000), log: createLogger('silent'),
+    });
+    fake.script(() => worthIt);
     for (let i = 0; i < 4; i++) {
       const d = await brain.decide(context);
       expect(d.brain).toBe('rules (fallback)');
-      expect(d.reasons.at(-1)).toMatch(/Claude unavailable \(404/);
+      expect(d.reasons.at(-1)).toMatch(/Claude misconfigured \(404/);
     }
-    expect(fake.calls).toBe(4); // still trying: not an outage
+    expect(fake.calls).toBe(8); // still trying (triage, then the retired model): not an outage
+    expect(brain.health().configurationError).toMatch(/claude-sonnet-4-5 was refused: 404 not_found_error: .*end of life on 2026-11-30.*set TACIT_MODEL/);
   });
 
   it("quotes the gate's reasons as data: titles with secrets or hidden text never reach the prompt raw", async () => {
@@ -204,11 +202,11 @@ describe('ClaudeBrain', () => {
     expect(recalled).toEqual(['mem_0a1b2c3d4e', 'mem_ffffffffff']);
     const [triage, first, second] = fake.requests;
     for (const r of [triage, first]) {
-      expect(Array.isArray(r?.system) && r.system.length).toBe(2);
-      const block = JSON.stringify(Array.isArray(r?.system) ? r.system[1] : undefined);
+      expect(Array.isArray(r?.system) && r.system.length).toBe(3); // system prompt, workspace, memory
+      const block = JSON.stringify(Array.isArray(r?.system) ? r.system[2] : undefined);
       expect(block).toContain('<untrusted source=\\"memory index\\">');
       expect(block).toContain('[STALE: incident inc_1 resolved');
-      expect(block).toContain('"cache_control":{"type":"ephemeral"}');
+      expect(block).toContain('"cache_control":{"type":"ephemeral","ttl":"1h"}');
     }
     const results = JSON.stringify(second?.messages.at(-1));
     expect(results).toContain('<untrusted source=\\"memory mem_0a1b2c3d4e\\"');
@@ -220,7 +218,7 @@ describe('ClaudeBrain', () => {
   it('leaves the system prompt alone when there is no memory, so its cache entry is shared', async () => {
     fake.enqueue({ content: [{ type: 'tool_use', name: 'triage', input: { worth_it: false, reason: 'nothing' } }] });
     await brainWith().decide(context);
-    expect(Array.isArray(fake.requests[0]?.system) && fake.requests[0].system.length).toBe(1);
+    expect(Array.isArray(fake.requests[0]?.system) && fake.requests[0].system.length).toBe(2); // system prompt, workspace
   });
 
   it('recalls a memory while answering a mention', async () => {
@@ -236,7 +234,7 @@ describe('ClaudeBrain', () => {
     expect(JSON.stringify(fake.requests[1]?.messages.at(-1))).toContain('Retries fixed it.');
   });
 
-  it('proposes a consolidation through a forced tool call, quoting the entries as data', async () => {
+  it('proposes a consolidation through the consolidate tool, without forcing it, quoting the entries as data', async () => {
     const proposal = { entries: [{ from: ['mem_a', 'mem_b'], topic: 'checkout', hint: 'retries fix 5xx', body: 'merged', sources: ['incident:inc_1'] }], retire: [] };
     fake.enqueue({ content: [{ type: 'tool_use', name: 'consolidate', input: proposal }] });
     const result = await brainWith().consolidate({
@@ -247,7 +245,8 @@ describe('ClaudeBrain', () => {
       ],
     });
     expect(result.proposal).toEqual(proposal);
-    expect(fake.requests[0]?.tool_choice).toEqual({ type: 'tool', name: 'consolidate' });
+    expect(fake.requests[0]?.tool_choice).toBeUndefined();
+    expect(fake.requests[0]?.tools?.map((t) => ('name' in t ? t.name : ''))).toEqual(['consolidate']);
     const sent = JSON.stringify(fake.requests[0]?.messages);
     expect(sent).toContain('<untrusted source=\\"memory entries\\">');
     expect(sent).not.toContain('hunter2');

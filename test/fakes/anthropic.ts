@@ -1,6 +1,9 @@
 // A local Anthropic Messages API (POST /v1/messages) for the real @anthropic-ai/sdk: scripted replies and
-// errors in the API's wire shapes, recorded requests, and usage that accounts for prompt caching.
-import { createHash, randomBytes } from 'node:crypto';
+// errors in the API's wire shapes, recorded requests, and usage that accounts for prompt caching. It is
+// strict the way the current models are (shared/reference/anthropic.md): it refuses forced tool use,
+// sampling parameters, disabled thinking, altered or dropped thinking blocks and retired models, and
+// it answers with signed thinking blocks as adaptive-thinking models do.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Anthropic from '@anthropic-ai/sdk';
@@ -9,7 +12,11 @@ import { z } from 'zod';
 /** A parsed request body, plus the request headers (lower-cased names). */
 export type FakeRequest = Anthropic.MessageCreateParamsNonStreaming & { headers: Record<string, string> };
 
-export type FakeBlock = { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: unknown; id?: string };
+/**
+ * A scripted block. On an adaptive-thinking model, text that comes before a tool call is answered as a
+ * `thinking` block (the model's text between tool calls), and a reply without thinking gets one first.
+ */
+export type FakeBlock = { type: 'text'; text: string } | { type: 'thinking'; thinking: string } | { type: 'tool_use'; name: string; input: unknown; id?: string };
 
 export interface FakeUsage {
   input_tokens: number;
@@ -42,6 +49,8 @@ export interface FakeAnthropic {
   requests: FakeRequest[];
   /** Every POST /v1/messages, rejected ones and SDK retries included. */
   readonly calls: number;
+  /** Requests refused for breaking a model's request rules (400) or naming an unknown/retired model (404). */
+  readonly rejected: number;
   script(handler: FakeHandler | undefined): void;
   /** Answers the next calls in order (first in, first out) before the handler is asked. */
   enqueue(...responses: FakeResponse[]): void;
@@ -53,11 +62,35 @@ export interface FakeAnthropic {
 export interface FakeAnthropicOptions {
   /** Clock for cache expiry (ms since epoch). */
   now?: () => number;
-  /** Prefixes shorter than this are not cached; the real API's minimum is 1024–4096 tokens by model. */
+  /** Prefixes shorter than this are not cached; default 512 tokens, the current models' minimum. */
   minCacheableTokens?: number;
+  /** The models this API serves (default: Sonnet 5.5 and Haiku 5.5). */
+  models?: Record<string, FakeModel>;
 }
 
+export type Effort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+
+/** What a model accepts. */
+export interface FakeModel {
+  /** Thinks adaptively by default and answers with signed thinking blocks. */
+  adaptiveThinking: boolean;
+  /** Whether `tool_choice` `any`/`tool` is accepted (forced tool use is incompatible with thinking). */
+  forcedToolChoice: boolean;
+  defaultEffort: Effort;
+}
+
+export const FAKE_MODELS: Record<string, FakeModel> = {
+  'claude-sonnet-5-5': { adaptiveThinking: true, forcedToolChoice: false, defaultEffort: 'high' },
+  'claude-haiku-5-5': { adaptiveThinking: true, forcedToolChoice: false, defaultEffort: 'medium' },
+};
+
+/** Models past their end of life: the API answers 404 not_found_error. */
+const RETIRED: Record<string, string> = { 'claude-sonnet-4-5': '2026-11-30' };
+const EFFORTS = new Set<string>(['low', 'medium', 'high', 'xhigh', 'max']);
+const MAX_BREAKPOINTS = 4;
+
 const DEFAULT_REPLY: FakeReply = { content: [{ type: 'text', text: 'ok' }] };
+const DEFAULT_MIN_CACHEABLE_TOKENS = 512;
 // The API checks for a cache hit at each breakpoint and up to 20 blocks before it.
 const LOOKBACK_BLOCKS = 20;
 const TTL_MS = { '5m': 5 * 60_000, '1h': 60 * 60_000 } as const;
@@ -116,6 +149,71 @@ function sendError(res: ServerResponse, { status, type, message, retryAfterSecon
   sendJson(res, status, { type: 'error', error: { type, message }, request_id: requestId }, { 'request-id': requestId, ...retryAfter });
 }
 
+const invalid = (message: string): FakeError['error'] => ({ status: 400, type: 'invalid_request_error', message });
+
+/** The request rules the current models enforce before any tokens are spent (400/404 in the API's words). */
+function checkRules(body: Record<string, unknown>, models: Record<string, FakeModel>): FakeError['error'] | undefined {
+  const model = String(body.model);
+  if (RETIRED[model]) return { status: 404, type: 'not_found_error', message: `model: ${model} reached its end of life on ${RETIRED[model]}; use a current model` };
+  const rules = models[model];
+  if (!rules) return { status: 404, type: 'not_found_error', message: `model: ${model}` };
+  const choice = isRecord(body.tool_choice) ? String(body.tool_choice.type) : undefined;
+  if ((choice === 'any' || choice === 'tool') && !rules.forcedToolChoice) {
+    return invalid(`tool_choice: forced tool use ({"type":"${choice}"}) is not supported with ${model}; use {"type":"auto"}`);
+  }
+  if (body.temperature !== undefined && body.temperature !== 1) return invalid(`temperature: non-default sampling parameters are not supported with ${model}`);
+  for (const field of ['top_p', 'top_k'] as const) {
+    if (body[field] !== undefined) return invalid(`${field}: non-default sampling parameters are not supported with ${model}`);
+  }
+  const output = isRecord(body.output_config) ? body.output_config : {};
+  if (output.effort !== undefined && output.effort !== null && !EFFORTS.has(String(output.effort))) {
+    return invalid(`output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'`);
+  }
+  const effort = typeof output.effort === 'string' ? output.effort : rules.defaultEffort;
+  const thinking = isRecord(body.thinking) ? String(body.thinking.type) : undefined;
+  if (thinking === 'disabled') return invalid(`thinking.type: "disabled" is not supported with ${model}; the lowest setting is "between_tools"`);
+  if (thinking === 'between_tools' && !['low', 'medium', 'high'].includes(effort)) {
+    return invalid(`thinking.type: "between_tools" requires effort low, medium or high (got ${effort})`);
+  }
+  if (thinking !== undefined && thinking !== 'adaptive' && thinking !== 'between_tools') return invalid(`thinking.type: "${thinking}" is not supported with ${model}`);
+  const breakpoints = JSON.stringify([body.tools, body.system, body.messages]).split('"cache_control":').length - 1;
+  if (breakpoints > MAX_BREAKPOINTS) return invalid(`A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`);
+  return undefined;
+}
+
+interface Issued {
+  model: string;
+  thinking: { thinking: string; signature: string }[];
+}
+
+/**
+ * Each assistant turn whose tool calls a later user turn answers must carry the thinking blocks it was
+ * given, unchanged, and be sent to the model that wrote them (the signature binds text and model).
+ */
+function checkThinking(body: Record<string, unknown>, issued: ReadonlyMap<string, Issued>, sign: (model: string, text: string) => string): FakeError['error'] | undefined {
+  const messages = list(body.messages);
+  for (const [i, m] of messages.entries()) {
+    if (!isRecord(m) || m.role !== 'assistant') continue;
+    const blocks = list(m.content).filter(isRecord);
+    for (const [j, b] of blocks.entries()) {
+      if (b.type === 'thinking' && b.signature !== sign(String(body.model), String(b.thinking))) {
+        return invalid(`messages.${i}.content.${j}: Invalid \`signature\` in \`thinking\` block (thinking blocks must be passed back unchanged, to the model that wrote them)`);
+      }
+    }
+    const next = messages[i + 1];
+    const answered = new Set(isRecord(next) ? list(next.content).filter(isRecord).filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id)) : []);
+    const calls = blocks.filter((b) => b.type === 'tool_use' && answered.has(String(b.id)));
+    const origin = calls.map((b) => issued.get(String(b.id))).find((x) => x !== undefined);
+    if (!origin) continue;
+    if (origin.model !== body.model) return invalid(`messages.${i}: thinking blocks from ${origin.model} cannot be sent to ${String(body.model)}`);
+    const sent = blocks.filter((b) => b.type === 'thinking').map((b) => ({ thinking: String(b.thinking), signature: String(b.signature) }));
+    if (JSON.stringify(sent) !== JSON.stringify(origin.thinking)) {
+      return invalid(`messages.${i}.content: thinking blocks in an assistant message that tool results answer must be passed back unchanged, with the rest of that turn`);
+    }
+  }
+  return undefined;
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
@@ -124,7 +222,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const now = opts.now ?? Date.now;
-  const minCacheable = opts.minCacheableTokens ?? 0;
+  const minCacheable = opts.minCacheableTokens ?? DEFAULT_MIN_CACHEABLE_TOKENS;
+  const models = opts.models ?? FAKE_MODELS;
+  const secret = randomBytes(16);
+  const sign = (model: string, text: string): string => createHmac('sha256', secret).update(`${model}\n${text}`).digest('base64');
+  /** Thinking handed out with each tool call, by tool_use id. */
+  const issued = new Map<string, Issued>();
+  let rejected = 0;
   const cache = new Map<string, { expiresAt: number; ttlMs: number }>();
   const requests: FakeRequest[] = [];
   const queue: FakeResponse[] = [];
@@ -162,12 +266,32 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     return usage;
   }
 
+  /** The reply as the model sends it: thinking first (adaptive models), text between tool calls as thinking, signed. */
+  function contentOf(request: FakeRequest, reply: FakeReply): Anthropic.ContentBlock[] {
+    const thinks = models[request.model]?.adaptiveThinking ?? false;
+    const lastTool = reply.content.map((b) => b.type).lastIndexOf('tool_use');
+    let blocks: FakeBlock[] = reply.content.map((b, i) => (thinks && b.type === 'text' && i < lastTool ? { type: 'thinking', thinking: b.text } : b));
+    const betweenToolsOnly = isRecord(request.thinking) && request.thinking.type === 'between_tools';
+    if (thinks && !betweenToolsOnly && !blocks.some((b) => b.type === 'thinking')) {
+      blocks = [{ type: 'thinking', thinking: 'Weighing what changed and whether anyone needs to hear about it.' }, ...blocks];
+    }
+    const content = blocks.map((block): Anthropic.ContentBlock => {
+      switch (block.type) {
+        case 'text':
+          return { type: 'text', text: block.text, citations: null };
+        case 'thinking':
+          return { type: 'thinking', thinking: block.thinking, signature: sign(request.model, block.thinking) };
+        case 'tool_use':
+          return { type: 'tool_use', id: block.id ?? newId('toolu_01'), name: block.name, input: block.input, caller: { type: 'direct' } };
+      }
+    });
+    const thinking = content.flatMap((b) => (b.type === 'thinking' ? [{ thinking: b.thinking, signature: b.signature }] : []));
+    for (const b of content) if (b.type === 'tool_use') issued.set(b.id, { model: request.model, thinking });
+    return content;
+  }
+
   function message(request: FakeRequest, rawChars: number, reply: FakeReply): Anthropic.Message {
-    const content = reply.content.map((block): Anthropic.ContentBlock =>
-      block.type === 'text'
-        ? { type: 'text', text: block.text, citations: null }
-        : { type: 'tool_use', id: block.id ?? newId('toolu_01'), name: block.name, input: block.input, caller: { type: 'direct' } },
-    );
+    const content = contentOf(request, reply);
     const cached = cacheUsage(prefixesOf(request));
     const written = cached.write5m + cached.write1h;
     const counts: FakeUsage = {
@@ -231,6 +355,11 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       const missing = isRecord(json) && !(field in json);
       return sendError(res, { status: 400, type: 'invalid_request_error', message: `${field}: ${missing ? 'Field required' : issue?.message}` });
     }
+    const refused = checkRules(parsed.data, models) ?? checkThinking(parsed.data, issued, sign);
+    if (refused) {
+      rejected += 1;
+      return sendError(res, refused);
+    }
     // Only the fields above are checked; the rest is taken as the SDK's shape.
     const request = { ...(parsed.data as Anthropic.MessageCreateParamsNonStreaming), headers };
     requests.push(request);
@@ -253,6 +382,9 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     get calls() {
       return calls;
     },
+    get rejected() {
+      return rejected;
+    },
     script(next) {
       handler = next;
     },
@@ -263,8 +395,10 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       requests.length = 0;
       queue.length = 0;
       cache.clear();
+      issued.clear();
       handler = undefined;
       calls = 0;
+      rejected = 0;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 // incident makes its entry stale, and the prompt says so), and immune to poisoning from channel text.
 import { and, eq, sql } from 'drizzle-orm';
 import { createClaudeBrain } from '../../src/brain/claude/index.js';
+import { LocalTokenBudget } from '../../src/brain/local-budget.js';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
 import { systemClock } from '../../src/core/clock.js';
 import { Conversations } from '../../src/heartbeat/converse.js';
@@ -43,9 +44,10 @@ describe('memory, through Tacit and Claude', () => {
   beforeAll(async () => {
     fake = await startFakeAnthropic();
     fake.script((req) => {
-      const choice = req.tool_choice && 'name' in req.tool_choice ? req.tool_choice.name : undefined;
-      if (choice === 'triage') return worthIt;
-      if (choice === 'consolidate') return consolidate(req);
+      // Triage and consolidation requests are told apart by the one tool they offer (tool use is never forced).
+      const tools = (req.tools ?? []).flatMap((t) => ('name' in t ? [t.name] : []));
+      if (tools.includes('triage')) return worthIt;
+      if (tools.includes('consolidate')) return consolidate(req);
       const prompt = JSON.stringify(req.messages[0]);
       if (prompt.includes('mentioned you')) return { content: [{ type: 'tool_use', name: 'reply', input: { text: 'noted' } }] };
       const ids = [...new Set(prompt.match(/inc_[0-9a-f-]{36}/g) ?? [])];
@@ -148,9 +150,9 @@ describe('memory, through Tacit and Claude', () => {
     const system = JSON.stringify(told.system);
     expect(system).toContain(entry?.id);
     expect(system).toContain('<untrusted source=\\"memory index\\"');
-    // The memory index is its own cached system block after the fixed system prompt.
-    expect(Array.isArray(told.system) && told.system.length).toBe(2);
-    expect(JSON.stringify(told.system)).toContain('"cache_control":{"type":"ephemeral"}');
+    // The memory index is its own cached system block after the fixed system prompt and the workspace block.
+    expect(Array.isArray(told.system) && told.system.length).toBe(3);
+    expect(JSON.stringify(Array.isArray(told.system) ? told.system[2] : undefined)).toContain('"cache_control":{"type":"ephemeral","ttl":"1h"}');
     expect(await tacitCommand(tacit.url, 'bob', '/tacit memory')).toContain(`[STALE: incident ${incidentId} resolved`);
   });
 
@@ -242,8 +244,8 @@ describe('memory, through Tacit and Claude', () => {
     const messageId = await say(tacit.url, 'bob', '@tacit who owns payments?');
     const mention = await waitFor(async () => (await db().select().from(events).where(and(eq(events.kind, 'chat.mention'), sql`${events.payload}->>'messageId' = ${messageId}`)))[0], { what: 'the mention event' });
     const brain = createClaudeBrain({
-      apiKey: 'test-key', baseUrl: fake.url, model: 'claude-sonnet-4-5', triageModel: 'claude-haiku-4-5', fallback: new RulesBrain(), maxRetries: 0,
-      budget: { remaining: async () => 1_000_000, spend: async () => undefined }, log: createLogger('silent'),
+      apiKey: 'test-key', baseUrl: fake.url, model: 'claude-sonnet-5-5', triageModel: 'claude-haiku-5-5', fallback: new RulesBrain(), maxRetries: 0,
+      budget: new LocalTokenBudget(1_000_000), log: createLogger('silent'),
     });
     const conversations = new Conversations({
       db: db(), connection: tacit.redis, prefix: tacit.prefix, brain, clock: systemClock, signals: tacit.signals, log: createLogger('silent'),

@@ -31,7 +31,8 @@ describe('Claude with an injected corpus, through Tacit', () => {
     fake = await startFakeAnthropic();
     // A compromised model: it repeats the untrusted text it was shown and asks for everything.
     fake.script((req) => {
-      if (req.tool_choice && 'name' in req.tool_choice && req.tool_choice.name === 'triage') {
+      // Tool use is never forced: a triage request is the one offering only the triage tool.
+      if ((req.tools ?? []).some((t) => 'name' in t && t.name === 'triage')) {
         return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: true, reason: 'asked to' } }] };
       }
       const prompt = JSON.stringify(req.messages[0]);
@@ -106,5 +107,10 @@ describe('Claude with an injected corpus, through Tacit', () => {
     expect(Number((await direct.query('select count(*) as n from approvals')).rows[0].n)).toBe(0);
     // The made-up action was answered as an error to the model, never queued.
     expect(sent).toContain('no action delete_database here');
+    // The DM to an id from the alert text was refused: only the workspace's on-call and approvers are reachable.
+    expect(sent).toContain('U_EVERYONE is not someone you may notify here');
+    expect(bot.some((m) => m.channelId.includes('U_EVERYONE'))).toBe(false);
+    // And the strict stand-in refused none of Tacit's requests.
+    expect(fake.rejected).toBe(0);
   });
 });

@@ -27,7 +27,8 @@ function alertnameOf(prompt: string, incidentId: string): string {
  */
 export function scriptOpenedIncidents(claude: FakeAnthropic, perIncident: (incidentId: string, alertname: string) => FakeBlock[]): void {
   claude.script((req) => {
-    if (req.tool_choice && 'name' in req.tool_choice && req.tool_choice.name === 'triage') {
+    // Tool use is never forced: a triage request is the one offering only the triage tool.
+    if (toolNames(req).includes('triage')) {
       return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: true, reason: 'something changed' } }] };
     }
     if (toolNames(req).includes('reply')) return { content: [{ type: 'tool_use', name: 'reply', input: { text: REPLY_TEXT } }] };

@@ -2,9 +2,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../../log.js';
 import type { Brain, TokenBudget } from '../port.js';
-import { ClaudeBrain } from './brain.js';
+import { ClaudeBrain, type ClaudeBrainOptions, type Effort } from './brain.js';
 
-export { ClaudeBrain } from './brain.js';
+export { ClaudeBrain, estimateTokens, type Effort } from './brain.js';
 export { CircuitBreaker } from './breaker.js';
 
 export interface ClaudeConfig {
@@ -15,12 +15,20 @@ export interface ClaudeConfig {
   fallback: Brain;
   budget: TokenBudget;
   log: Logger;
+  /** `output_config.effort` per call: decisions, replies and consolidation, and triage. */
+  effort?: Effort;
+  triageEffort?: Effort;
   /** SDK retries with its own backoff (honouring Retry-After) on 429, 5xx and overloaded. */
   maxRetries?: number;
   timeoutMs?: number;
+  /** Told each model call's duration (main.ts records it in the metrics). */
+  onModelCall?: ClaudeBrainOptions['onCall'];
 }
 
 export function createClaudeBrain(c: ClaudeConfig): ClaudeBrain {
   const client = new Anthropic({ apiKey: c.apiKey, baseURL: c.baseUrl, maxRetries: c.maxRetries ?? 2, timeout: c.timeoutMs ?? 30_000 });
-  return new ClaudeBrain({ client, model: c.model, triageModel: c.triageModel, fallback: c.fallback, budget: c.budget, log: c.log });
+  return new ClaudeBrain({
+    client, model: c.model, triageModel: c.triageModel, fallback: c.fallback, budget: c.budget, log: c.log, effort: { decision: c.effort, triage: c.triageEffort },
+    onCall: c.onModelCall,
+  });
 }

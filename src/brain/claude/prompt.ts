@@ -1,7 +1,9 @@
 // What Claude is told. The system prompt and tools are a stable prefix (cached); everything from
 // alerts, repositories and chat goes in as quoted, redacted, sanitized data — never as instructions.
-import type { EventRecord } from '../../core/events.js';
+import { alertOverview } from '../../core/alert-list.js';
+import type { AlertEvent, EventRecord } from '../../core/events.js';
 import type { Incident } from '../../core/incidents.js';
+import { displayKey } from '../../core/keys.js';
 import { redactDeep } from '../../core/redact.js';
 import { quoteAsData } from '../../core/untrusted.js';
 import type { ConsolidateInput, Conversation, DecideContext, MemoryView } from '../port.js';
@@ -44,8 +46,11 @@ export function consolidatePrompt(input: ConsolidateInput): string {
   ].join('\n\n');
 }
 
+/** Alerts shown per incident: counts, shared labels and a few examples, never one row per alert. */
+const PROMPT_ALERTS = 5;
+
 function incidentBlock(i: Incident): string {
-  const firing = Object.entries(i.alerts).filter(([, a]) => a.status === 'firing');
+  const o = alertOverview(i, PROMPT_ALERTS);
   const facts = {
     id: i.id,
     title: i.title,
@@ -55,18 +60,55 @@ function incidentBlock(i: Incident): string {
     recurrences: i.recurrences,
     flapping: i.flapping,
     acknowledgedBy: i.acknowledgedBy,
-    alerts: firing.slice(0, 5).map(([fp, a]) => ({ fingerprint: fp, labels: a.labels, annotations: a.annotations, links: a.links.map((l) => l.url) })),
+    alertCount: o.total,
+    firingCount: o.firing,
+    commonLabels: Object.fromEntries(o.common),
+    alerts: o.examples.map((e) => ({
+      fingerprint: displayKey(e.fingerprint),
+      status: e.alert.status,
+      labels: bounded(e.alert.labels, 200),
+      annotations: bounded(e.alert.annotations, 1_000),
+      links: e.alert.links.slice(0, 3).map((l) => cut(l.url, 500)),
+    })),
+    moreAlerts: o.more,
     suspects: i.suspects.map((s) => ({ repo: s.repo, change: s.change, title: s.title, url: s.url, at: s.at })),
   };
   // Redacted before serialising: inside JSON, line breaks become "\n" and line-anchored patterns miss.
   return quoteAsData(`incident ${i.id}`, JSON.stringify(redactDeep(facts), null, 1));
 }
 
+/** At most this many label or annotation entries per example alert, each value cut. */
+function bounded(record: Record<string, string>, chars: number): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).slice(0, 30).map(([k, v]) => [cut(k, 100), cut(v, chars)]));
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Alert events counted by what they say (12,000 "firing: Node down" are one line), then the latest other events. */
+function recentEvents(events: readonly EventRecord[]): string {
+  const alerts = new Map<string, number>();
+  for (const e of events) {
+    if (e.payload.kind !== 'alert') continue;
+    const line = alertLine(e.payload);
+    alerts.set(line, (alerts.get(line) ?? 0) + 1);
+  }
+  const counted = [...alerts].slice(0, 10).map(([line, n]) => (n > 1 ? `${n} × ${line}` : line));
+  if (alerts.size > 10) counted.push(`… and ${alerts.size - 10} other kinds of alert news`);
+  const others = events.filter((e) => e.payload.kind !== 'alert').slice(-30).map(eventLine);
+  return [...counted, ...others].join('\n');
+}
+
+function alertLine(p: AlertEvent): string {
+  return `alert ${p.status}: ${cut(p.title, 200)} (${p.severity})`;
+}
+
 function eventLine(e: EventRecord): string {
   const p = e.payload;
   switch (p.kind) {
     case 'alert':
-      return `alert ${p.status}: ${p.title} (${p.severity})`;
+      return alertLine(p);
     case 'repo':
       return `event ${e.id}: repo ${p.repo}: ${p.title}${p.outcome ? ` (${p.outcome})` : ''}`;
     case 'chat.message':
@@ -91,7 +133,12 @@ export function decisionPrompt(ctx: DecideContext): string {
     `Changes: ${ctx.transitions.map((t) => `${t.incidentId} ${t.kind}`).join(', ') || 'none'}.`,
     ...touched.map(incidentBlock),
   ];
-  if (ctx.events.length > 0) parts.push(quoteAsData('recent events', ctx.events.slice(-30).map(eventLine).join('\n')));
+  if (ctx.events.length > 0) parts.push(quoteAsData('recent events', recentEvents(ctx.events)));
+  if (ctx.repoHealth) {
+    const lines = ctx.repoHealth.map((c) => `event ${c.eventId}: ${c.health.repo} ${c.health.branch} turned ${c.health.state}`);
+    // Only changes of a branch's state are CI news; a second red run on a red branch is not.
+    parts.push(`Default-branch CI changes (post_notice only these; other CI results change nothing): ${lines.join('; ') || 'none'}.`);
+  }
   if (ctx.digest) parts.push(`The daily digest for ${ctx.digest.date} is due: post it with post_summary only if an incident needs it; otherwise stay_quiet.`);
   parts.push('Decide: call stay_quiet, or post_summary for the incidents above (one call per incident).');
   return parts.join('\n\n');

@@ -61,7 +61,7 @@ export const triageTool = z
 
 export type DecisionToolName = keyof typeof decisionTools;
 
-/** Anthropic tool definitions from the zod schemas; the last one carries the cache breakpoint. */
+/** Anthropic tool definitions from the zod schemas; the last one carries the first cache breakpoint (1 hour). */
 export function toolDefinitions(schemas: Record<string, z.ZodType>, cacheLast = true): Tool[] {
   const entries = Object.entries(schemas);
   return entries.map(([name, schema], i) => {
@@ -71,7 +71,7 @@ export function toolDefinitions(schemas: Record<string, z.ZodType>, cacheLast = 
       description: schema.description ?? name,
       input_schema: { ...jsonSchema, type: 'object' } as Tool['input_schema'],
     };
-    if (cacheLast && i === entries.length - 1) tool.cache_control = { type: 'ephemeral' };
+    if (cacheLast && i === entries.length - 1) tool.cache_control = { type: 'ephemeral', ttl: '1h' };
     return tool;
   });
 }

@@ -6,32 +6,36 @@ import type { ActionInfo } from '../../core/actions.js';
 import type { Incident } from '../../core/incidents.js';
 import { sharedMatchers } from '../../core/silence.js';
 import { repoNeedsAttention } from '../../core/gate.js';
-import { digestText, flappingNote, repoNotice, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
+import { healthNoticeKey, tracksHealth } from '../../core/repo-health.js';
+import { timeWithRelative } from '../../core/human-time.js';
+import { digestText, flappingNote, greenNotice, repoNotice, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
 export class RulesBrain implements Brain {
   readonly name = 'rules';
 
   async decide(context: DecideContext): Promise<Decision> {
     const intents: Intent[] = [];
+    const time = { now: context.now, timezone: context.timezone ?? 'UTC' };
     for (const t of context.transitions) {
       const incident = context.incidents.get(t.incidentId);
       if (!incident) continue;
       switch (t.kind) {
         case 'opened':
-          intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, context.now) });
+          intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, time) });
           break;
         case 'resolved':
-          intents.push({ type: 'post_summary', incidentId: incident.id, text: resolutionSummary(incident) });
+          intents.push({ type: 'post_summary', incidentId: incident.id, text: resolutionSummary(incident, time) });
           break;
         case 'recurred':
           intents.push({ type: 'announce_recurrence', incidentId: incident.id, text: recurrenceNotice(incident) });
-          intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, context.now) });
+          intents.push({ type: 'post_summary', incidentId: incident.id, text: openingSummary(incident, time) });
           break;
         case 'unacknowledged':
-          intents.push({ type: 'nudge', incidentId: incident.id, text: nudgeNote(incident, context.now) });
+          intents.push({ type: 'nudge', incidentId: incident.id, text: nudgeNote(incident, time) });
           break;
         case 'flapping': {
-          intents.push({ type: 'post_summary', incidentId: incident.id, text: flappingNote(incident) });
+          // Said in the channel, where the re-fire is seen: the thread would hide it.
+          intents.push({ type: 'announce_recurrence', incidentId: incident.id, text: flappingNote(incident) });
           // A flapping alert is noise while someone looks: offer to silence it (a person decides).
           const silence = silenceProposal(incident, context.actions ?? []);
           if (silence) intents.push(silence);
@@ -47,9 +51,16 @@ export class RulesBrain implements Brain {
     }
     for (const e of context.events) {
       if (e.payload.kind !== 'repo' || !repoNeedsAttention(e.payload)) continue;
+      // With branch health known, CI is told as the branch's change of state (below), once.
+      if (context.repoHealth && tracksHealth(e.payload)) continue;
       intents.push({ type: 'notice', channelId: e.payload.channelId, key: `repo-event:${e.id}`, text: repoNotice(e.payload) });
     }
-    if (context.digest) intents.push({ type: 'digest', channelId: context.digest.channelId, date: context.digest.date, text: digestText(context.digest) });
+    for (const c of context.repoHealth ?? []) {
+      const event = context.events.find((e) => e.id === c.eventId)?.payload;
+      if (event?.kind !== 'repo') continue;
+      intents.push({ type: 'notice', channelId: c.channelId, key: healthNoticeKey(c), text: c.kind === 'broke' ? repoNotice(event) : greenNotice(c, time) });
+    }
+    if (context.digest) intents.push({ type: 'digest', channelId: context.digest.channelId, date: context.digest.date, text: digestText(context.digest, time) });
     if (intents.length === 0) return { kind: 'quiet', reasons: [...context.reasons, 'nothing worth saying'], usage: noUsage };
     return { kind: 'speak', reasons: context.reasons, intents, usage: noUsage };
   }
@@ -84,7 +95,7 @@ function answer(c: Conversation): string {
 function status(c: Conversation): string {
   if (c.openIncidents.length === 0) return `All quiet: no open incidents. ${watching(c)}`;
   const lines = c.openIncidents.map(
-    (i) => `• *${i.title}* — ${i.status} (${i.severity}) since ${i.startedAt.toISOString()}`,
+    (i) => `• *${i.title}* — ${i.status} (${i.severity}) since ${timeWithRelative(i.startedAt, { now: c.now, timezone: c.timezone ?? 'UTC' })}`,
   );
   return [`${c.openIncidents.length} open incident(s):`, ...lines].join('\n');
 }
