@@ -26,6 +26,7 @@ describe('import boundaries', () => {
     ["import Anthropic from '@anthropic-ai/sdk';", 'src/actions/run.ts', 'only src/brain/ may import @anthropic-ai/sdk'],
     ["import { Queue } from 'bullmq';", 'src/http/server.ts', 'only src/heartbeat/'],
     ["import pg from 'pg';", 'src/sources/intake.ts', 'only src/db/ may import pg'],
+    ["import { Histogram } from 'prom-client';", 'src/brain/claude/brain.ts', 'only src/http/metrics.ts may import prom-client'],
   ])('rejects %s in %s', async (code, file, message) => {
     expect((await violations(code, file)).join('\n')).toContain(message);
   });
@@ -34,6 +35,7 @@ describe('import boundaries', () => {
     expect(await violations("import { WebClient } from '@slack/web-api';", 'src/chat/slack/adapter.ts')).toEqual([]);
     expect(await violations("import pg from 'pg';", 'src/db/client.ts')).toEqual([]);
     expect(await violations("import { Queue } from 'bullmq';", 'src/delivery/worker.ts')).toEqual([]);
+    expect(await violations("import { Registry } from 'prom-client';", 'src/http/metrics.ts')).toEqual([]);
   });
 
   it('rejects reading process.env outside config.ts', async () => {

@@ -1,13 +1,20 @@
 // The database connection: node-postgres when DATABASE_URL is set, embedded PGlite otherwise. Both run
 // the same drizzle schema and the same migrations, applied at start-up.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { OutsideTransactionError } from './errors.js';
 import * as schema from './schema.js';
+
+type PGliteClient = PGlite;
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 /** A transaction handle: the same query API as Db, committed or rolled back as one. */
@@ -67,20 +74,93 @@ export function connectPostgres(opts: PostgresOptions): Database {
 }
 
 export async function connectPglite(dataDir: string): Promise<Database> {
+  // PGlite is PostgreSQL compiled to one large WebAssembly module. V8's optimising tier recompiles its
+  // hot functions in the background and keeps both copies: idle RSS went from ~150 MB to ~900 MB over
+  // a few minutes. The baseline (Liftoff) code measured as fast for Tacit's small queries, so the
+  // embedded database runs on it; nothing else in Tacit uses WebAssembly. Set before the module loads.
+  v8.setFlagsFromString('--liftoff-only');
   // Loaded lazily: the embedded engine is only needed when DATABASE_URL is unset.
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dataDir !== 'memory://') mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
-  const db = drizzle(client, { schema }) as unknown as Db;
-  return {
-    db,
+  const open = (): PGliteClient => {
+    // One local user: 16 MB of shared buffers (PostgreSQL's default is 128 MB) holds Tacit's working set.
+    const c = new PGlite(dataDir, { postgresqlconf: ['shared_buffers=16MB'] });
+    guardSingleConnection(c);
+    return c;
+  };
+  let client = open();
+  const database: Database = {
+    db: drizzle(client, { schema }) as unknown as Db,
     kind: 'pglite',
-    migrate: () => migrate(drizzle(client, { schema }), { migrationsFolder }),
-    ping: (timeoutMs = 2_000) => pingWith(db, timeoutMs),
+    async migrate() {
+      const before = await appliedMigrations(client);
+      await migrate(drizzle(client, { schema }), { migrationsFolder });
+      // (An in-memory database would be lost by reopening: it keeps its heap.)
+      if (dataDir === 'memory://' || (await appliedMigrations(client)) === before) return;
+      // Creating the database and migrating it grow the WebAssembly heap to ~600 MB, and a heap never
+      // shrinks: reopen, so the running instance starts from ~150 MB. (Before anything else uses `db`.)
+      await client.close();
+      collectGarbage();
+      client = open();
+      database.db = drizzle(client, { schema }) as unknown as Db;
+    },
+    ping: (timeoutMs = 2_000) => pingWith(database.db, timeoutMs),
     close: () => client.close(),
   };
+  return database;
+}
+
+/** A full collection now, so the closed instance's heap is returned at once rather than at some later GC. */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  const gc: unknown = runInNewContext('gc');
+  if (typeof gc === 'function') gc();
+}
+
+async function appliedMigrations(client: PGliteClient): Promise<number> {
+  try {
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+    return rows[0]?.n ?? 0;
+  } catch {
+    return 0; // a new database: no migrations table yet
+  }
+}
+
+/** Which transaction, if any, the current async call chain runs inside (PGlite only). */
+const holding = new AsyncLocalStorage<{ open: boolean }>();
+
+/**
+ * PGlite has one connection. Inside a transaction, a query that does not go through the transaction
+ * waits for it to end, and the transaction waits for that query: the embedded database would lock up
+ * for good. Such a query is refused at once instead, naming the bug. (Work started from inside a
+ * transaction that runs after it ended is fine: the mark is cleared at the end.)
+ */
+function guardSingleConnection(client: PGliteClient): void {
+  const refuse = (what: string) => {
+    if (holding.getStore()?.open) throw new OutsideTransactionError(what);
+  };
+  const { query, exec, transaction } = client;
+  client.query = ((...args: Parameters<PGliteClient['query']>) => {
+    refuse('query');
+    return query.apply(client, args);
+  }) as PGliteClient['query'];
+  client.exec = ((...args: Parameters<PGliteClient['exec']>) => {
+    refuse('exec');
+    return exec.apply(client, args);
+  }) as PGliteClient['exec'];
+  client.transaction = (<T>(fn: Parameters<PGliteClient['transaction']>[0]) => {
+    refuse('transaction');
+    return transaction.call(client, async (tx) => {
+      const mark = { open: true };
+      try {
+        return (await holding.run(mark, () => fn(tx))) as T;
+      } finally {
+        mark.open = false;
+      }
+    });
+  }) as PGliteClient['transaction'];
 }
 
 async function pingWith(db: Db, timeoutMs: number): Promise<boolean> {

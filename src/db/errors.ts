@@ -19,3 +19,12 @@ export function isConnectionError(err: unknown, depth = 0): boolean {
   if (connectionMessages.test(err.message)) return true;
   return isConnectionError(err.cause, depth + 1);
 }
+
+/** A query through the embedded database's only connection while a transaction holds it: a bug that would deadlock. */
+export class OutsideTransactionError extends Error {
+  override readonly name = 'OutsideTransactionError';
+  readonly code = 'outside_transaction';
+  constructor(what: string) {
+    super(`a ${what} ran outside the transaction that holds the embedded database's only connection; pass the transaction (tx) down instead of using db`);
+  }
+}
