@@ -25,6 +25,18 @@ export async function setApprovers(db: Db, workspaceId: string, policy: z.infer<
   return rows.length > 0;
 }
 
+export const onCallSchema = z.object({ users: z.array(z.string().min(1).max(100)).max(50) });
+
+/** Replaces the workspace's on-call list: with the approvers, the only people Tacit may notify directly. */
+export async function setOnCall(db: Db, workspaceId: string, onCall: z.infer<typeof onCallSchema>): Promise<boolean> {
+  const rows = await db
+    .update(workspaces)
+    .set({ settings: sql`${workspaces.settings} || jsonb_build_object('onCall', ${JSON.stringify(onCall.users)}::jsonb)` })
+    .where(eq(workspaces.id, workspaceId))
+    .returning({ id: workspaces.id });
+  return rows.length > 0;
+}
+
 export async function approvalWithAudit(db: Db, id: string) {
   const [approval] = await db.select().from(approvals).where(eq(approvals.id, id));
   if (!approval) return null;

@@ -1,16 +1,19 @@
 // Approvals: a request binds an action, its exact parameters (and their hash), the requester, the
 // approver policy and an expiry. A click is authorised, then applied with one atomic transition on
 // database time; anything else (a second click, a replay, a late click) changes nothing, is
-// explained privately and leaves an audit row. The audit trail is append-only.
+// explained privately and leaves an audit row. The audit trail is append-only; it also holds the first
+// of two approvals (`approved_partial`) where two people must approve. Long parameters are posted in
+// full as files in the card's thread, and are approvable only once those files are delivered.
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
-import type { ApproverPolicy } from '../core/actions.js';
-import { approvalCard, type ApprovalStatus, type ApprovalView } from '../core/approval-card.js';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { approvalsNeeded, type ApproverPolicy, type Risk } from '../core/actions.js';
+import { approvalCard, longValues, type ApprovalStatus, type ApprovalView } from '../core/approval-card.js';
 import type { OutgoingMessage } from '../core/message.js';
 import type { Anchor } from '../core/plan.js';
 import { redactDeep } from '../core/redact.js';
+import { readSettings } from '../core/settings.js';
 import type { Db, Tx } from '../db/client.js';
-import { approvalAudit, approvals, outbox } from '../db/schema.js';
+import { approvalAudit, approvals, outbox, workspaces } from '../db/schema.js';
 
 export type ApprovalRow = typeof approvals.$inferSelect;
 type Writer = Db | Tx;
@@ -46,19 +49,30 @@ export function describePolicy(policy: ApproverPolicy): string {
   return `${parts.join(', ')}${policy.twoPerson ? ' — not the requester' : ''}`;
 }
 
-/** The card for an approval as it stands now (delivery renders it when it sends, so it is never stale). */
-export async function renderApprovalCard(db: Db, approvalId: string): Promise<OutgoingMessage | null> {
+/**
+ * The card for an approval as it stands now (delivery renders it when it sends, so it is never stale),
+ * with times in the workspace's zone as of `now`.
+ */
+export async function renderApprovalCard(db: Db, approvalId: string, now: Date): Promise<OutgoingMessage | null> {
   const [a] = await db.select().from(approvals).where(eq(approvals.id, approvalId));
   if (!a) return null;
-  const decided = await db
+  const [workspace] = await db.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, a.workspaceId));
+  const trail = await db
     .select()
     .from(approvalAudit)
-    .where(and(eq(approvalAudit.approvalId, approvalId), sql`${approvalAudit.kind} in ('approved', 'denied')`))
-    .orderBy(asc(approvalAudit.id))
-    .limit(1);
-  const decider = decided[0] ? String(decided[0].detail.name ?? decided[0].actor) : a.decidedBy;
+    .where(and(eq(approvalAudit.approvalId, approvalId), sql`${approvalAudit.kind} in ('requested', 'approved_partial', 'approved', 'denied')`))
+    .orderBy(asc(approvalAudit.id));
+  const nameOf = (r: (typeof trail)[number]) => String(r.detail.name ?? r.actor);
+  const final = trail.find((r) => r.kind === 'approved' || r.kind === 'denied');
+  const partial = trail.filter((r) => r.kind === 'approved_partial' && r.detail.paramsHash === a.paramsHash).map(nameOf);
+  const decider = final ? (final.kind === 'approved' ? [...partial, nameOf(final)].join(' and ') : nameOf(final)) : a.decidedBy;
+  const risk = riskOf(trail.find((r) => r.kind === 'requested')?.detail);
   const result = a.result as { summary?: string; error?: string } | null;
   const view: ApprovalView = {
+    paramsHash: a.paramsHash,
+    risk,
+    approvalsNeeded: approvalsNeeded(risk, a.approverPolicy as ApproverPolicy, a.requestedBy),
+    approvedSoFar: final ? [] : partial,
     id: a.id,
     action: a.action,
     params: (a.params ?? {}) as Record<string, unknown>,
@@ -72,7 +86,63 @@ export async function renderApprovalCard(db: Db, approvalId: string): Promise<Ou
     result: result ? (result.summary ?? (result.error ? `error: ${result.error}` : null)) : null,
     verification: (a.verification as { ok: boolean; detail: string } | null) ?? null,
   };
-  return redactDeep(approvalCard(view)) as OutgoingMessage;
+  return redactDeep(approvalCard(view, { now, timezone: readSettings(workspace?.settings).timezone })) as OutgoingMessage;
+}
+
+/** The risk recorded when the approval was requested (what its card showed); unknown counts as `write`. */
+export function riskOf(requested: Record<string, unknown> | undefined): Risk {
+  const risk = requested?.risk;
+  return risk === 'read' || risk === 'dangerous' ? risk : 'write';
+}
+
+const fileKey = (approvalId: string, param: string) => `approval:${approvalId}:file:${param}`;
+
+/**
+ * Queues each long parameter's full text as a file in the card's thread (the incident's thread when the
+ * card is there), once the card is posted: the thread exists only then. Idempotent; returns new rows.
+ */
+export async function queueFullTexts(db: Db, approvalId: string): Promise<string[]> {
+  const [a] = await db.select().from(approvals).where(eq(approvals.id, approvalId));
+  if (!a?.card) return [];
+  const long = longValues(a.id, (a.params ?? {}) as Record<string, unknown>);
+  if (long.length === 0) return [];
+  const [post] = await db
+    .select({ anchor: outbox.anchor })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, a.workspaceId), eq(outbox.idempotencyKey, `approval:${a.id}:card`)));
+  const incidentId = (post?.anchor as Extract<Anchor, { type: 'approval_card' }> | undefined)?.incidentId;
+  const anchor: Anchor = incidentId ? { type: 'incident_thread' } : { type: 'thread', threadId: a.card.messageId };
+  const rows = await db
+    .insert(outbox)
+    .values(long.map((f) => ({
+      id: `out_${randomUUID()}`, workspaceId: a.workspaceId, decisionId: a.decisionId, idempotencyKey: fileKey(a.id, f.param), kind: 'post' as const,
+      channelId: a.channelId, anchor, incidentId: incidentId ?? null,
+      message: { text: `Full text of "${f.param}" for approval ${a.id}: ${f.content.length} characters, sha256 ${f.sha256}.`, file: { filename: f.filename, content: f.content } },
+      purpose: 'file', proactive: false,
+    })))
+    .onConflictDoNothing({ target: [outbox.workspaceId, outbox.idempotencyKey] })
+    .returning({ id: outbox.id });
+  return rows.map((r) => r.id);
+}
+
+/** Whether every long parameter of this approval has been delivered in full (its file's outbox row sent). */
+export async function fullTextsShown(db: Db, a: Pick<ApprovalRow, 'id' | 'workspaceId' | 'params'>): Promise<boolean> {
+  const long = longValues(a.id, (a.params ?? {}) as Record<string, unknown>);
+  if (long.length === 0) return true;
+  const sent = await db
+    .select({ key: outbox.idempotencyKey })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, a.workspaceId), inArray(outbox.idempotencyKey, long.map((f) => fileKey(a.id, f.param))), eq(outbox.status, 'sent')));
+  return sent.length === long.length;
+}
+
+/** Who approved so far, for these very parameters, where two people must (audit rows `approved_partial`). */
+export async function partialApprovers(db: Writer, approvalId: string, hash: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ actor: approvalAudit.actor })
+    .from(approvalAudit)
+    .where(and(eq(approvalAudit.approvalId, approvalId), eq(approvalAudit.kind, 'approved_partial'), sql`${approvalAudit.detail}->>'paramsHash' = ${hash}`));
+  return rows.map((r) => r.actor);
 }
 
 /** Queues an edit of the approval's card; the key carries the version, so each state is queued once. */

@@ -1,27 +1,31 @@
 // Actions: what the brain may ask for, the approvals people decide, and the worker that executes an
-// approved action exactly once (BullMQ job id = approval id), verifies it and reports on the card.
+// approved action at most once (BullMQ job id = approval id, an execution lease, no repeat of a call
+// that may have acted unless the action is idempotent), verifies it and reports on the card.
 // Authority comes only from a signed click by a person the approval's policy names.
 import { randomUUID } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, InboundInteraction, InteractionResponse } from '../chat/port.js';
-import type { ActionInfo, ApproverPolicy } from '../core/actions.js';
-import { APPROVE_ACTION_ID } from '../core/approval-card.js';
+import { approvalsNeeded, type ActionInfo, type ApproverPolicy } from '../core/actions.js';
+import { APPROVE_ACTION_ID, parseButtonValue, shortHash } from '../core/approval-card.js';
 import type { Intent } from '../core/decisions.js';
 import type { Incident } from '../core/incidents.js';
 import type { Anchor } from '../core/plan.js';
 import { redactDeep } from '../core/redact.js';
 import { readSettings } from '../core/settings.js';
 import type { Db, Tx } from '../db/client.js';
-import { approvals, channels, outbox, sources, workspaces } from '../db/schema.js';
+import { approvalAudit, approvals, channels, outbox, sources, workspaces } from '../db/schema.js';
 import { dedicatedConnection } from '../db/redis.js';
 import type { SecretBox } from '../db/secret-box.js';
 import type { TickActions } from '../heartbeat/tick.js';
 import type { Logger } from '../log.js';
-import { audit, describePolicy, expireOverdue, newApprovalId, paramsHash, queueCardUpdate, type ApprovalRow } from './approvals.js';
+import {
+  audit, describePolicy, expireOverdue, fullTextsShown, newApprovalId, paramsHash, partialApprovers, queueCardUpdate, queueFullTexts, riskOf, type ApprovalRow,
+} from './approvals.js';
 import { loadIntegrations } from './integrations.js';
-import { actionsFor, describeAction, integrationFor, PermanentActionError, type ExecuteResult, type Verification } from './registry.js';
+import { takeLease } from './lease.js';
+import { ActionNotSentError, actionsFor, describeAction, integrationFor, PermanentActionError, type AnyAction, type ExecuteResult, type Verification } from './registry.js';
 
 export { renderApprovalCard } from './approvals.js';
 
@@ -35,6 +39,8 @@ export interface ActionsOptions {
   deliver(outboxIds: string[]): Promise<void>;
   /** Told when an approved action finished: verified or not (memory activates or drops its entries). */
   onFinished?(approvalId: string, verified: boolean): Promise<void>;
+  /** Counts clicks and results (metrics): `refused` clicks changed nothing. */
+  onApproval?(outcome: 'approved' | 'denied' | 'refused' | 'expired' | 'executed' | 'failed', count?: number): void;
   /** Executor attempts before an action is reported failed. */
   attempts?: number;
   backoffMs?: number;
@@ -42,6 +48,13 @@ export interface ActionsOptions {
 }
 
 const QUEUE = 'act';
+/** A job that finds the execution lease held looks again this much later (cheap: one Redis SET). */
+const BUSY_RETRY_MS = 1_000;
+
+/** Safe to call again after an attempt that may have reached the service. */
+function repeatable(action: AnyAction | undefined): boolean {
+  return Boolean(action && (action.idempotent || action.findDone));
+}
 type ProposeIntent = Extract<Intent, { type: 'propose_action' }>;
 
 export class Actions implements TickActions {
@@ -60,6 +73,7 @@ export class Actions implements TickActions {
         removeOnFail: { count: 1000 },
       },
     });
+    this.queue.on('error', (err) => opts.log.debug({ err: err.message }, 'action queue: redis error'));
   }
 
   async available(workspaceId: string): Promise<ActionInfo[]> {
@@ -74,7 +88,8 @@ export class Actions implements TickActions {
     const requester = req.requestedBy ?? 'tacit';
     const notes: string[] = [];
     const outboxIds: string[] = [];
-    const integrations = await loadIntegrations(this.opts.db, this.opts.secrets, req.workspaceId);
+    // Through the transaction: on the embedded database it holds the only connection.
+    const integrations = await loadIntegrations(tx, this.opts.secrets, req.workspaceId);
     const known = actionsFor(integrations);
     const [ws] = await tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, req.workspaceId));
     const settings = readSettings(ws?.settings);
@@ -145,18 +160,25 @@ export class Actions implements TickActions {
     return { notes, outboxIds };
   }
 
-  /** A click on Approve or Deny: authorise, then one atomic transition; everything else is explained privately. */
+  /**
+   * A click on Approve or Deny: authorise, check that the card showed exactly these parameters (and,
+   * for long ones, that their full text was delivered), then one atomic transition under the row's
+   * lock. Where two people must approve, the first approval is recorded in the audit trail and the
+   * second distinct person's moves it to approved. Everything else is explained privately and audited.
+   */
   async decide(click: InboundInteraction, adapter: ChatAdapter): Promise<InteractionResponse> {
     const { db } = this.opts;
     const approve = click.actionId === APPROVE_ACTION_ID;
     const actor = click.user.id;
-    const refuse = async (reason: string, approvalId = click.value): Promise<InteractionResponse> => {
-      await audit(db, { approvalId, workspaceId: click.workspaceId, kind: 'refused', actor, detail: { reason, name: click.user.name, click: approve ? 'approve' : 'deny', external: Boolean(click.user.external) } });
-      this.opts.log.info({ approvalId, actor, reason }, 'approval click refused');
+    const { approvalId, hash: shownHash } = parseButtonValue(click.value);
+    const refuse = async (reason: string, id = approvalId): Promise<InteractionResponse> => {
+      await audit(db, { approvalId: id, workspaceId: click.workspaceId, kind: 'refused', actor, detail: { reason, name: click.user.name, click: approve ? 'approve' : 'deny', external: Boolean(click.user.external), shownHash } });
+      this.opts.log.info({ approvalId: id, actor, reason }, 'approval click refused');
+      this.opts.onApproval?.('refused');
       return { privateText: reason };
     };
     // Scoped to the workspace the click came from: an id from elsewhere is simply not found.
-    const [a] = await db.select().from(approvals).where(and(eq(approvals.id, click.value), eq(approvals.workspaceId, click.workspaceId)));
+    const [a] = await db.select().from(approvals).where(and(eq(approvals.id, approvalId), eq(approvals.workspaceId, click.workspaceId)));
     if (!a) return refuse('I cannot find that approval in this workspace; nothing was done.');
     if (click.user.external) return refuse('People from other organisations cannot approve or deny actions here; nothing was done.', a.id);
     const policy = a.approverPolicy as ApproverPolicy;
@@ -167,19 +189,53 @@ export class Actions implements TickActions {
     if (paramsHash(a.workspaceId, a.action, a.params) !== a.paramsHash) {
       return refuse('This approval\'s parameters no longer match what was asked for; it cannot be approved. Nothing was done.', a.id);
     }
+    // Decided or expired already: say so, whatever the click carried.
+    if (a.status !== 'pending') return this.explainUnchanged(a.id, click, refuse);
+    // Denying is always safe; approving binds to what the card showed.
+    if (approve && shownHash !== shortHash(a.paramsHash)) {
+      return refuse(`The parameters changed after this card was posted (it showed sha256 ${shownHash ?? 'nothing'}, they are now ${shortHash(a.paramsHash)}); nothing was done. Read the card again before approving.`, a.id);
+    }
+    if (approve && !(await fullTextsShown(db, a))) {
+      await this.opts.deliver(await queueFullTexts(db, a.id));
+      return refuse('The full text is still being posted in this thread; read it there, then approve. Nothing was done.', a.id);
+    }
+    const [requested] = await db.select().from(approvalAudit).where(and(eq(approvalAudit.approvalId, a.id), eq(approvalAudit.kind, 'requested'))).limit(1);
+    const risk = riskOf(requested?.detail);
+    // A workspace admin (as the platform says) who may approve this is enough on their own.
+    const needed = click.user.admin ? 1 : approvalsNeeded(risk, policy, a.requestedBy);
+    const detail = { name: click.user.name, paramsHash: a.paramsHash, risk, needed, admin: Boolean(click.user.admin) };
+    // Everything inside the one transaction (on the embedded database it holds the only connection).
     const result = await db.transaction(async (tx) => {
+      const [locked] = await tx
+        .select()
+        .from(approvals)
+        .where(and(eq(approvals.id, a.id), eq(approvals.status, 'pending'), eq(approvals.paramsHash, a.paramsHash), sql`${approvals.expiresAt} > now()`))
+        .for('update');
+      if (!locked) return null;
+      const earlier = approve && needed > 1 ? await partialApprovers(tx, a.id, a.paramsHash) : [];
+      if (earlier.includes(actor)) return { kind: 'again' as const };
+      if (approve && earlier.length + 1 < needed) {
+        await audit(tx, { approvalId: a.id, workspaceId: a.workspaceId, kind: 'approved_partial', actor, detail });
+        const [bumped] = await tx.update(approvals).set({ version: sql`${approvals.version} + 1` }).where(eq(approvals.id, a.id)).returning();
+        return { kind: 'partial' as const, card: bumped ? await queueCardUpdate(tx, bumped) : null };
+      }
       const [decided] = await tx
         .update(approvals)
         .set({ status: approve ? 'approved' : 'denied', decidedBy: actor, decidedAt: sql`now()`, version: sql`${approvals.version} + 1` })
-        .where(and(eq(approvals.id, a.id), eq(approvals.status, 'pending'), sql`${approvals.expiresAt} > now()`))
+        .where(and(eq(approvals.id, a.id), eq(approvals.status, 'pending')))
         .returning();
       if (!decided) return null;
-      await audit(tx, { approvalId: a.id, workspaceId: a.workspaceId, kind: approve ? 'approved' : 'denied', actor, detail: { name: click.user.name } });
-      const card = await queueCardUpdate(tx, decided);
-      return { decided, card };
+      await audit(tx, { approvalId: a.id, workspaceId: a.workspaceId, kind: approve ? 'approved' : 'denied', actor, detail: { ...detail, with: earlier } });
+      return { kind: 'decided' as const, card: await queueCardUpdate(tx, decided) };
     });
     if (!result) return this.explainUnchanged(a.id, click, refuse);
+    if (result.kind === 'again') return refuse('You approved this already; a second, different person must approve it too. Your click changed nothing.', a.id);
     if (result.card) await this.opts.deliver([result.card]);
+    if (result.kind === 'partial') {
+      const why = risk === 'dangerous' ? 'it is dangerous' : 'Tacit proposed it and the two-person rule applies';
+      return { privateText: `Your approval is recorded. ${a.action} runs once a second person approves it too (${why}).` };
+    }
+    this.opts.onApproval?.(approve ? 'approved' : 'denied');
     if (!approve) {
       await this.opts.onFinished?.(a.id, false);
       return { privateText: `Denied: ${a.action} will not run.` };
@@ -188,13 +244,24 @@ export class Actions implements TickActions {
     return { privateText: `Approved: running ${a.action} now. The card will show the result.` };
   }
 
+  /** A long parameter's full text is posted once the card is (its thread exists only then). */
+  async cardDelivered(outboxId: string): Promise<void> {
+    const [row] = await this.opts.db.select({ key: outbox.idempotencyKey, anchor: outbox.anchor }).from(outbox).where(eq(outbox.id, outboxId));
+    const anchor = row?.anchor as Anchor | undefined;
+    if (anchor?.type !== 'approval_card' || !row?.key.endsWith(':card')) return;
+    await this.opts.deliver(await queueFullTexts(this.opts.db, anchor.approvalId));
+  }
+
   /** Why a click changed nothing: decided already, or expired (expiring it now if the sweep has not). */
   private async explainUnchanged(id: string, click: InboundInteraction, refuse: (reason: string, approvalId?: string) => Promise<InteractionResponse>): Promise<InteractionResponse> {
     const [now] = await this.opts.db.select().from(approvals).where(eq(approvals.id, id));
     if (!now) return refuse('That approval no longer exists; nothing was done.', id);
     if (now.status === 'pending') {
-      const { outboxIds } = await expireOverdue(this.opts.db);
+      const { expired, outboxIds } = await expireOverdue(this.opts.db);
+      this.opts.onApproval?.('expired', expired.length);
       await this.opts.deliver(outboxIds);
+      // Still pending and not overdue: its parameters changed while the click was being checked.
+      if (!expired.some((e) => e.id === id) && now.expiresAt > new Date()) return refuse('This approval changed while you clicked; nothing was done. Read the card again.', id);
       await this.opts.onFinished?.(id, false);
       return refuse('This approval has expired; nothing was done. Ask again if it is still needed.', id);
     }
@@ -225,10 +292,13 @@ export class Actions implements TickActions {
   start(): void {
     const own = dedicatedConnection(this.opts.connection);
     this.own = own;
-    this.worker = new Worker(QUEUE, (job: Job<{ approvalId: string }>) => this.execute(job), {
+    this.worker = new Worker(QUEUE, (job: Job<{ approvalId: string }>, token?: string) => this.execute(job, token), {
       connection: own.connection,
       prefix: this.opts.prefix,
       concurrency: 4,
+      // An execution whose process died is stalled; BullMQ's default fails it after one stall, leaving the
+      // approval approved but never run. It runs again instead (executors look for an earlier effect first).
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'action worker error'));
   }
@@ -242,24 +312,57 @@ export class Actions implements TickActions {
   /** After a restart: overdue requests expire (cards updated); approved but unexecuted ones run, once. */
   async reconcile(): Promise<{ expired: number; resumed: number }> {
     const { expired, outboxIds } = await expireOverdue(this.opts.db);
+    this.opts.onApproval?.('expired', expired.length);
     await this.opts.deliver(outboxIds);
     for (const a of expired) await this.opts.onFinished?.(a.id, false);
     const approved = await this.opts.db.select({ id: approvals.id }).from(approvals).where(eq(approvals.status, 'approved')).orderBy(asc(approvals.decidedAt));
     for (const a of approved) await this.enqueue(a.id);
+    // A card posted just before a crash may still lack its full-text files (they follow the card).
+    const waiting = await this.opts.db.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.status, 'pending'), sql`${approvals.card} is not null`));
+    for (const a of waiting) await this.opts.deliver(await queueFullTexts(this.opts.db, a.id));
     return { expired: expired.length, resumed: approved.length };
   }
 
-  private async execute(job: Job<{ approvalId: string }>): Promise<string> {
+  private async execute(job: Job<{ approvalId: string }>, token?: string): Promise<string> {
+    const outcome = await this.run(job.data.approvalId, { attempt: job.attemptsMade + 1, attempts: job.opts.attempts ?? 1 });
+    if (outcome !== 'busy') return outcome;
+    // Another worker holds the execution lease (this job was redelivered while that one still runs):
+    // look again later, when it has finished (and this one skips) or died (and its lease ran out).
+    await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+    throw new DelayedError();
+  }
+
+  private leaseMs(): number {
+    return 2 * (this.opts.executeTimeoutMs ?? 30_000);
+  }
+
+  /**
+   * Runs an approved approval at most once: under an execution lease (one runner at a time, across
+   * processes), after looking for an earlier attempt's effect, and never again after an attempt that
+   * may have reached the service unless the action is idempotent or can find its own earlier effect.
+   * `busy`: another runner holds the lease. Throws to have the job retried; UnrecoverableError when final.
+   */
+  async run(approvalId: string, attempt = { attempt: 1, attempts: 1 }): Promise<string> {
+    const lease = await takeLease(this.opts.connection, `${this.opts.prefix}:act:lease:${approvalId}`, this.leaseMs(), this.opts.log);
+    if (!lease) return 'busy';
+    try {
+      return await this.runLeased(approvalId, attempt);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async runLeased(approvalId: string, { attempt, attempts }: { attempt: number; attempts: number }): Promise<string> {
     const { db } = this.opts;
-    const [a] = await db.select().from(approvals).where(eq(approvals.id, job.data.approvalId));
+    const [a] = await db.select().from(approvals).where(eq(approvals.id, approvalId));
     // Only an approved approval ever runs: a job for anything else (pending, denied, done) does nothing.
     if (!a || a.status !== 'approved') return `skipped (${a?.status ?? 'missing'})`;
-    const log = this.opts.log.child({ approvalId: a.id, action: a.action, attempt: job.attemptsMade + 1 });
-    const attempts = job.opts.attempts ?? 1;
+    const log = this.opts.log.child({ approvalId: a.id, action: a.action, attempt });
+    let action: AnyAction | undefined;
     try {
       if (paramsHash(a.workspaceId, a.action, a.params) !== a.paramsHash) throw new PermanentActionError('parameters changed since they were approved (hash mismatch); not run');
       const integrations = await loadIntegrations(db, this.opts.secrets, a.workspaceId);
-      const action = actionsFor(integrations).find((x) => x.name === a.action);
+      action = actionsFor(integrations).find((x) => x.name === a.action);
       const integration = action ? integrationFor(action, integrations) : undefined;
       if (!action || !integration) throw new PermanentActionError(`action ${a.action} is no longer configured in this workspace`);
       const params = action.params.safeParse(a.params);
@@ -267,6 +370,7 @@ export class Actions implements TickActions {
       const ctx = { approvalId: a.id, integration, signal: AbortSignal.timeout(this.opts.executeTimeoutMs ?? 30_000), approvedAt: a.decidedAt ?? undefined };
       // A crash mid-call leaves the job to run again: look for the earlier attempt's effect first.
       const earlier = action.findDone ? await action.findDone(ctx, params.data) : null;
+      if (!earlier) await this.markExecuting(a, action, attempt);
       const result: ExecuteResult = earlier ?? (await action.execute(ctx, params.data));
       let verification: Verification;
       try {
@@ -276,19 +380,41 @@ export class Actions implements TickActions {
       }
       await this.finish(a, 'executed', redactDeep(result) as ExecuteResult, verification);
       log.info({ verified: verification.ok }, 'action executed');
+      this.opts.onApproval?.('executed');
       return 'executed';
     } catch (err) {
-      const message = (err as Error).message;
-      const final = err instanceof PermanentActionError || job.attemptsMade + 1 >= attempts;
-      if (!final) {
-        await audit(db, { approvalId: a.id, workspaceId: a.workspaceId, kind: 'attempt_failed', actor: 'tacit', detail: { attempt: job.attemptsMade + 1, error: message } });
+      const retryable = !(err instanceof PermanentActionError) && (err instanceof ActionNotSentError || repeatable(action));
+      let message = (err as Error).message;
+      if (!retryable && !(err instanceof PermanentActionError) && attempt < attempts) {
+        message += ' — not retried: the service answered, so it may have acted (an action is retried after an answer only when it is idempotent)';
+      }
+      if (retryable && attempt < attempts) {
+        await audit(db, { approvalId: a.id, workspaceId: a.workspaceId, kind: 'attempt_failed', actor: 'tacit', detail: { attempt, error: message, notSent: err instanceof ActionNotSentError } });
         log.warn({ err: message }, 'action attempt failed; retrying');
         throw err;
       }
       await this.finish(a, 'failed', { summary: `failed: ${message}`, data: { error: message } }, null);
       log.warn({ err: message }, 'action failed');
+      this.opts.onApproval?.('failed');
       throw new UnrecoverableError(message);
     }
+  }
+
+  /**
+   * Records that an attempt is about to call the service. An earlier such record with no failure after
+   * it means an attempt was interrupted mid-call (the process died): it may have acted, so an action
+   * that can neither find its earlier effect nor be repeated safely is not called again.
+   */
+  private async markExecuting(a: ApprovalRow, action: AnyAction, attempt: number): Promise<void> {
+    const trail = await this.opts.db
+      .select({ kind: approvalAudit.kind })
+      .from(approvalAudit)
+      .where(and(eq(approvalAudit.approvalId, a.id), inArray(approvalAudit.kind, ['executing', 'attempt_failed'])));
+    const interrupted = trail.filter((r) => r.kind === 'executing').length > trail.filter((r) => r.kind === 'attempt_failed').length;
+    if (interrupted && !repeatable(action)) {
+      throw new PermanentActionError('an earlier attempt was interrupted while it called the service and may have taken effect; not run again (at most once). Check the result by hand');
+    }
+    await audit(this.opts.db, { approvalId: a.id, workspaceId: a.workspaceId, kind: 'executing', actor: 'tacit', detail: { attempt } });
   }
 
   private async finish(a: ApprovalRow, status: 'executed' | 'failed', result: ExecuteResult, verification: Verification | null): Promise<void> {

@@ -19,6 +19,8 @@ const runbookSettings = z.object({
   params: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,30}$/)).max(10).default([]),
   bodyTemplate: z.string().max(10_000).optional(),
   risk: z.enum(['write', 'dangerous']).default('write'),
+  /** Running it twice does no more than running it once: Tacit may retry it after an answer (5xx) or a crash. */
+  idempotent: z.boolean().default(false),
 }).refine((s) => !(s.method === 'GET' && s.bodyTemplate !== undefined), {
   // fetch refuses a GET with a body, so such a runbook could never run.
   path: ['bodyTemplate'],

@@ -10,7 +10,7 @@ import { runbookAction } from './executors/runbook.js';
 import type { Integration } from './integrations.js';
 import type { ActionDefinition } from './types.js';
 
-export { PermanentActionError, type ActionDefinition, type ExecuteContext, type ExecuteResult, type Verification } from './types.js';
+export { ActionNotSentError, PermanentActionError, type ActionDefinition, type ExecuteContext, type ExecuteResult, type Verification } from './types.js';
 
 // Each definition is typed by its own parameters; the registry holds them type-erased.
 export type AnyAction = ActionDefinition<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

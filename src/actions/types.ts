@@ -38,6 +38,12 @@ export interface ActionDefinition<P = Record<string, unknown>> {
    * carries), so a crash mid-call never makes an action run twice.
    */
   findDone?(ctx: ExecuteContext, params: P): Promise<ExecuteResult | null>;
+  /**
+   * Running it twice has the effect of running it once (set a state, delete a thing), so it may be
+   * retried after a response or an interrupted attempt. Without this or `findDone`, an action is
+   * retried only when its request never reached the service.
+   */
+  idempotent?: boolean;
 }
 
 /** An executor failure that no retry can fix (bad request, not found, forbidden). */
@@ -45,3 +51,8 @@ export class PermanentActionError extends Error {
   override readonly name = 'PermanentActionError';
 }
 
+
+/** The request never reached the service (refused connection, unknown host, connect timeout): safe to retry. */
+export class ActionNotSentError extends Error {
+  override readonly name = 'ActionNotSentError';
+}

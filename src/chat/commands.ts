@@ -1,7 +1,8 @@
 // `/tacit …` commands, the same on every platform. Answers are private to the person who asked.
 // Settings changed here are the only way budgets, pauses and quiet hours change: people decide them.
-import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, like, ne, or, sql } from 'drizzle-orm';
 import type { Clock } from '../core/clock.js';
+import { clockTime, relativeTime, timeWithRelative } from '../core/human-time.js';
 import { parseDuration, readSettings, timezoneSchema, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
 import { channels, decisions, incidents, outbox, sources, workspaces } from '../db/schema.js';
@@ -10,7 +11,10 @@ import type { HeartbeatSignals } from '../heartbeat/signals.js';
 import { defaultIndexBounds } from '../memory/render.js';
 import { forgetEntry, readIndex } from '../memory/store.js';
 import { sourceKinds, type SourceKind } from '../sources/formats.js';
-import { createSource, SourceSetupError } from '../sources/sources.js';
+import { createSource, SourceSetupError, type InvalidateSource } from '../sources/sources.js';
+import { commandAccess, mayChangeSettings, needsGroupLookup, type AdminList } from '../core/roles.js';
+import { recordAudit } from '../db/audit-log.js';
+import { admins, approvers, integration, revoke, rotate, setup, sourceList } from './admin-commands.js';
 import type { InboundCommand, InteractionResponse } from './port.js';
 
 export interface CommandDeps {
@@ -19,6 +23,10 @@ export interface CommandDeps {
   signals: HeartbeatSignals;
   clock: Clock;
   publicUrl: () => string;
+  /** Whether a person is in a platform group (the adapter's inGroup): for the workspace's admin groups. */
+  inGroup?: (workspaceId: string, personId: string, groupId: string) => Promise<boolean>;
+  /** Makes every process drop a rotated or revoked source's cached credentials (SourceCache.invalidate). */
+  invalidateSource: InvalidateSource;
 }
 
 const usage = [
@@ -29,13 +37,55 @@ const usage = [
   '`/tacit budget [posts per channel per hour]` — how much I may say unprompted',
   '`/tacit digest [hour 0-23 | off]` — a daily summary of the last 24 hours, posted in this channel',
   '`/tacit connect <alertmanager|grafana|pagerduty|sentry|generic|github> [#channel] [secret=…]` — a new source',
+  '`/tacit sources` — the sources of this workspace; `/tacit rotate <id>` — new credentials; `/tacit revoke <id>` — stop one',
+  '`/tacit approvers [@person… @group… [two-person] | none]` — who may approve my actions',
+  '`/tacit integration alertmanager <url> [authorization=…]` — where silences go',
+  '`/tacit setup` — approvers and the Alertmanager in one form (Slack)',
+  '`/tacit admins [@person… @group… | none]` — who may change settings besides the workspace admins',
   '`/tacit memory` — what I remember (checked against live state now); `/tacit forget <id>` — drop an entry',
   '`@tacit why` in a thread — the decision behind my message',
+  'Changing anything needs a workspace admin (Slack admin or owner, Discord Manage Server) or someone on `/tacit admins`.',
 ].join('\n');
 
 export async function runCommand(deps: CommandDeps, command: InboundCommand): Promise<InteractionResponse> {
-  const [verb, ...args] = command.text.trim().split(/\s+/);
-  switch (verb?.toLowerCase()) {
+  const [first, ...args] = command.text.trim().split(/\s+/);
+  const verb = first?.toLowerCase() ?? '';
+  const access = commandAccess(verb, args);
+  if (access === 'unknown') return { privateText: `I don't know \`/tacit ${verb}\`.\n${usage}` };
+  if (access === 'read') return dispatch(deps, command, verb, args);
+  const { settings } = await workspaceSettings(deps, command.workspaceId);
+  const decision = mayChangeSettings(command.user, settings.admins, await adminGroupsOf(deps, command, settings.admins));
+  const entry = { workspaceId: command.workspaceId, actor: command.user.id, action: verb || 'help' };
+  // The words after the verb may hold a secret (`secret=…`, `authorization=…`): the audit keeps only their count.
+  const detail = { channelId: command.channelId, words: args.length, external: Boolean(command.user.external), guest: Boolean(command.user.guest), admin: Boolean(command.user.admin) };
+  if (!decision.allowed) {
+    await recordAudit(deps.db, { ...entry, outcome: 'refused', detail: { ...detail, reason: decision.reason } });
+    return { privateText: `${decision.message} (\`/tacit ${verb}\` was not run.)` };
+  }
+  // Written before the change runs, so no change goes unaudited (a change that then fails is audited too).
+  await recordAudit(deps.db, { ...entry, outcome: 'allowed', detail: { ...detail, via: decision.via, target: auditTarget(verb, args) } });
+  return dispatch(deps, command, verb, args);
+}
+
+/** The workspace's admin groups this person is in; asked only when the answer could matter. */
+async function adminGroupsOf(deps: CommandDeps, c: InboundCommand, admins: AdminList): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (!deps.inGroup || !needsGroupLookup(c.user, admins)) return found;
+  for (const group of admins.groups) {
+    if (await deps.inGroup(c.workspaceId, c.user.id, group).catch(() => false)) found.add(group);
+  }
+  return found;
+}
+
+/** What a change was about, safe to keep: a source or memory id, never a credential. */
+function auditTarget(verb: string, args: string[]): string | undefined {
+  if (verb === 'rotate' || verb === 'revoke' || verb === 'forget') return args[0];
+  if (verb === 'connect' || verb === 'integration') return args[0]?.toLowerCase();
+  return undefined;
+}
+
+async function dispatch(deps: CommandDeps, command: InboundCommand, verb: string, args: string[]): Promise<InteractionResponse> {
+  switch (verb) {
     case 'connect':
       return connect(deps, command, args);
     case 'status':
@@ -54,7 +104,20 @@ export async function runCommand(deps: CommandDeps, command: InboundCommand): Pr
       return memoryIndex(deps, command);
     case 'forget':
       return forget(deps, command, args);
-    case undefined:
+    case 'sources':
+      return sourceList(deps, command);
+    case 'rotate':
+      return rotate(deps, command, args);
+    case 'revoke':
+      return revoke(deps, command, args);
+    case 'approvers':
+      return approvers(deps, command, args);
+    case 'admins':
+      return admins(deps, command, args);
+    case 'integration':
+      return integration(deps, command, args);
+    case 'setup':
+      return setup(deps, command);
     case '':
     case 'help':
       return { privateText: usage };
@@ -82,7 +145,7 @@ async function status(deps: CommandDeps, c: InboundCommand): Promise<Interaction
     .select({ kind: sources.kind, channel: channels.name })
     .from(sources)
     .innerJoin(channels, eq(channels.id, sources.channelId))
-    .where(eq(sources.workspaceId, c.workspaceId));
+    .where(and(eq(sources.workspaceId, c.workspaceId), isNull(sources.revokedAt)));
   const open = await deps.db
     .select()
     .from(incidents)
@@ -95,7 +158,7 @@ async function status(deps: CommandDeps, c: InboundCommand): Promise<Interaction
     .limit(5);
   const counters = await deps.signals.counters(c.workspaceId);
   const lines = [
-    workspace?.pausedUntil && workspace.pausedUntil > now ? `⏸ Paused until ${workspace.pausedUntil.toISOString()}.` : 'Active.',
+    workspace?.pausedUntil && workspace.pausedUntil > now ? `⏸ Paused until ${timeWithRelative(workspace.pausedUntil, { now, timezone: settings.timezone })}.` : 'Active.',
     watching.length > 0 ? `Watching: ${watching.map((w) => `${w.kind} → #${w.channel}`).join(', ')}.` : 'Watching no sources yet (`/tacit connect`).',
     open.length > 0 ? `Open incidents: ${open.map((i) => `${i.title} (${i.status}, ${i.severity})`).join('; ')}.` : 'No open incidents.',
     `Heartbeat: ${counters.ticks} ticks, ${counters.quiet} quiet, ${counters.woken} woken, ${counters.spoke} spoke, ${counters.vetoed} vetoed; ${counters.model_calls} model calls, ${counters.tokens} tokens.`,
@@ -103,7 +166,7 @@ async function status(deps: CommandDeps, c: InboundCommand): Promise<Interaction
   ];
   if (recent.length > 0) {
     lines.push('Recent decisions:');
-    for (const d of recent) lines.push(`• ${d.createdAt.toISOString()} ${d.outcome} (${d.trigger}): ${d.reasons.join('; ')}${d.vetoes.length ? ` — vetoed: ${d.vetoes.join('; ')}` : ''}`);
+    for (const d of recent) lines.push(`• ${timeWithRelative(d.createdAt, { now, timezone: settings.timezone })} ${d.outcome} (${d.trigger}): ${d.reasons.join('; ')}${d.vetoes.length ? ` — vetoed: ${d.vetoes.join('; ')}` : ''}`);
   }
   return { privateText: lines.join('\n') };
 }
@@ -113,14 +176,17 @@ async function pause(deps: CommandDeps, c: InboundCommand, args: string[]): Prom
   const durationArg = args.find((a) => a.toLowerCase() !== 'here');
   const ms = durationArg ? parseDuration(durationArg) : 3_600_000;
   if (ms === null || ms <= 0) return { privateText: `I could not read "${durationArg}" as a duration. Try \`30m\`, \`2h\` or \`1d\`.` };
-  const until = new Date(deps.clock.now().getTime() + ms);
+  const now = deps.clock.now();
+  const until = new Date(now.getTime() + ms);
+  const { settings } = await workspaceSettings(deps, c.workspaceId);
+  const when = `${clockTime(until, { now, timezone: settings.timezone })}, ${relativeTime(until, now)}`;
   if (here) {
     await deps.db.update(channels).set({ pausedUntil: until }).where(and(eq(channels.id, c.channelId), eq(channels.workspaceId, c.workspaceId)));
-    return { privateText: `Paused in this channel until ${until.toISOString()} (asked by ${c.user.name}). Card edits continue; \`/tacit resume\` to undo.` };
+    return { privateText: `Paused in this channel until ${when} (asked by ${c.user.name}). Card edits continue; \`/tacit resume\` to undo.` };
   }
   await deps.db.update(workspaces).set({ pausedUntil: until }).where(eq(workspaces.id, c.workspaceId));
   await deps.signals.markDirty(c.workspaceId); // the next tick records the pause in its wake-up plan
-  return { privateText: `Paused until ${until.toISOString()} (asked by ${c.user.name}). I keep watching and editing existing cards, but post nothing new. \`/tacit resume\` to undo.` };
+  return { privateText: `Paused until ${when} (asked by ${c.user.name}). I keep watching and editing existing cards, but post nothing new. \`/tacit resume\` to undo.` };
 }
 
 async function resume(deps: CommandDeps, c: InboundCommand): Promise<InteractionResponse> {
@@ -204,14 +270,19 @@ async function forget(deps: CommandDeps, c: InboundCommand, args: string[]): Pro
 async function connect(deps: CommandDeps, command: InboundCommand, args: string[]): Promise<InteractionResponse> {
   const kind = args[0]?.toLowerCase();
   if (!kind || !sourceKinds.includes(kind as SourceKind)) return { privateText: `Which kind of source?\n${usage}` };
-  const channelArg = args.find((a) => a.startsWith('#'));
+  // `#name`, or a Slack channel mention as escaped slash commands send it: `<#C0123|name>` (the name may be empty).
+  const channelArg = args.find((a) => a.startsWith('#') || a.startsWith('<#'));
+  const escaped = channelArg ? /^<#([A-Z0-9]+)(?:\|([^>]*))?>$/.exec(channelArg) : null;
   const secret = args.find((a) => a.startsWith('secret='))?.slice('secret='.length);
   let channelId = command.channelId;
   if (channelArg) {
+    const named = escaped
+      ? or(like(channels.id, `%/${escaped[1] ?? ''}`), escaped[2] ? eq(channels.name, escaped[2]) : undefined)
+      : eq(channels.name, channelArg.slice(1));
     const [found] = await deps.db
       .select({ id: channels.id })
       .from(channels)
-      .where(and(eq(channels.workspaceId, command.workspaceId), eq(channels.name, channelArg.slice(1))));
+      .where(and(eq(channels.workspaceId, command.workspaceId), named));
     if (!found) return { privateText: `I am not in ${channelArg}. Invite me there first, or leave the channel out to use this one.` };
     channelId = found.id;
   }

@@ -70,6 +70,18 @@ export interface InboundInteraction {
 /** What the person who clicked sees privately (ephemeral), if anything. */
 export interface InteractionResponse {
   privateText?: string;
+  /**
+   * A form to open for the person instead (Slack: a modal from the command's trigger_id). Adapters
+   * without forms show `privateText`. Its submission comes back as ordinary `/tacit` commands.
+   */
+  form?: SettingsForm;
+}
+
+/** The admin settings form: approvers and the Alertmanager integration, filled with today's values. */
+export interface SettingsForm {
+  kind: 'settings';
+  approvers: { users: string[]; groups: string[]; twoPerson: boolean };
+  alertmanagerUrl: string | null;
 }
 
 /** `/tacit <text>` from Slack's slash command, Discord's application command or the playground. */

@@ -18,11 +18,27 @@ export interface SourceVersions {
   bump(sourceId: string): Promise<void>;
 }
 
+const VERSION_TIMEOUT_MS = 250;
+
 /** Versions in Redis: one INCR per change, one GET per cached webhook. */
 export function redisSourceVersions(redis: Redis, prefix: string): SourceVersions {
   const key = (id: string) => `${prefix}:source-version:${id}`;
   return {
-    current: async (id) => (await redis.get(key(id))) ?? '0',
+    // The shared connection queues commands while Redis is away: answer within a moment or not at
+    // all (the caller then reads the database), so a webhook never waits for Redis to come back.
+    current: async (id) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          redis.get(key(id)).then((v) => v ?? '0'),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('no answer from Redis')), VERSION_TIMEOUT_MS);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     bump: async (id) => {
       await redis.incr(key(id));
     },

@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { integrationSchemas, type Integration, type IntegrationKind } from '../../src/actions/integrations.js';
-import { actionsFor, describeAction, integrationFor, PermanentActionError, type AnyAction, type ExecuteContext } from '../../src/actions/registry.js';
+import { ActionNotSentError, actionsFor, builtinActions, describeAction, integrationFor, PermanentActionError, type AnyAction, type ExecuteContext } from '../../src/actions/registry.js';
 import { startFakeAlertmanager, type FakeAlertmanager } from '../fakes/alertmanager.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
 import { startFakePagerduty, type FakePagerduty } from '../fakes/pagerduty.js';
@@ -361,6 +361,7 @@ describe('runbook executor', () => {
     expect(req?.headers.authorization).toBe('Bearer x');
     expect(req?.headers['content-type']).toBe('application/json');
     expect(req?.headers['x-tacit-approval']).toBe('apr_runbook_1');
+    expect(req?.headers['idempotency-key']).toBe('apr_runbook_1');
     expect(JSON.parse(req?.body ?? '')).toEqual({ service: 'checkout' });
     expect(result.data).toEqual({ status: 200 });
     expect(await action.verify(ctx, p, result)).toMatchObject({ ok: true });
@@ -400,6 +401,22 @@ describe('runbook executor', () => {
     answer = 200;
   });
 
+  it('is declared idempotent only when its settings say so', () => {
+    expect(runbook().action.idempotent).toBe(false);
+    const declared = [integration('runbook', 'flush', { description: 'b', url: `${base}/flush`, idempotent: true }, {})];
+    expect(actionsFor(declared)[0]?.idempotent).toBe(true);
+  });
+
+  it('sorts a refused connection (nothing sent) apart from an answer', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const integrations = [integration('runbook', 'gone', { description: 'g', url: `http://127.0.0.1:${port}/x` }, {})];
+    const { action, integration: rb } = actionNamed(integrations, 'runbook.gone');
+    await expect(action.execute(context(rb, 'apr_runbook_gone'), {})).rejects.toThrow(ActionNotSentError);
+  });
+
   it('only exists for the runbook integration of its own name', () => {
     const two = [
       integration('runbook', 'restart-service', { description: 'a', url: runbookUrl(), params: ['service'] }, {}),
@@ -409,5 +426,20 @@ describe('runbook executor', () => {
     expect(names).toEqual(['runbook.restart-service', 'runbook.flush-cache']);
     const flush = actionsFor(two).find((a) => a.name === 'runbook.flush-cache');
     expect(flush && integrationFor(flush, two)?.name).toBe('flush-cache');
+  });
+});
+
+describe('which built-in actions may be repeated after an attempt that may have acted', () => {
+  it('lets each repeat only by finding its own earlier effect or by being idempotent', () => {
+    const repeat = Object.fromEntries(builtinActions.map((a) => [a.name, a.findDone ? 'finds its earlier effect' : a.idempotent ? 'idempotent' : 'never']));
+    expect(repeat).toEqual({
+      'github.rerun_workflow': 'finds its earlier effect',
+      'github.open_issue': 'finds its earlier effect',
+      'github.comment': 'finds its earlier effect',
+      'alertmanager.silence': 'finds its earlier effect',
+      'alertmanager.expire_silence': 'idempotent',
+      'pagerduty.acknowledge': 'idempotent',
+      'pagerduty.resolve': 'idempotent',
+    });
   });
 });

@@ -3,7 +3,6 @@
 // GitHub issue for a new incident, alice approves it in the playground, and exactly one issue appears.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WireMessage } from '../../src/chat/playground/types.js';
 import { APPROVE_ACTION_ID } from '../../src/core/approval-card.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeGithub, type FakeGithub } from '../fakes/github.js';
@@ -13,26 +12,11 @@ import { post } from '../support/sign.js';
 import { createSourceViaApi, type CreatedSource } from '../support/sources.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
 import { waitFor } from '../support/wait.js';
+import { api, approvalIdOf, click } from './support.js';
 
 const WS = 'playground:local';
 const GITHUB_TOKEN = 'ghp_integration_test_token_9f8e7d6c5b4a';
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-}
-
-async function click(base: string, userId: string, messageId: string, actionId: string, value: string): Promise<string> {
-  const res = await api(base, 'POST', '/playground/api/actions', { userId, messageId, actionId, value });
-  if (!res.ok) throw new Error(`click: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { privateText?: string }).privateText ?? '';
-}
-
-function approvalIdOf(card: WireMessage): string {
-  const actions = card.blocks.find((b) => (b as { kind: string }).kind === 'actions') as { buttons: { value: string }[] } | undefined;
-  const id = actions?.buttons[0]?.value;
-  if (!id) throw new Error('card has no buttons');
-  return id;
-}
 
 const errorOf = async (res: Response): Promise<string> => ((await res.json()) as { error?: string }).error ?? '';
 

@@ -43,6 +43,10 @@ export interface UploadedFile {
   title?: string; channel?: string; thread_ts?: string; initial_comment?: string; ts?: string;
 }
 export interface PublishedView { teamId: string; userId: string; view: Record<string, unknown> }
+/** A modal opened with views.open: for whom (the user of the trigger), its id and the view as sent. */
+export interface OpenedModal { teamId: string; userId: string; viewId: string; view: Record<string, unknown> }
+/** What a person enters in a modal before pressing Submit: `view.state.values` as Slack sends it. */
+export type ModalValues = Record<string, Record<string, Record<string, unknown>>>;
 export interface ResponseUrlPost { url: string; body: unknown }
 /** Tacit's answer to an inbound request. */
 export interface InboundResponse { status: number; body: string }
@@ -71,6 +75,10 @@ export interface FakeSlack {
   ephemerals: Ephemeral[];
   files: UploadedFile[];
   views: PublishedView[];
+  /** Modals opened with views.open (Slack refuses a trigger_id that is unknown, used, or older than 3 s). */
+  modals: OpenedModal[];
+  /** The person submits an open modal: a signed view_submission, as Slack sends it. */
+  submitView(targetUrl: string, signingSecret: string, viewId: string, values: ModalValues, opts?: SignOptions): Promise<InboundResponse>;
   /** Bodies POSTed to response_urls handed out by sendInteraction and sendSlashCommand. */
   responses: ResponseUrlPost[];
   /** Every request to the method, rejected ones included. */
@@ -228,6 +236,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   );
   const [posts, updates, ephemerals]: [Post[], Update[], Ephemeral[]] = [[], [], []];
   const [files, views, responses]: [UploadedFile[], PublishedView[], ResponseUrlPost[]] = [[], [], []];
+  const modals: OpenedModal[] = [];
+  /** trigger_ids handed out with commands and clicks: valid for 3 s, once (docs.slack.dev, "Handling user interaction"). */
+  const triggers = new Map<string, { teamId: string; userId: string; issuedAt: number }>();
+  const newTrigger = (teamId: string, userId: string): string => {
+    const id = `${Date.now()}.${newId('')}`;
+    triggers.set(id, { teamId, userId, issuedAt: Date.now() });
+    return id;
+  };
   const counts = new Map<string, number>();
   const limits = new Map<string, { times: number; retryAfterSeconds: number }>();
   const failures = new Map<string, Array<string | { status: number }>>();
@@ -389,6 +405,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (!isRecord(v) || v.type !== 'home') return fail('invalid_arguments');
       views.push({ teamId: team.teamId, userId, view: v });
       return { view: { id: newId('V'), team_id: team.teamId, state: { values: {} }, hash: newId(''), app_id: APP_ID, bot_id: team.botId, ...v } };
+    },
+    'views.open': (team, a) => {
+      const triggerId = str(a, 'trigger_id') ?? fail('invalid_arguments');
+      const trigger = triggers.get(triggerId);
+      if (!trigger || trigger.teamId !== team.teamId) return fail('invalid_trigger_id');
+      triggers.delete(triggerId);
+      if (Date.now() - trigger.issuedAt > 3_000) return fail('expired_trigger_id');
+      const v = json(a, 'view', 'invalid_arguments');
+      if (!isRecord(v) || v.type !== 'modal' || !isRecord(v.title) || !Array.isArray(v.blocks)) return fail('invalid_arguments');
+      const viewId = newId('V');
+      modals.push({ teamId: team.teamId, userId: trigger.userId, viewId, view: v });
+      return { view: { id: viewId, team_id: team.teamId, state: { values: {} }, hash: newId(''), app_id: APP_ID, bot_id: team.botId, root_view_id: viewId, previous_view_id: null, ...v } };
     },
     'files.getUploadURLExternal': (team, a) => {
       const filename = str(a, 'filename') ?? fail('invalid_arguments');
@@ -629,7 +657,24 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     url,
     apiUrl: `${url}/api/`,
     teams: teamList,
-    posts, updates, ephemerals, files, views, responses,
+    posts, updates, ephemerals, files, views, responses, modals,
+    async submitView(target, secret, viewId, values, o = {}) {
+      const modal = modals.find((m) => m.viewId === viewId) ?? fail(`fake Slack opened no view ${viewId}`);
+      const team = teamById(modal.teamId);
+      const user = team.users.get(modal.userId);
+      const payload = {
+        type: 'view_submission', team: { id: team.teamId, domain: team.teamId.toLowerCase() },
+        user: { id: modal.userId, username: user?.name ?? modal.userId, name: user?.name ?? modal.userId, team_id: user?.teamId ?? team.teamId },
+        api_app_id: APP_ID, token: VERIFICATION_TOKEN, trigger_id: newTrigger(team.teamId, modal.userId),
+        view: {
+          id: viewId, team_id: team.teamId, type: 'modal', blocks: modal.view.blocks, private_metadata: modal.view.private_metadata ?? '', callback_id: modal.view.callback_id ?? '',
+          state: { values }, hash: newId(''), title: modal.view.title, clear_on_close: false, notify_on_close: false, close: modal.view.close ?? null, submit: modal.view.submit ?? null,
+          previous_view_id: null, root_view_id: viewId, app_id: APP_ID, external_id: '', app_installed_team_id: team.teamId, bot_id: team.botId,
+        },
+        response_urls: [], is_enterprise_install: false, enterprise: null,
+      };
+      return deliver(target, secret, form({ payload: JSON.stringify(payload) }), 'application/x-www-form-urlencoded', o.timestampSkewSeconds);
+    },
     calls: (method) => counts.get(method) ?? 0,
     history: (channel, teamId) => {
       const team = [...teams.values()].find((t) => t.channels.has(channel) && (teamId === undefined || t.teamId === teamId));
@@ -667,7 +712,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const payload = {
         type: 'block_actions', user: { id: c.user_id, username: c.user_name ?? c.user_id, name: c.user_name ?? c.user_id, team_id: c.user_team_id ?? team.teamId },
         api_app_id: APP_ID, token: VERIFICATION_TOKEN, container: { type: 'message', message_ts: c.message_ts, channel_id: c.channel_id, is_ephemeral: false },
-        trigger_id: `${Date.now()}.${newId('')}`, team: { id: team.teamId, domain: team.teamId.toLowerCase() }, enterprise: null, is_enterprise_install: false,
+        trigger_id: newTrigger(team.teamId, c.user_id), team: { id: team.teamId, domain: team.teamId.toLowerCase() }, enterprise: null, is_enterprise_install: false,
         channel: { id: c.channel_id, name: ch?.name ?? c.channel_id }, message, state: { values: {} }, response_url: responseUrl,
         actions: [{ action_id: c.action_id, block_id: c.block_id ?? 'actions', text: { type: 'plain_text', text: c.action_id, emoji: true }, value: c.value, type: 'button', action_ts: nextTs() }],
       };
@@ -680,7 +725,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       const fields = {
         token: VERIFICATION_TOKEN, team_id: team.teamId, team_domain: team.teamId.toLowerCase(), channel_id: c.channel_id,
         channel_name: team.channels.get(c.channel_id)?.name ?? 'directmessage', user_id: c.user_id, user_name: c.user_name ?? c.user_id,
-        command: c.command ?? '/tacit', text: c.text, api_app_id: APP_ID, is_enterprise_install: 'false', response_url: responseUrl, trigger_id: `${Date.now()}.${newId('')}`,
+        command: c.command ?? '/tacit', text: c.text, api_app_id: APP_ID, is_enterprise_install: 'false', response_url: responseUrl, trigger_id: newTrigger(team.teamId, c.user_id),
       };
       return { ...(await deliver(target, secret, form(fields), 'application/x-www-form-urlencoded', c.timestampSkewSeconds)), responseUrl };
     },

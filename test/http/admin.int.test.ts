@@ -29,6 +29,16 @@ describe('admin API access', () => {
     expect(((await bad.json()) as { error: string }).error).toMatch(/kind/);
   });
 
+  it('refuses a bad storm policy, or one for an unknown workspace', async () => {
+    const put = (body: unknown) => fetch(`${tacit.url}/api/workspaces/slack:TNONE/storm`, {
+      method: 'PUT', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    expect((await put({ storm: { windowMs: 10, threshold: 5 } })).status).toBe(400);
+    expect((await put({ storm: { windowMs: 60_000, threshold: 1 } })).status).toBe(400);
+    expect((await put({ storm: null })).status).toBe(404);
+    expect((await put({ storm: { windowMs: 60_000, threshold: 8 } })).status).toBe(404);
+  });
+
   it('has no playground when it is turned off', async () => {
     expect((await fetch(`${tacit.url}/playground`)).status).toBe(404);
   });

@@ -43,6 +43,7 @@ function dashboard(overrides: Partial<DashboardData> = {}): DashboardData {
     outbox: { pending: 0, sent: 0, skipped: 0, dead: 0, deadRows: [] },
     quarantine: [],
     memory: [],
+    tables: [],
     ...overrides,
   };
 }
@@ -60,6 +61,13 @@ function columnTitles(svg: string): string[] {
 }
 
 describe('renderDashboard', () => {
+  it("shows the brain's configuration error, escaped, and nothing when there is none", () => {
+    const html = renderDashboard(dashboard({ brainError: 'claude-sonnet-4-5 was refused: 404 <model>' }));
+    expect(html).toContain('Claude configuration error');
+    expect(html).toContain('claude-sonnet-4-5 was refused: 404 &lt;model&gt;');
+    expect(renderDashboard(dashboard({}))).not.toContain('Claude configuration error');
+  });
+
   it('escapes markup in a decision reason so it is shown, not run', () => {
     const html = renderDashboard(dashboard({ decisions: [decision({ reasons: ['<script>alert(1)</script>', 'a & "b"'] })] }));
     expect(html).not.toContain('<script>alert(1)</script>');
@@ -142,7 +150,7 @@ describe('renderDashboard', () => {
     const html = renderDashboard(dashboard({ decisions: outcomes.map((outcome, i) => decision({ id: `dec_${i}`, outcome })) }));
     const decisions = byTestId(html, 'decisions', 'section');
     for (const outcome of outcomes) expect(decisions).toMatch(new RegExp(`<span class="badge \\w+">${outcome}</span>`));
-    expect(decisions).toContain('<td>slack:T1</td>'); // a workspace not on the page shows by id
+    expect(decisions).toContain('<td><span class="clip" title="slack:T1">slack:T1</span></td>'); // a workspace not on the page shows by id
   });
 
   it('shows the outbox counts and its dead letters with their last error', () => {
@@ -174,6 +182,19 @@ describe('renderDashboard', () => {
     expect(section).toContain('<code>incident:inc_1</code><br><code>repo:acme/app</code>');
     expect(section).toContain('incident inc_1 resolved');
     expect(section).toContain('waiting');
+  });
+
+  it('shows each table with its estimated rows and size, a lower bound marked as such', () => {
+    const html = renderDashboard(dashboard({ tables: [
+      { table: 'events', rows: 1_234_567, atLeast: false, bytes: 3 * 1024 * 1024 * 1024 },
+      { table: 'outbox', rows: 100_000, atLeast: true, bytes: 2048 },
+    ] }));
+    const section = byTestId(html, 'tables', 'section');
+    expect(section).toContain('<code>events</code>');
+    expect(section).toContain('~1,234,567');
+    expect(section).toContain('3.0 GiB');
+    expect(section).toContain('≥ 100,000');
+    expect(section).toContain('2.0 KiB');
   });
 
   it('says when nothing is remembered', () => {

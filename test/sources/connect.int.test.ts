@@ -37,9 +37,9 @@ describe('/tacit connect', () => {
   });
 
   it('explains what it needs when the kind or channel is wrong', async () => {
-    expect((await command(tacit.url, 'bob', '/tacit connect nagios')).privateText).toMatch(/Which kind of source\?/);
-    expect((await command(tacit.url, 'bob', '/tacit connect grafana #nowhere')).privateText).toMatch(/I am not in #nowhere/);
-    expect((await command(tacit.url, 'bob', '/tacit connect sentry')).privateText).toMatch(/Could not connect: .*Client Secret/);
+    expect((await command(tacit.url, 'alice', '/tacit connect nagios')).privateText).toMatch(/Which kind of source\?/);
+    expect((await command(tacit.url, 'alice', '/tacit connect grafana #nowhere')).privateText).toMatch(/I am not in #nowhere/);
+    expect((await command(tacit.url, 'alice', '/tacit connect sentry')).privateText).toMatch(/Could not connect: .*Client Secret/);
     expect((await command(tacit.url, 'bob', '/tacit frobnicate')).privateText).toMatch(/I don't know `\/tacit frobnicate`/);
   });
 

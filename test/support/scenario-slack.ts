@@ -7,7 +7,8 @@ import { waitFor } from './wait.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-shared-scenarios';
 const CHANNEL = 'C0GENERAL';
-const PEOPLE = [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0BOB', name: 'bob' }];
+// alice is a workspace admin (she may change settings), bob a member.
+const PEOPLE = [{ id: 'U0ALICE', name: 'alice', role: 'admin' as const }, { id: 'U0BOB', name: 'bob' }];
 
 interface SlackBlock {
   type: string;

@@ -92,6 +92,8 @@ const expire: ActionDefinition<z.infer<typeof expireParams>> = {
   description: 'Expire (end) an Alertmanager silence by its id.',
   risk: 'write',
   integration: 'alertmanager',
+  // Expiring an expired silence is a no-op: safe to send again.
+  idempotent: true,
   params: expireParams,
   async execute(ctx, params) {
     const { url, headers } = base(ctx);

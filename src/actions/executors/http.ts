@@ -1,6 +1,18 @@
 // One way to call an integration's HTTP API: a timeout, JSON in and out, and errors sorted into
-// permanent (4xx other than 408/429: a retry cannot help) and transient (5xx, network).
-import { PermanentActionError } from '../types.js';
+// permanent (4xx other than 408/429: a retry cannot help), not sent (the connection failed before the
+// request left: always safe to retry) and the rest (5xx, a reset or timeout mid-request), where the
+// service may have acted: whether those are retried is the action's call (actions/index.ts).
+import { ActionNotSentError, PermanentActionError } from '../types.js';
+
+/** Connection failures that happen before any byte of the request is sent (undici / Node error codes). */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function notSent(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; errors?: { code?: unknown }[] } }).cause;
+  if (typeof cause?.code === 'string') return NOT_SENT.has(cause.code);
+  // Happy eyeballs tries several addresses: an AggregateError whose every attempt was refused.
+  return Array.isArray(cause?.errors) && cause.errors.length > 0 && cause.errors.every((e) => typeof e.code === 'string' && NOT_SENT.has(e.code));
+}
 
 export async function callJson(
   url: string,
@@ -12,7 +24,13 @@ export async function callJson(
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.body);
   }
-  const res = await fetch(url, { method: init.method, headers, body, signal: init.signal });
+  let res: Response;
+  try {
+    res = await fetch(url, { method: init.method, headers, body, signal: init.signal });
+  } catch (err) {
+    if (notSent(err)) throw new ActionNotSentError(`${init.method} ${new URL(url).host}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message} (not sent)`, { cause: err });
+    throw err;
+  }
   const text = await res.text();
   let parsed: unknown = text;
   try {

@@ -25,6 +25,8 @@ function transition(status: 'acknowledged' | 'resolved'): ActionDefinition<Param
     description: `${verb[0]?.toUpperCase()}${verb.slice(1)} a PagerDuty incident by its id.`,
     risk: 'write',
     integration: 'pagerduty',
+    // Setting a status PagerDuty already has changes nothing: safe to send again.
+    idempotent: true,
     params,
     async execute(ctx, p) {
       const { base, headers } = request(ctx);

@@ -12,7 +12,7 @@ export function fillTemplate(template: string, values: Record<string, string>): 
 }
 
 export function runbookAction(integration: Integration): ActionDefinition<Record<string, string>> {
-  const s = integration.settings as { description: string; method: string; url: string; params: string[]; bodyTemplate?: string; risk: 'write' | 'dangerous' };
+  const s = integration.settings as { description: string; method: string; url: string; params: string[]; bodyTemplate?: string; risk: 'write' | 'dangerous'; idempotent: boolean };
   const headers = ((integration.secrets as { headers?: Record<string, string> }).headers ?? {});
   const shape = Object.fromEntries(s.params.map((p) => [p, z.string().max(500)]));
   return {
@@ -21,11 +21,14 @@ export function runbookAction(integration: Integration): ActionDefinition<Record
     risk: s.risk,
     integration: 'runbook',
     params: z.object(shape).strict() as unknown as z.ZodType<Record<string, string>>,
+    // Tacit cannot look at what a runbook did: after any answer it is run again only when its owners
+    // declared that safe. The key lets the runbook itself drop a repeat of the same approval.
+    idempotent: s.idempotent === true,
     async execute(ctx, p) {
       const raw = s.bodyTemplate !== undefined ? fillTemplate(s.bodyTemplate, p) : undefined;
       const res = await callJson(s.url, {
         method: s.method,
-        headers: { ...headers, ...(raw !== undefined ? { 'content-type': 'application/json' } : {}), 'x-tacit-approval': ctx.approvalId },
+        headers: { ...headers, ...(raw !== undefined ? { 'content-type': 'application/json' } : {}), 'idempotency-key': ctx.approvalId, 'x-tacit-approval': ctx.approvalId },
         raw,
         signal: ctx.signal,
       });

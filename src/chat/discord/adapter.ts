@@ -5,7 +5,7 @@
 // identify (a resume was impossible, or Tacit was down) or a failed store, channels are backfilled
 // from it (backfill.ts).
 import {
-  Client, DiscordAPIError, Events, GatewayIntentBits, HTTPError, MessageFlags, Partials, RateLimitError, Routes,
+  Client, DiscordAPIError, Events, GatewayIntentBits, HTTPError, MessageFlags, Partials, PermissionFlagsBits, RateLimitError, Routes,
   type APIGuildMember, type APIMessage, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message, type PartialMessage,
 } from 'discord.js';
 import type { Redis } from 'ioredis';

@@ -52,6 +52,10 @@ export const TACIT_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
   name: 'tacit',
   description: 'Tacit: status, pauses, quiet hours, budgets and sources',
   dm_permission: false,
+  // Open to every member on purpose: Discord grants a whole command, not single subcommands, and the
+  // reading ones (status, memory, sources) are for everyone. Changes are checked per subcommand against
+  // the member's Manage Server permission (core/roles); a server can still narrow this in Integrations.
+  default_member_permissions: null,
   options: [
     { type: ApplicationCommandOptionType.Subcommand, name: 'status', description: 'What I watch, open incidents, recent decisions' },
     {
@@ -90,6 +94,34 @@ export const TACIT_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
       type: ApplicationCommandOptionType.Subcommand, name: 'digest', description: 'A daily summary in this channel',
       options: [{ type: ApplicationCommandOptionType.String, name: 'hour', description: '0-23 or off', required: false }],
     },
+    { type: ApplicationCommandOptionType.Subcommand, name: 'sources', description: 'The sources of this server (id, kind, channel, rotated, revoked)' },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'rotate', description: 'New credentials for a source (admins)',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'id', description: 'The source id from /tacit sources', required: true }],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'revoke', description: 'Stop a source: its token is refused from now on (admins)',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'id', description: 'The source id from /tacit sources', required: true }],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'approvers', description: 'Who may approve my actions (admins change it)',
+      options: [
+        { type: ApplicationCommandOptionType.String, name: 'people', description: '@people and @roles, or none', required: false },
+        { type: ApplicationCommandOptionType.Boolean, name: 'two-person', description: 'The requester may not approve', required: false },
+      ],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'admins', description: 'Who may change settings besides Manage Server',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'people', description: '@people and @roles, or none', required: false }],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'integration', description: 'Where actions go (admins)',
+      options: [
+        { type: ApplicationCommandOptionType.String, name: 'kind', description: 'The integration', required: true, choices: [{ name: 'alertmanager', value: 'alertmanager' }] },
+        { type: ApplicationCommandOptionType.String, name: 'url', description: 'Its base URL', required: true },
+        { type: ApplicationCommandOptionType.String, name: 'authorization', description: 'An Authorization header value, if it needs one', required: false },
+      ],
+    },
     { type: ApplicationCommandOptionType.Subcommand, name: 'help', description: 'What I understand' },
   ],
 };
@@ -114,8 +146,8 @@ export function commandText(options: readonly CommandOption[]): string {
       words.push(o.name);
     } else if (o.type === ApplicationCommandOptionType.Channel) {
       words.push(`#${String(o.value)}`);
-    } else if (o.name === 'secret') {
-      words.push(`secret=${String(o.value)}`);
+    } else if (o.name === 'secret' || o.name === 'authorization') {
+      words.push(`${o.name}=${String(o.value)}`);
     } else {
       words.push(String(o.value));
     }

@@ -3,12 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import { asc, desc, eq, gt, like, or, sql } from 'drizzle-orm';
 import express, { type Request, type Response, type Router } from 'express';
+import { systemClock, type Clock } from '../../core/clock.js';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
 import type { Db } from '../../db/client.js';
+import type { HttpAccess, Principal } from '../../http/access.js';
 import { playgroundMessages } from '../../db/schema.js';
 import type { Logger } from '../../log.js';
 import { ChatRejectedError } from '../errors.js';
-import type { ChatAdapter, InboundHandlers, PostRequest } from '../port.js';
+import type { ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../port.js';
+import { DEMO_ALERTMANAGER_PATH, DemoAlertmanager } from './demo-alertmanager.js';
 import { playgroundPage } from './page.js';
 import { parseMention } from './parse.js';
 import { render } from './render.js';
@@ -17,16 +20,18 @@ import {
   PLAYGROUND_APPROVERS_GROUP, PLAYGROUND_CHANNEL, PLAYGROUND_WORKSPACE_ID, TACIT_USER, clickSchema, dmChannel, playgroundUsers, postMessageSchema,
   sampleAlertSchema, type WireMessage,
 } from './types.js';
-import { findUser, mayUsePlayground } from './verify.js';
+import { findUser } from './verify.js';
 
 type Row = typeof playgroundMessages.$inferSelect;
 
 export interface PlaygroundOptions {
   db: Db;
   log: Logger;
-  adminToken?: string;
+  /** Who may open the page and post (routes() needs it): see http/access.ts. It has no login of its own. */
+  access?: HttpAccess;
   /** How often open pages look for messages written by other Tacit processes. */
   pollMs?: number;
+  clock?: Clock;
 }
 
 export interface SampleTarget {
@@ -44,8 +49,12 @@ export class PlaygroundAdapter implements ChatAdapter {
   private poller: NodeJS.Timeout | undefined;
   private sampleTarget: SampleTarget | undefined;
   private sample: SampleOccurrence | undefined;
+  /** The demo Alertmanager the playground workspace's silences go to when no real one is configured. */
+  readonly demoAlertmanager: DemoAlertmanager;
 
-  constructor(private readonly opts: PlaygroundOptions) {}
+  constructor(private readonly opts: PlaygroundOptions) {
+    this.demoAlertmanager = new DemoAlertmanager(opts.clock ?? systemClock);
+  }
 
   async start(handlers: InboundHandlers): Promise<void> {
     this.handlers = handlers;
@@ -89,7 +98,7 @@ export class PlaygroundAdapter implements ChatAdapter {
       .returning({ id: playgroundMessages.id });
     this.pump();
     if (inserted[0]) return { channelId: request.channelId, messageId: inserted[0].id };
-    const earlier = await this.findPosted(request.channelId, request.idempotencyKey);
+    const earlier = await this.findPosted({ channelId: request.channelId, idempotencyKey: request.idempotencyKey, since: new Date(0) });
     if (!earlier) throw new Error(`playground message with key ${request.idempotencyKey} vanished`);
     return earlier;
   }
@@ -123,7 +132,8 @@ export class PlaygroundAdapter implements ChatAdapter {
     return groupId === PLAYGROUND_APPROVERS_GROUP && Boolean(findUser(personId)?.approver);
   }
 
-  async findPosted(channelId: string, idempotencyKey: string): Promise<MessageRef | null> {
+  /** Exact: the key is unique among playground messages, whenever it was posted. */
+  async findPosted({ channelId, idempotencyKey }: PostedQuery): Promise<MessageRef | null> {
     const [row] = await this.opts.db
       .select({ id: playgroundMessages.id })
       .from(playgroundMessages)
@@ -132,13 +142,19 @@ export class PlaygroundAdapter implements ChatAdapter {
   }
 
   routes(): Router {
+    const access = this.opts.access;
+    if (!access) throw new Error('the playground routes need an access policy (PlaygroundOptions.access)');
     const router = express.Router();
-    router.use('/playground', (req, res, next) => {
-      if (mayUsePlayground(req, this.opts.adminToken)) return next();
-      res.status(403).json({ error: 'the playground is only open on this machine, or with TACIT_ADMIN_TOKEN as a bearer token' });
-    });
-    router.get('/playground', (_req, res) => {
-      res.type('html').send(playgroundPage());
+    // Tacit's Alertmanager executor calls the demo's API over loopback, without a browser session.
+    const page = access.guard('page');
+    const machine = access.machineGuard();
+    router.use(DEMO_ALERTMANAGER_PATH, (req, res, next) => (req.path === '/' ? page(req, res, next) : machine(req, res, next)), this.demoAlertmanager.routes());
+    // You pick who you are in the playground, so it is open only to the admin (token or login) or this machine.
+    const api = access.guard('api');
+    router.use('/playground', (req, res, next) => (req.path === '/' ? page(req, res, next) : api(req, res, next)));
+    router.get('/playground', async (_req, res) => {
+      const csrf = await access.pageCsrf(res, res.locals.principal as Principal);
+      res.type('html').setHeader('cache-control', 'no-store').send(playgroundPage(csrf));
     });
     router.get('/playground/api/state', async (_req, res) => {
       const rows = await this.opts.db
@@ -180,7 +196,7 @@ export class PlaygroundAdapter implements ChatAdapter {
       const response = (await this.handlers?.command({
         workspaceId: PLAYGROUND_WORKSPACE_ID,
         channelId: parsed.data.channelId,
-        user: { id: user.id, name: user.name },
+        user: { id: user.id, name: user.name, admin: user.admin },
         text: slash[1] ?? '',
         raw: parsed.data,
       })) ?? {};

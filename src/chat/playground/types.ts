@@ -18,12 +18,14 @@ export interface PlaygroundUser {
   title: string;
   /** In the `approvers` group, which the playground's approver policy names. */
   approver: boolean;
+  /** The playground's workspace admin: may change settings with `/tacit` (everyone may read). */
+  admin: boolean;
 }
 
-/** The people you can be in the playground: at least one approver and one non-approver. */
+/** The people you can be in the playground: an admin who approves, and a member who does neither. */
 export const playgroundUsers: readonly PlaygroundUser[] = [
-  { id: 'alice', name: 'alice', title: 'on-call engineer · approver', approver: true },
-  { id: 'bob', name: 'bob', title: 'developer', approver: false },
+  { id: 'alice', name: 'alice', title: 'on-call engineer · approver · admin', approver: true, admin: true },
+  { id: 'bob', name: 'bob', title: 'developer', approver: false, admin: false },
 ];
 
 export const postMessageSchema = z.object({

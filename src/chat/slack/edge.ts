@@ -54,7 +54,7 @@ const handledEvent = z.union([
   z.looseObject({ type: z.literal('tokens_revoked'), tokens: z.looseObject({ bot: z.array(z.string()).optional(), oauth: z.array(z.string()).optional() }) }),
 ]);
 const otherEvent = z.looseObject({ type: id.refine((t) => !HANDLED.has(t)), user: id.optional(), bot_id: id.optional(), subtype: id.optional(), channel: id.optional() });
-/** Button clicks, the only interactivity Tacit offers; other kinds are kept aside, not routed. */
+/** Button clicks and the settings modal's submission, the only interactivity Tacit offers; other kinds are kept aside, not routed. */
 const blockActions = z.looseObject({
   type: z.literal('block_actions'),
   user: z.looseObject({ id, username: id.optional(), name: id.optional(), team_id: id.optional() }),
@@ -65,6 +65,13 @@ const blockActions = z.looseObject({
   response_url: z.string().max(2000).optional(),
   actions: z.array(z.looseObject({ action_id: id, block_id: id.optional(), value: z.string().max(2000).optional(), type: id.optional() })).min(1).max(25),
 });
+/** The settings modal submitted (the only view Tacit opens). */
+const viewSubmission = z.looseObject({
+  type: z.literal('view_submission'),
+  user: z.looseObject({ id, username: id.optional(), name: id.optional(), team_id: id.optional() }),
+  team: z.looseObject({ id }).nullable().optional(),
+  view: z.looseObject({ id, callback_id: z.string().max(255), private_metadata: z.string().max(3000).optional(), state: z.looseObject({ values: z.record(z.string(), z.unknown()) }) }),
+});
 const envelope = z.union([
   z.looseObject({ type: z.literal('url_verification'), challenge: z.string().max(1000) }),
   z.looseObject({ type: z.literal('app_rate_limited') }),
@@ -73,8 +80,12 @@ const envelope = z.union([
     team_id: id,
     event_id: id,
     event: z.union([handledEvent, otherEvent]),
+    // Bolt reads each entry's fields (is_enterprise_install, team_id): a null entry would make it throw.
+    authorizations: z.array(z.looseObject({})).max(100).optional(),
+    is_enterprise_install: z.boolean().optional(),
   }),
   blockActions,
+  viewSubmission,
 ]);
 const slashCommand = z.looseObject({ command: id, team_id: id, user_id: id, user_name: id.optional(), channel_id: id, text: z.string().max(10_000), response_url: z.string().max(2000) });
 const sslCheck = z.looseObject({ ssl_check: z.string(), token: z.string().optional() });

@@ -9,6 +9,7 @@ import type { Logger } from '../../log.js';
 import type { Actor, InboundHandlers } from '../port.js';
 import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
 import { SLASH_COMMAND } from './scopes.js';
+import { SETTINGS_CALLBACK_ID, settingsCommands, settingsModal } from './settings-form.js';
 import type { BotAuth, TokenSource } from './tokens.js';
 import { channelId, workspaceId } from './types.js';
 
@@ -71,7 +72,28 @@ export function registerInbound(deps: InboundDeps): void {
       // A slash command does not say which organisation the person belongs to: users.info does.
       const user = await actor(deps, teamId, command.user_id, command.user_name, undefined);
       const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user, text: command.text, raw: command });
+      if (response.form && (await openForm(deps, teamId, command.trigger_id, settingsModal(response.form, command.channel_id)))) return;
       await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
+    });
+  });
+
+  // The settings modal was submitted: each part runs as the `/tacit` command it stands for, checked
+  // and audited like a typed one (the submitter is looked up again, not trusted from the opening).
+  app.view(SETTINGS_CALLBACK_ID, async ({ ack, body, view, context }) => {
+    await ack();
+    afterAck(log, 'slack settings form', async () => {
+      const b = body as unknown as ClickBody;
+      const teamId = teamOf(context, b);
+      const user = await actor(deps, teamId, b.user.id, b.user.username ?? b.user.name ?? b.user.id, b.user.team_id);
+      const { channel, commands } = settingsCommands(view as unknown as Parameters<typeof settingsCommands>[0]);
+      const answers: string[] = [];
+      for (const text of commands) {
+        const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, channel), user, text, raw: body });
+        if (response.privateText) answers.push(response.privateText);
+      }
+      const auth = await tokens.auth(teamId);
+      const where = channel || (await deps.client.conversations.open({ token: auth.token, users: b.user.id })).channel?.id || '';
+      await deps.client.chat.postEphemeral({ token: auth.token, channel: where, user: b.user.id, text: answers.join('\n') || 'Saved.' });
     });
   });
 
@@ -85,6 +107,18 @@ export function registerInbound(deps: InboundDeps): void {
     // Only a revoked bot token stops Tacit; user tokens are not used.
     if ((event.tokens.bot ?? []).length > 0) await deps.removed(teamOf(context, body));
   });
+}
+
+/** Opens a modal from a slash command's trigger_id (valid 3 s, once); false when Slack refused it. */
+async function openForm(deps: InboundDeps, teamId: string, triggerId: string, view: Record<string, unknown>): Promise<boolean> {
+  try {
+    const auth = await deps.tokens.auth(teamId);
+    await deps.client.views.open({ token: auth.token, trigger_id: triggerId, view: view as unknown as Parameters<WebClient['views']['open']>[0]['view'] });
+    return true;
+  } catch (err) {
+    deps.log.warn({ err, workspaceId: workspaceId(teamId) }, 'could not open the settings form; answering with the commands instead');
+    return false;
+  }
 }
 
 /** Work that follows an acknowledgement: Bolt's answer waits for the listener, this does not. */

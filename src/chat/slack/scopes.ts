@@ -16,6 +16,8 @@ export const WEB_API_METHODS: Record<string, readonly string[]> = {
   'users.info': ['users:read'],
   'usergroups.users.list': ['usergroups:read'],
   'views.publish': [],
+  // The settings modal, opened from the slash command's trigger_id.
+  'views.open': [],
   // Token exchange and rotation (client id and secret, no bot scope).
   'oauth.v2.access': [],
 };

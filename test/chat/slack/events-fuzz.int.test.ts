@@ -82,11 +82,13 @@ describe('fuzzed /slack/events bodies', () => {
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status >= 500) throw new Error(`${res.status} for ${signed ? 'signed' : 'unsigned'} ${c.contentType} ${c.body.slice(0, 3000)}: ${res.text}`);
         if (!signed) expect(res.status, c.body).toBe(401);
+        if (signed && res.status === 400) expect(res.text, c.body).toMatch(/malformed Slack request/);
         if (res.status !== 200 || res.text !== '') expect(res.text.length, c.body).toBeGreaterThan(0);
       }
     }
     expect([...statuses.keys()].every((s) => s < 500)).toBe(true);
     expect(statuses.get(401)).toBe(300);
+    expect(statuses.get(400)).toBeGreaterThan(0);
   });
 
   it('refuses a huge body with 413 before reading it all, signed or not', async () => {

@@ -26,7 +26,7 @@ describe('Slack files, external users, App Home and backfill', () => {
   let incidentId: string;
 
   beforeAll(async () => {
-    slack = await startFakeSlack({ teams: [{ ...DEFAULT_TEAM, users: [{ id: 'U0ALICE', name: 'alice' }, { id: 'U0GUEST', name: 'guest', teamId: 'T0OTHERORG' }] }] });
+    slack = await startFakeSlack({ teams: [{ ...DEFAULT_TEAM, users: [{ id: 'U0ALICE', name: 'alice', role: 'admin' }, { id: 'U0GUEST', name: 'guest', teamId: 'T0OTHERORG' }] }] });
     tacit = await startTestTacit({ env: env(slack) });
     hook = `${tacit.url}/slack/events`;
     // An incident with its card in #general, through the slash command and an Alertmanager webhook.
