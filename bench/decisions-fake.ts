@@ -30,18 +30,27 @@ function promptOf(req: FakeRequest): string {
   return typeof first === 'string' ? first : JSON.stringify(first);
 }
 
-/** Incident transitions (`inc_1 opened`) and failed repository events the prompt reports. */
-function newsIn(prompt: string): { incidents: string[]; failedEvents: number[] } {
+/**
+ * Incident transitions (`inc_1 opened`), failed repository events, and default branches turning red or
+ * green that the prompt reports. When the prompt lists branch changes, only those are CI news.
+ */
+function newsIn(prompt: string): { incidents: string[]; failedEvents: number[]; branches: { eventId: number; state: string; branch: string }[] } {
   const changes = /^Changes: (.*)\.$/m.exec(prompt)?.[1] ?? 'none';
   const incidents = [...changes.matchAll(/(inc_[\w-]+) (\w+)/g)].filter((m) => SPEAK_ON.has(m[2] ?? '')).map((m) => m[1] ?? '');
-  const failedEvents = [...prompt.matchAll(/event (\d+): repo [^\n]*\(failure\)/g)].map((m) => Number(m[1]));
-  return { incidents: [...new Set(incidents)], failedEvents };
+  const branches = [...prompt.matchAll(/event (\d+): \S+ (\S+) turned (red|green)/g)].map((m) => ({ eventId: Number(m[1]), branch: m[2] ?? '', state: m[3] ?? '' }));
+  const healthKnown = prompt.includes('Default-branch CI:');
+  const failedEvents = [...prompt.matchAll(/event (\d+): repo [^\n]*\(failure\)/g)]
+    .filter((m) => !healthKnown || !/ on \S+ \(failure\)/.test(m[0]) || !/CI|workflow/i.test(m[0]))
+    .map((m) => Number(m[1]))
+    .filter((id) => !branches.some((b) => b.eventId === id));
+  return { incidents: [...new Set(incidents)], failedEvents, branches };
 }
 
 function answer(req: FakeRequest): FakeResponse {
   const names = (req.tools ?? []).flatMap((t) => ('name' in t ? [t.name] : []));
   const news = newsIn(promptOf(req));
-  const worthIt = news.incidents.length > 0 || news.failedEvents.length > 0;
+  const digestDue = /daily digest for \S+ is due/.test(promptOf(req));
+  const worthIt = news.incidents.length > 0 || news.failedEvents.length > 0 || news.branches.length > 0 || digestDue;
   if (names.includes('triage')) {
     return { content: [{ type: 'tool_use', name: 'triage', input: { worth_it: worthIt, reason: worthIt ? 'an incident changed state' : 'nothing new' } }] };
   }
@@ -51,7 +60,11 @@ function answer(req: FakeRequest): FakeResponse {
   const calls: FakeBlock[] = [
     ...news.incidents.map((incidentId): FakeBlock => ({ type: 'tool_use', name: 'post_summary', input: { incidentId, text: `Summary of ${incidentId}: what broke, since when, likely suspects, next steps.` } })),
     ...news.failedEvents.map((eventId): FakeBlock => ({ type: 'tool_use', name: 'post_notice', input: { eventId, text: 'CI is failing on the default branch.' } })),
+    ...news.branches.map(({ eventId, state, branch }): FakeBlock => ({
+      type: 'tool_use', name: 'post_notice', input: { eventId, text: state === 'red' ? `CI failed on ${branch}: the default branch is red.` : `${branch} is green again.` },
+    })),
   ];
+  if (digestDue) calls.push({ type: 'tool_use', name: 'post_digest', input: { text: 'Daily digest: what opened, what resolved, what is still open.' } });
   if (calls.length === 0) calls.push({ type: 'tool_use', name: 'stay_quiet', input: { reason: 'nothing the on-call needs now' } });
   // Adaptive thinking: the stand-in returns this as a signed thinking block and bills it as output.
   return { content: [{ type: 'text', text: 'Checking which changes the on-call would want to hear about now.' }, ...calls] };

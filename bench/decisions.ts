@@ -18,8 +18,11 @@ import { noUsage, type Decision, type Usage } from '../src/core/decisions.js';
 import { eventPayloadSchema, type EventRecord, type RepoEvent } from '../src/core/events.js';
 import { gate } from '../src/core/gate.js';
 import { applyAcks, applyAlerts, dueTransitions, incidentGroupKey, type Incident, type IncidentTransition } from '../src/core/incidents.js';
-import { planMessages } from '../src/core/plan.js';
+import { planMessages, type PlannedMessage } from '../src/core/plan.js';
+import { applyPolicy, policyConstraints } from '../src/core/policy.js';
+import { applyRepoHealth, type RepoHealth } from '../src/core/repo-health.js';
 import { readSettings } from '../src/core/settings.js';
+import { formStorms } from '../src/core/storms.js';
 import { createLogger } from '../src/log.js';
 import { busyDay, dayTemplates } from './decisions-day.js';
 import { startFakeClaude, type FakeClaude } from './decisions-fake.js';
@@ -35,11 +38,24 @@ const stepSchema = z.object({
   events: z.array(eventPayloadSchema),
 });
 
+/** A post people should (or must not) see in the scored steps: its purpose and, optionally, words it holds. */
+const postLabelSchema = z.object({ purpose: z.string(), contains: z.string().optional() });
+type PostLabel = z.infer<typeof postLabelSchema>;
+
 const scenarioSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/, 'expected a kebab-case id'),
   description: z.string().min(1),
   steps: z.array(stepSchema).min(1).refine((steps) => steps.some((s) => !s.setup), 'expected at least one step that is not setup'),
   expect: z.enum(outcomes),
+  /**
+   * The posts the policy lets out in the scored steps: each `required` one must appear, `allowed` ones
+   * may, `forbidden` ones and any post matching no label count against precision.
+   */
+  posts: z.object({
+    required: z.array(postLabelSchema).default([]),
+    allowed: z.array(postLabelSchema).default([]),
+    forbidden: z.array(postLabelSchema).default([]),
+  }).optional(),
 });
 type Scenario = z.infer<typeof scenarioSchema>;
 
@@ -86,6 +102,10 @@ interface ScenarioResult {
   fallbacks: number;
   /** One line per step, to explain a mismatch. */
   trail: string[];
+  /** Posts the policy let out in scored steps (purpose and text). */
+  posts: { purpose: string; text: string; duplicate: boolean }[];
+  /** Scored against the scenario's labels, when it has them. */
+  labelled?: { good: number; posted: number; requiredMet: number; required: number; duplicates: number };
 }
 
 export async function benchDecisions(args: readonly string[], env: Record<string, string | undefined>): Promise<void> {
@@ -164,12 +184,12 @@ function buildBrain(kind: Options['brain'], env: Record<string, string | undefin
 
 /** Runs a scenario's steps as consecutive ticks of one workspace; incidents carry over between steps. */
 async function replay(scenario: Scenario, brain: Brain, onStep: (now: Date) => void = () => undefined, setup?: WorkspaceSetup): Promise<ScenarioResult> {
-  const result: ScenarioResult = { id: scenario.id, expected: scenario.expect, observed: 'quiet', modelCalls: 0, tokens: 0, usage: noUsage, fallbacks: 0, trail: [] };
+  const result: ScenarioResult = { id: scenario.id, expected: scenario.expect, observed: 'quiet', modelCalls: 0, tokens: 0, usage: noUsage, fallbacks: 0, trail: [], posts: [] };
   const world = new World(setup);
   for (const [n, step] of scenario.steps.entries()) {
     const now = new Date(step.at);
     onStep(now);
-    const { outcome, decision, note } = await world.tick(step.events, now, brain).catch((err: unknown) => {
+    const { outcome, decision, note, posted } = await world.tick(step.events, now, brain).catch((err: unknown) => {
       throw new Error(`bench decisions: scenario ${scenario.id}, step ${n + 1} failed`, { cause: err });
     });
     if (decision) {
@@ -180,15 +200,33 @@ async function replay(scenario: Scenario, brain: Brain, onStep: (now: Date) => v
     }
     result.trail.push(`${step.setup ? 'setup' : 'step'} ${n + 1} (${step.at}): ${outcome} — ${note}`);
     if (step.setup) continue;
+    result.posts.push(...posted);
     if (strength[outcome] > strength[result.observed]) result.observed = outcome;
   }
+  if (scenario.posts) result.labelled = scoreLabels(result.posts, scenario.posts);
   return result;
+}
+
+const matches = (post: { purpose: string; text: string }, label: PostLabel) => post.purpose === label.purpose && (!label.contains || post.text.includes(label.contains));
+
+/** Precision: posts matching a required or allowed label (and no forbidden one), of all posts. Recall: required labels met. */
+function scoreLabels(posts: ScenarioResult['posts'], labels: NonNullable<Scenario['posts']>): NonNullable<ScenarioResult['labelled']> {
+  const good = posts.filter((p) => !p.duplicate && !labels.forbidden.some((l) => matches(p, l)) && [...labels.required, ...labels.allowed].some((l) => matches(p, l))).length;
+  const requiredMet = labels.required.filter((l) => posts.some((p) => matches(p, l))).length;
+  return { good, posted: posts.length, requiredMet, required: labels.required.length, duplicates: posts.filter((p) => p.duplicate).length };
 }
 
 /** The state a workspace's ticks share: incidents by group key, and the repository changes seen. */
 class World {
   private readonly incidents = new Map<string, Incident>();
   private readonly repoChanges: RepoEvent[] = [];
+  private health = new Map<string, RepoHealth>();
+  /** What the policy counts: posts per channel (with when) and the last post per incident. */
+  private readonly sent: { channelId: string; at: Date }[] = [];
+  private readonly lastIncidentPost = new Map<string, Date>();
+  private readonly keys = new Set<string>();
+  private readonly texts = new Set<string>();
+  private readonly settings = readSettings({});
   private nextEventId = 1;
   private nextIncident = 1;
   private readonly unacknowledgedAfterMs = readSettings({}).unacknowledgedAfterMs;
@@ -196,28 +234,56 @@ class World {
   constructor(private readonly setup?: WorkspaceSetup) {}
 
   /** One tick, as src/heartbeat/tick.ts runs it, minus storage, pauses, quiet hours, digest and delivery. */
-  async tick(payloads: Scenario['steps'][number]['events'], now: Date, brain: Brain): Promise<{ outcome: Outcome; decision?: Decision; note: string }> {
+  async tick(payloads: Scenario['steps'][number]['events'], now: Date, brain: Brain): Promise<{ outcome: Outcome; decision?: Decision; note: string; posted: ScenarioResult['posts'] }> {
     const events: EventRecord[] = payloads.map((payload) => ({ id: this.nextEventId++, workspaceId: WORKSPACE_ID, occurredAt: now, payload }));
     for (const e of events) if (e.payload.kind === 'repo') this.repoChanges.push(e.payload);
     const { byId, transitions, changed } = this.advance(events, now);
-    const gated = gate({ events, transitions, incidents: byId, now });
+    const ci = events.flatMap((e) => (e.payload.kind === 'repo' ? [{ id: e.id, payload: e.payload }] : []));
+    const health = applyRepoHealth(this.health, ci);
+    this.health = new Map([...this.health, ...health.changed]);
+    const repoHealth = ci.length > 0 ? health.changes : undefined;
+    const gated = gate({ events, transitions, incidents: byId, now, ...(repoHealth ? { repoHealth } : {}) });
     for (const i of byId.values()) this.incidents.set(i.groupKey, i);
-    if (gated.kind === 'quiet') return { outcome: 'quiet', note: `gate: ${gated.reason}` };
+    // The card edits a tick plans whatever the brain says (members joining a storm, a card back to Firing).
+    const edits = planMessages([], byId, changed, null, undefined, transitions).messages.filter((m) => m.kind === 'post');
+    if (gated.kind === 'quiet') return { outcome: 'quiet', note: `gate: ${gated.reason}`, posted: this.send(edits, byId, now) };
 
-    const decision = await brain.decide({ workspaceId: WORKSPACE_ID, now, reasons: gated.reasons, transitions, incidents: byId, events, ...this.setup });
-    if (decision.kind === 'speak') {
-      // As the tick does once the cards are queued: reminders count from the announcement.
-      for (const id of planMessages(decision.intents, byId, changed, null).announced) {
-        const i = byId.get(id);
-        if (i) this.incidents.set(i.groupKey, { ...i, announced: true, announcedAt: now });
-      }
+    const decision = await brain.decide({ workspaceId: WORKSPACE_ID, now, reasons: gated.reasons, transitions, incidents: byId, events, ...this.setup, ...(repoHealth ? { repoHealth } : {}), constraints: policyConstraints(this.settings, now, byId.values()) });
+    const plan = planMessages(decision.kind === 'speak' ? decision.intents : [], byId, changed, null, undefined, transitions);
+    const posted = this.send(plan.messages, byId, now);
+    // As the tick does once the cards are queued: reminders count from the announcement.
+    for (const id of plan.announced) {
+      const i = byId.get(id);
+      if (i && posted.some((p) => p.purpose === 'card' && p.incidentId === id)) this.incidents.set(i.groupKey, { ...i, announced: true, announcedAt: now });
     }
     const outcome = outcomeOf(decision, gated.reasons);
     const own = decision.reasons.filter((r) => !gated.reasons.includes(r)).join('; ');
     const said = decision.kind === 'speak' ? `${decision.intents.map((i) => i.type).join(', ')}${own ? ` (${own})` : ''}` : own;
     const suspects = transitions.reduce((n, x) => n + (byId.get(x.incidentId)?.suspects.length ?? 0), 0);
-    const note = `woken (${gated.reasons.join('; ')}${suspects > 0 ? `; ${suspects} suspect change(s)` : ''}) → ${decision.kind}: ${said}`;
-    return { outcome, decision, note };
+    const note = `woken (${gated.reasons.join('; ')}${suspects > 0 ? `; ${suspects} suspect change(s)` : ''}) → ${decision.kind}: ${said}; posted ${posted.map((p) => p.purpose).join(', ') || 'nothing'}`;
+    return { outcome, decision, note, posted };
+  }
+
+  /** The restraint policy over an in-memory outbox: what it lets out is "posted"; a key or text seen before is a duplicate. */
+  private send(messages: PlannedMessage[], byId: ReadonlyMap<string, Incident>, now: Date): (ScenarioResult['posts'][number] & { incidentId: string | null })[] {
+    const hourAgo = now.getTime() - 3_600_000;
+    const recent = this.sent.filter((p) => p.at.getTime() >= hourAgo);
+    const recentPosts = new Map<string, number>();
+    for (const p of recent) recentPosts.set(p.channelId, (recentPosts.get(p.channelId) ?? 0) + 1);
+    const fresh = messages.filter((m) => m.kind === 'post' && !this.keys.has(m.idempotencyKey));
+    const policy = applyPolicy(fresh, {
+      now, settings: this.settings, workspacePausedUntil: null, incidents: byId, recentPosts, lastIncidentPost: this.lastIncidentPost,
+      channels: new Map([...new Set(fresh.map((m) => m.channelId))].map((id) => [id, { id, name: id, proactive: true, pausedUntil: null }])),
+    });
+    return policy.allowed.map((m) => {
+      this.keys.add(m.idempotencyKey);
+      this.sent.push({ channelId: m.channelId, at: now });
+      if (m.incidentId) this.lastIncidentPost.set(m.incidentId, now);
+      const where = `${m.channelId}|${m.anchor.type === 'incident_thread' ? m.incidentId : 'top'}|${m.message.text}`;
+      const duplicate = this.texts.has(where);
+      this.texts.add(where);
+      return { purpose: m.purpose, text: m.message.text, duplicate, incidentId: m.incidentId };
+    });
   }
 
   /** Alerts, acknowledgements, due reminders and suspects, as the tick's advanceIncidents applies them. */
@@ -244,8 +310,10 @@ class World {
         byId.set(incident.id, { ...incident, suspects: pickSuspects(this.repoChanges, incident.startedAt) });
       }
     }
-    const changedIds = new Set([...[...grouping.changed.values()].map((i) => i.id), ...transitions.map((x) => x.incidentId)]);
-    return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []) };
+    const storms = this.settings.storm ? formStorms(byId, transitions, this.settings.storm, () => `inc_${this.nextIncident++}`) : undefined;
+    const told = storms?.transitions ?? transitions;
+    const changedIds = new Set([...[...grouping.changed.values(), ...(storms?.changed ?? [])].map((i) => i.id), ...told.map((x) => x.incidentId)]);
+    return { byId, transitions: told, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []) };
   }
 }
 
@@ -303,8 +371,18 @@ function report(results: ScenarioResult[], brainLabel: string, verbose: boolean)
     `decisions: precision of speaking ${ratio(tp, predicted)}, recall ${ratio(tp, actual)}, accuracy ${ratio(correct, results.length)}; ` +
       `${calls} model calls, ${tokens} tokens; brain: ${brainLabel}${fallbacks > 0 ? `; ${fallbacks} decision(s) fell back to the rules brain` : ''}`,
   );
-  for (const r of results.filter((x) => verbose || x.expected !== x.observed)) {
+  const labelled = results.flatMap((r) => (r.labelled ? [r.labelled] : []));
+  if (labelled.length > 0) {
+    const sum = (f: (l: (typeof labelled)[number]) => number) => labelled.reduce((n, l) => n + f(l), 0);
+    console.log(
+      `posts (${labelled.length} labelled scenarios): precision ${ratio(sum((l) => l.good), sum((l) => l.posted))}, recall ${ratio(sum((l) => l.requiredMet), sum((l) => l.required))}, ` +
+        `duplicates ${sum((l) => l.duplicates)}; brain: ${brainLabel}`,
+    );
+  }
+  const postsOk = (r: ScenarioResult) => !r.labelled || (r.labelled.good === r.labelled.posted && r.labelled.requiredMet === r.labelled.required);
+  for (const r of results.filter((x) => verbose || x.expected !== x.observed || !postsOk(x))) {
     console.log(`${r.expected === r.observed ? '✓' : '✗'} ${r.id}: expected ${r.expected}, observed ${r.observed}`);
     for (const line of r.trail) console.log(`    ${line}`);
+    if (r.labelled) console.log(`    posts: ${r.labelled.good} of ${r.labelled.posted} labelled good, ${r.labelled.requiredMet} of ${r.labelled.required} required, ${r.labelled.duplicates} duplicate(s): ${r.posts.map((p) => p.purpose).join(', ')}`);
   }
 }

@@ -24,6 +24,8 @@ export interface DecideContext {
    * only as these changes (a branch already red is no news), keyed by the state they announce.
    */
   repoHealth?: readonly RepoHealthChange[];
+  /** The restraint policy's rules in force (core/policy.ts policyConstraints), told before the brain writes. */
+  constraints?: readonly string[];
   /** Actions this workspace can ask people to approve (configured integrations only). */
   actions?: readonly ActionInfo[];
   /** The people the brain may address (notify_person reaches no one else). */

@@ -2,6 +2,7 @@
 // here with `quiet`; only news (an incident opened, resolved or recurring) wakes the brain.
 import type { EventRecord, RepoEvent } from './events.js';
 import type { Incident, IncidentTransition } from './incidents.js';
+import { tracksHealth, type RepoHealthChange } from './repo-health.js';
 
 export type GateResult = { kind: 'quiet'; reason: string } | { kind: 'wake'; reasons: string[] };
 
@@ -12,6 +13,11 @@ export interface GateInput {
   now: Date;
   /** It is the workspace's digest hour and the digest is due. */
   digestDue?: boolean;
+  /**
+   * Branches that turned red or green in this tick. When given, CI results on a default branch are
+   * news only as such a change (a branch already red is no news); without it, every failure is.
+   */
+  repoHealth?: readonly RepoHealthChange[];
 }
 
 export function gate(input: GateInput): GateResult {
@@ -45,8 +51,10 @@ export function gate(input: GateInput): GateResult {
     }
   }
   for (const e of input.events) {
-    if (e.payload.kind === 'repo' && repoNeedsAttention(e.payload)) reasons.push(`${e.payload.repo}: ${e.payload.title}`);
+    if (e.payload.kind !== 'repo' || (input.repoHealth && tracksHealth(e.payload))) continue;
+    if (repoNeedsAttention(e.payload)) reasons.push(`${e.payload.repo}: ${e.payload.title}`);
   }
+  for (const c of input.repoHealth ?? []) reasons.push(`${c.health.repo} ${c.health.branch} turned ${c.health.state}: ${c.health.workflow}`);
   if (input.digestDue) reasons.push('daily digest due');
   if (reasons.length > 0) return { kind: 'wake', reasons };
   const chatter = input.events.filter((e) => e.payload.kind === 'chat.message').length;

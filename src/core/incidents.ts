@@ -25,6 +25,10 @@ export interface Incident {
   groupKey: string;
   /** The original group key when `groupKey` is its hash; null (or absent) when they are the same. */
   groupLabel?: string | null;
+  /** `storm`: stands for several incidents that opened together (core/storms.ts); absent means `alert`. */
+  kind?: 'alert' | 'storm';
+  /** For a member of a storm: the storm's id. Its news is told on the storm's card. */
+  stormId?: string | null;
   status: IncidentStatus;
   severity: Severity;
   title: string;

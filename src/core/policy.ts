@@ -57,6 +57,23 @@ export function applyPolicy(messages: readonly PlannedMessage[], ctx: PolicyCont
   return result;
 }
 
+/**
+ * The rules in force, in words for the model before it writes: what the policy would hold back or veto,
+ * so no call is spent on a post that cannot go out. Pure: settings, clock and incidents only.
+ */
+export function policyConstraints(settings: WorkspaceSettings, now: Date, incidents: Iterable<Incident>): string[] {
+  const out = [
+    `At most ${settings.postsPerChannelPerHour} unsolicited posts per channel per hour; cards of critical incidents and their returns to Firing always go out.`,
+    `At most one follow-up per incident every ${Math.round(settings.incidentCooldownMs / 60_000)} min (openings, resolutions and returns to Firing excepted).`,
+    'A card returning to Firing is announced in the channel automatically: do not write a separate notice for it.',
+  ];
+  const quietUntil = quietHoursEnd(settings, now);
+  if (quietUntil) out.push(`Quiet hours until ${quietUntil.toISOString()}: only critical incidents are posted now; the rest waits.`);
+  const flapping = [...incidents].filter((i) => i.flapping).map((i) => i.id);
+  if (flapping.length > 0) out.push(`Flapping (no resolution notes, the card shows each cycle): ${flapping.slice(0, 20).join(', ')}.`);
+  return out;
+}
+
 type Verdict = { kind: 'allow' } | { kind: 'hold'; until: Date; reason: string } | { kind: 'veto'; reason: string };
 
 function judge(

@@ -2,6 +2,7 @@
 // on the workspace, validated here; missing values take the defaults. Memory and model output can
 // never change these — only people, through commands.
 import { z } from 'zod';
+import { defaultStormPolicy } from './storms.js';
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
 
@@ -41,6 +42,20 @@ export const workspaceSettingsSchema = z.object({
       twoPerson: z.boolean().default(false),
     })
     .default({ users: [], groups: [], twoPerson: false }),
+  /**
+   * Who may change settings besides the platform's own admins (core/roles): platform user ids and
+   * groups (Slack user group ids, Discord role ids). Set by an admin (`/tacit admins`).
+   */
+  admins: z
+    .object({
+      users: z.array(z.string().min(1).max(100)).max(200).default([]),
+      groups: z.array(z.string().min(1).max(100)).max(50).default([]),
+    })
+    .default({ users: [], groups: [] }),
+  /** Who is on call (platform user ids): the people Tacit may notify directly, with the approvers. Set by people (admin API). */
+  onCall: z.array(z.string().min(1).max(100)).max(50).default([]),
+  /** Incidents opening together (at least `threshold` within `windowMs`) become one storm with one card; null for never. */
+  storm: z.object({ windowMs: z.number().int().min(1_000).max(3_600_000), threshold: z.number().int().min(2).max(1_000) }).nullable().default(defaultStormPolicy),
   /** How long an approval request stays open. */
   approvalTtlMs: z.number().int().min(60_000).max(24 * 3_600_000).default(15 * 60_000),
 });

@@ -2,7 +2,7 @@
 // by drizzle-kit (`npm run db:generate`); never edit a generated migration by hand.
 import { sql } from 'drizzle-orm';
 import {
-  bigint, bigserial, boolean, customType, index, integer, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex,
+  bigint, bigserial, boolean, customType, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -82,8 +82,43 @@ export const sources = pgTable('sources', {
   secretEncrypted: text('secret_encrypted'),
   /** Format-specific settings: generic field mapping, signature header names, GitHub hook access. */
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+  /** Set when the source was revoked: its credentials are refused at once, its history stays. */
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  /** Set when its credentials were last replaced (`/tacit rotate`, the admin API). */
+  rotatedAt: timestamp('rotated_at', { withTimezone: true }),
   createdAt: createdAt(),
 });
+
+/**
+ * Append-only: who asked Tacit to change what (settings, sources, approvers, integrations) through
+ * chat or the admin API, and whether it was allowed or refused, with why.
+ */
+export const auditLog = pgTable('audit_log', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workspaceId: text('workspace_id').notNull(),
+  /** The platform user id, or `admin-api` / `tacit`. */
+  actor: text('actor').notNull(),
+  /** What was asked: `pause`, `budget`, `connect`, `revoke`, `approvers`, … */
+  action: text('action').notNull(),
+  outcome: text('outcome', { enum: ['allowed', 'refused'] }).notNull(),
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('audit_log_workspace_idx').on(t.workspaceId, t.at)]);
+
+/** Repository health per branch: red or green, and since when, so a notice announces a state once. */
+export const repoHealth = pgTable('repo_health', {
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  repo: text('repo').notNull(),
+  branch: text('branch').notNull(),
+  state: text('state', { enum: ['red', 'green'] }).notNull(),
+  /** When the branch entered this state. */
+  since: timestamp('since', { withTimezone: true }).notNull(),
+  /** What made it so (workflow, commit), for the notice and its edits. */
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  /** The notice that announced this state, once posted: later changes edit it. */
+  noticeMessage: jsonb('notice_message').$type<{ channelId: string; messageId: string } | null>(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.workspaceId, t.repo, t.branch] })]);
 
 /** Everything Tacit knows, normalised. `tickId` is set by the tick that consumed the event. */
 export const events = pgTable('events', {
@@ -131,6 +166,10 @@ export const incidents = pgTable('incidents', {
   groupKey: text('group_key').notNull(),
   /** The original group key when `groupKey` is its hash; never indexed. */
   groupLabel: text('group_label'),
+  /** `storm`: an incident standing for several that opened together; its members point at it. */
+  kind: text('kind', { enum: ['alert', 'storm'] }).notNull().default('alert'),
+  /** For a member of a storm: the storm incident's id. */
+  stormId: text('storm_id'),
   status: text('status', { enum: ['firing', 'acknowledged', 'resolved'] }).notNull(),
   severity: text('severity').notNull(),
   title: text('title').notNull(),
@@ -154,6 +193,7 @@ export const incidents = pgTable('incidents', {
   createdAt: createdAt(),
 }, (t) => [
   uniqueIndex('incidents_group_idx').on(t.workspaceId, t.groupKey),
+  index('incidents_storm_idx').on(t.stormId).where(sql`${t.stormId} is not null`),
   index('incidents_open_idx').on(t.workspaceId).where(sql`${t.status} <> 'resolved'`),
 ]);
 

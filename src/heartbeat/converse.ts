@@ -222,7 +222,11 @@ export class Conversations {
     const ids = queued.inserted.map((r) => r.id);
     await this.opts.deliver(ids);
     if (ids.length === 0) return null;
-    await this.opts.signals.count(workspaceId, { replies: 1, model_calls: reply.usage.modelCalls });
+    // Replies cost tokens too: counted with the ticks' in /metrics and the dashboard's counters.
+    const u = reply.usage;
+    await this.opts.signals.count(workspaceId, {
+      replies: 1, model_calls: u.modelCalls, tokens: u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens, cost_micro_usd: u.costMicroUsd,
+    });
     this.opts.log.info({ workspaceId, decisionId, eventId }, 'answered a mention');
     return decisionId;
   }

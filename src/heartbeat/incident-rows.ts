@@ -17,6 +17,8 @@ export function toIncident(row: Row): Incident {
     // so its alerts keep grouping into it.
     groupKey: boundKey(row.groupKey),
     groupLabel: row.groupLabel ?? (boundKey(row.groupKey) === row.groupKey ? null : row.groupKey),
+    kind: row.kind,
+    stormId: row.stormId,
     status: row.status,
     severity: row.severity as Incident['severity'],
     title: row.title,
@@ -59,6 +61,8 @@ export async function saveIncidents(tx: Tx, list: Incident[], now: Date, loaded:
       groupKey: i.groupKey,
       // The sender's key when `groupKey` is its hash: kept for people, never indexed.
       groupLabel: i.groupLabel ?? null,
+      kind: i.kind ?? 'alert',
+      stormId: i.stormId ?? null,
       status: i.status,
       severity: i.severity,
       title: i.title,

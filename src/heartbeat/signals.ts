@@ -74,7 +74,8 @@ export class HeartbeatSignals {
     private readonly redis: Redis,
     /** Key namespace, so tests and deployments sharing a Redis stay apart. */
     private readonly prefix: string,
-    readonly lockTtlMs = 60_000,
+    // Renewed every third of it while the tick runs: short, so a killed process's lock frees soon.
+    readonly lockTtlMs = 15_000,
   ) {
     redis.defineCommand('tacitClaim', { numberOfKeys: 7, lua: CLAIM });
     redis.defineCommand('tacitRelease', { numberOfKeys: 3, lua: RELEASE });

@@ -15,7 +15,8 @@ import {
 } from '../core/incidents.js';
 import { boundKey } from '../core/keys.js';
 import { planMessages, type Plan } from '../core/plan.js';
-import { applyPolicy, type ChannelState, type PolicyResult } from '../core/policy.js';
+import { formStorms } from '../core/storms.js';
+import { applyPolicy, policyConstraints, type ChannelState, type PolicyResult } from '../core/policy.js';
 import { digestHourNow, localDate, nextDigestAt, quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
 import { channels, decisions, events, incidents, outbox, sources, workspaces } from '../db/schema.js';
@@ -23,6 +24,7 @@ import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
 import { BrainTimeoutError, HeartbeatError, TickFencedError } from './errors.js';
 import { loadIncidents, saveIncidents, toIncident } from './incident-rows.js';
+import { advanceRepoHealth, saveRepoHealth } from './repo-health-rows.js';
 import { readLimit, recordTickFailure, type ReadEvent } from './poison.js';
 import type { HeartbeatSignals, TickLease } from './signals.js';
 
@@ -143,9 +145,10 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   const settings = readSettings(workspace.settings);
   const { rows, records, more } = await readNews(deps, t);
   const state = await advanceIncidents(db, t, records, settings, now);
+  const health = await advanceRepoHealth(db, t.workspaceId, records);
 
   const digest = await digestIfDue(db, t.workspaceId, settings, now);
-  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, now, digestDue: digest !== undefined });
+  const gated = gate({ events: records, transitions: state.transitions, incidents: state.byId, now, digestDue: digest !== undefined, repoHealth: health.changes });
   const pausedUntil = workspace.pausedUntil !== null && workspace.pausedUntil > now ? workspace.pausedUntil : null;
   let decision: Decision | undefined;
   let brainName = deps.brain.name;
@@ -156,6 +159,8 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   } else if (gated.kind === 'wake') {
     decision = await think(deps, t, {
       workspaceId: t.workspaceId, now, timezone: settings.timezone, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
+      ...(health.changes ? { repoHealth: health.changes } : {}),
+      constraints: policyConstraints(settings, now, state.byId.values()),
       actions: await deps.actions?.available(t.workspaceId), memory: await deps.memory?.view(t.workspaceId, now, { incidents: state.byId }),
       // The only people the brain may address (notify_person): set by people in the workspace's settings.
       people: [...settings.onCall.map((id) => ({ id, role: 'on-call' as const })), ...settings.approvers.users.map((id) => ({ id, role: 'approver' as const }))],
@@ -178,6 +183,7 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
       .returning({ id: workspaces.id });
     if (held.length === 0) throw new TickFencedError(t.workspaceId, `fence ${fence} is no longer the workspace's`);
     await saveIncidents(tx, state.changed, now, state.loadedVersions);
+    await saveRepoHealth(tx, t.workspaceId, health.changed, now);
     const queued = await queueMessages(tx, t.workspaceId, decisionId, allowed);
     if (announced.length > 0) await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, announced));
     const intents = decision?.kind === 'speak' && !pausedUntil ? decision.intents : [];
@@ -297,8 +303,11 @@ async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], 
     }
     transitions.push(...(await untoldReturns(db, [...byId.values()].filter((i) => !moved.has(i.id)))));
   }
+  // Many incidents opening together are one storm: their news is told on its one card.
+  const storms = settings.storm ? formStorms(byId, transitions, settings.storm, () => `inc_${randomUUID()}`) : undefined;
+  if (storms) transitions.splice(0, transitions.length, ...storms.transitions);
   await attachSuspects(db, t.workspaceId, transitions, byId);
-  const changedIds = new Set([...grouping.changed.values()].map((i) => i.id));
+  const changedIds = new Set([...grouping.changed.values(), ...(storms?.changed ?? [])].map((i) => i.id));
   for (const x of transitions) changedIds.add(x.incidentId);
   const loadedVersions = new Map(known.map((i) => [i.id, i.version]));
   return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []), loadedVersions };
@@ -416,6 +425,17 @@ async function digestIfDue(db: Db, workspaceId: string, settings: WorkspaceSetti
     .from(outbox)
     .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.idempotencyKey, `digest:${date}`)));
   if (done) return undefined;
+  // Asked once per due window: a brain that chose not to write it is not asked again on every tick of the hour
+  // (a digest held or vetoed by the policy is asked again).
+  const [asked] = await db
+    .select({ id: decisions.id })
+    .from(decisions)
+    .where(and(
+      eq(decisions.workspaceId, workspaceId), eq(decisions.outcome, 'quiet'), gte(decisions.createdAt, new Date(now.getTime() - 3_600_000)),
+      sql`${decisions.reasons} @> '["daily digest due"]'::jsonb`,
+    ))
+    .limit(1);
+  if (asked) return undefined;
   const [firstSource] = await db.select({ channelId: sources.channelId }).from(sources).where(eq(sources.workspaceId, workspaceId)).orderBy(asc(sources.createdAt)).limit(1);
   const [firstChannel] = await db.select({ id: channels.id }).from(channels).where(eq(channels.workspaceId, workspaceId)).orderBy(asc(channels.createdAt)).limit(1);
   const channelId = settings.digestChannelId ?? firstSource?.channelId ?? firstChannel?.id;

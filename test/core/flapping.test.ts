@@ -40,9 +40,19 @@ describe('flapping', () => {
     expect(incident?.recurrences).toBe(9);
     expect(transitions.filter((t) => t === 'opened')).toHaveLength(1);
     expect(transitions.filter((t) => t === 'flapping')).toHaveLength(1);
-    // Before it is recognised: opened, resolved, recurred, resolved. After: only card updates.
-    expect(transitions.slice(0, 5)).toEqual(['opened', 'resolved', 'recurred', 'resolved', 'flapping']);
-    expect(transitions.slice(5).every((t) => t === 'changed')).toBe(true);
+    // Recognised on the first re-fire after a resolve; after that, only card updates (no resolution notes).
+    expect(transitions.slice(0, 3)).toEqual(['opened', 'resolved', 'flapping']);
+    expect(transitions.slice(3).every((t) => t === 'changed')).toBe(true);
+  });
+
+  it('calls the first re-fire within the flapping window flapping, and one after it a recurrence', () => {
+    const start = Date.parse('2026-11-27T10:00:00Z');
+    const at = (ms: number) => new Date(start + ms).toISOString();
+    const soon = run([{ ...base, startsAt: at(0) }, { ...base, status: 'resolved', startsAt: at(0), endsAt: at(60_000) }, { ...base, startsAt: at(10 * 60_000) }], true);
+    expect(soon.transitions).toEqual(['opened', 'resolved', 'flapping']);
+    expect(soon.incident?.flapping).toBe(true);
+    const late = run([{ ...base, startsAt: at(0) }, { ...base, status: 'resolved', startsAt: at(0), endsAt: at(60_000) }, { ...base, startsAt: at(45 * 60_000) }], true);
+    expect(late.transitions).toEqual(['opened', 'resolved', 'recurred']);
   });
 
   it('collapses the same cycles arriving in one batch into a single transition', () => {

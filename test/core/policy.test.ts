@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeIncident } from '../support/incident.js';
 import type { Incident } from '../../src/core/incidents.js';
 import type { PlannedMessage } from '../../src/core/plan.js';
-import { applyPolicy, type ChannelState, type PolicyContext } from '../../src/core/policy.js';
+import { applyPolicy, policyConstraints, type ChannelState, type PolicyContext } from '../../src/core/policy.js';
 import { quietHoursEnd, readSettings, workspaceSettingsSchema } from '../../src/core/settings.js';
 
 const now = new Date('2026-11-27T12:00:00Z');
@@ -89,10 +89,50 @@ describe('applyPolicy', () => {
 
   it('vetoes follow-ups about one incident within the cooldown, but never its resolution', () => {
     const last = new Map([['inc_1', new Date(now.getTime() - 60_000)]]);
-    expect(vetoReasons(applyPolicy([message({ purpose: 'recurrence' })], context({ lastIncidentPost: last })))[0]).toMatch(/^cooldown: posted about this incident 60 s ago/);
+    expect(vetoReasons(applyPolicy([message({ purpose: 'summary' })], context({ lastIncidentPost: last })))[0]).toMatch(/^cooldown: posted about this incident 60 s ago/);
     expect(applyPolicy([message({ purpose: 'resolution' })], context({ lastIncidentPost: last })).allowed).toHaveLength(1);
     const longAgo = new Map([['inc_1', new Date(now.getTime() - 10 * 60_000)]]);
-    expect(applyPolicy([message({ purpose: 'recurrence' })], context({ lastIncidentPost: longAgo })).allowed).toHaveLength(1);
+    expect(applyPolicy([message({ purpose: 'summary' })], context({ lastIncidentPost: longAgo })).allowed).toHaveLength(1);
+  });
+
+  it('lets the channel notice of a card returning to Firing through within the cooldown', () => {
+    const last = new Map([['inc_1', new Date(now.getTime() - 30_000)]]);
+    const back = message({ purpose: 'recurrence', anchor: { type: 'channel' } });
+    expect(applyPolicy([back], context({ lastIncidentPost: last })).allowed).toEqual([back]);
+  });
+
+  it('holds a card or a return over the budget until the budget frees up, instead of dropping it', () => {
+    const settings = workspaceSettingsSchema.parse({ postsPerChannelPerHour: 1 });
+    const frees = new Date(now.getTime() + 20 * 60_000);
+    const ctx = context({ settings, recentPosts: new Map([['c1', 1]]), budgetFreesAt: new Map([['c1', frees]]) });
+    for (const m of [message({ purpose: 'card', anchor: { type: 'incident_parent' } }), message({ purpose: 'recurrence', anchor: { type: 'channel' } })]) {
+      const r = applyPolicy([m], ctx);
+      expect(r.held.map((h) => [h.message.purpose, h.until])).toEqual([[m.purpose, frees]]);
+      expect(r.held[0]?.reason).toMatch(/^budget: 1 posts in #ops/);
+    }
+    // A follow-up in the thread is chatter: still vetoed.
+    expect(vetoReasons(applyPolicy([message({ purpose: 'summary' })], ctx))[0]).toMatch(/^budget/);
+  });
+
+  it('tells people a critical incident is back even when the budget is spent', () => {
+    const settings = workspaceSettingsSchema.parse({ postsPerChannelPerHour: 0 });
+    const r = applyPolicy([message({ purpose: 'recurrence', anchor: { type: 'channel' } })], context({ settings }, incident({ severity: 'critical' })));
+    expect(r.allowed).toHaveLength(1);
+  });
+
+  it('tells the brain the rules in force before it writes: budget, cooldown, quiet hours, flapping incidents', () => {
+    const settings = workspaceSettingsSchema.parse({ postsPerChannelPerHour: 7, incidentCooldownMs: 600_000, quietHours: { start: '11:00', end: '13:00' } });
+    const rules = policyConstraints(settings, now, [incident({ id: 'inc_9', flapping: true })]);
+    expect(rules.join('\n')).toMatch(/At most 7 unsolicited posts per channel per hour/);
+    expect(rules.join('\n')).toMatch(/every 10 min/);
+    expect(rules.join('\n')).toContain('Quiet hours until 2026-11-27T13:00:00.000Z');
+    expect(rules.join('\n')).toContain('Flapping (no resolution notes, the card shows each cycle): inc_9.');
+    expect(policyConstraints(workspaceSettingsSchema.parse({}), now, []).some((r) => r.startsWith('Quiet hours'))).toBe(false);
+  });
+
+  it('suppresses resolution notes of a flapping incident', () => {
+    const r = applyPolicy([message({ purpose: 'resolution' })], context({}, incident({ flapping: true, status: 'resolved' })));
+    expect(vetoReasons(r)).toEqual(['flapping: resolution notes are suppressed, the card shows each cycle']);
   });
 
   it('always allows editing a card Tacit already posted', () => {

@@ -55,6 +55,9 @@ describe('Claude with an injected corpus, through Tacit', () => {
     tacit = await startTestTacit({ env: { ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: fake.url } });
     direct = new pg.Client({ connectionString: tacit.testDatabase.url });
     await direct.connect();
+    // 38 cases open 38 incidents within seconds: each must get its own summary here, not one storm card.
+    const off = await fetch(`${tacit.url}/api/workspaces/playground:local/storm`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"storm":null}' });
+    if (off.status !== 200) throw new Error(`storms off: ${off.status} ${await off.text()}`);
   });
   afterAll(async () => {
     await direct?.end();

@@ -1,5 +1,5 @@
 // An operator opens the dashboard in a browser after an incident: the heartbeat timeline, the
-// decision with its reasons, and the outbox are there. Also: it is closed to strangers.
+// decision with its reasons, and the outbox are there. Also: it is closed to strangers (a login session).
 import { mkdirSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,18 +47,43 @@ describe('the dashboard', () => {
 
 describe('the dashboard outside playground mode', () => {
   let tacit: TestTacit;
+  let browser: Browser;
+  const adminToken = 'dashboard-admin-token-0123456789';
   beforeAll(async () => {
-    tacit = await startTestTacit({ env: { TACIT_PLAYGROUND: 'off', TACIT_ADMIN_TOKEN: 'dashboard-admin-token-0123456789' } });
+    tacit = await startTestTacit({ env: { TACIT_PLAYGROUND: 'off', TACIT_ADMIN_TOKEN: adminToken } });
+    browser = await launchBrowser();
   });
-  afterAll(() => tacit?.cleanup());
+  afterAll(async () => {
+    await browser?.close();
+    await tacit?.cleanup();
+  });
 
-  it('asks a browser to log in, and opens with the admin token as the password', async () => {
-    const anonymous = await fetch(`${tacit.url}/`);
-    expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic realm="Tacit"/);
-    const auth = `Basic ${Buffer.from('ops:dashboard-admin-token-0123456789').toString('base64')}`;
-    const res = await fetch(`${tacit.url}/`, { headers: { authorization: auth } });
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('Tacit — dashboard');
+  it('sends a browser to the login form, opens with the admin token as the password, and logs out', async () => {
+    const anonymous = await fetch(`${tacit.url}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe('/login?next=%2F');
+    // HTTP Basic is gone: the admin token is only a password for the form, or a bearer token for scripts.
+    const basic = await fetch(`${tacit.url}/api/sources`, { headers: { authorization: `Basic ${Buffer.from(`ops:${adminToken}`).toString('base64')}` } });
+    expect(basic.status).toBe(401);
+
+    const page = await browser.newPage();
+    await page.goto(`${tacit.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByTestId('password').fill('not-the-token');
+    await page.getByTestId('login').click();
+    await page.getByText('That is not the admin token.').waitFor();
+    await page.getByTestId('password').fill(adminToken);
+    await page.getByTestId('login').click();
+    await page.getByText('Tacit — dashboard').first().waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'tacit_session', httpOnly: true, sameSite: 'Lax', secure: false });
+    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeGreaterThan(11.9 * 3600_000);
+
+    await page.getByTestId('logout').click();
+    await page.getByTestId('password').waitFor();
+    await page.goto(`${tacit.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.close();
   });
 });

@@ -44,6 +44,9 @@ export function handleDecisionTool(use: ToolUseBlock, ctx: DecideContext, hosts:
       const key = health ? healthNoticeKey(health) : `repo-event:${event.id}`;
       return { intent: { type: 'notice', channelId: event.payload.channelId, key, text: cleanOutput(String(input.text), hosts) } };
     }
+    case 'post_digest':
+      if (!ctx.digest) return { error: 'no digest is due now' };
+      return { intent: { type: 'digest', channelId: ctx.digest.channelId, date: ctx.digest.date, text: cleanOutput(String(input.text), hosts) } };
     case 'attach_file': {
       const incidentId = String(input.incidentId);
       if (!ctx.incidents.has(incidentId)) return { error: `no incident ${incidentId} in this context` };

@@ -137,9 +137,17 @@ export function decisionPrompt(ctx: DecideContext): string {
   if (ctx.repoHealth) {
     const lines = ctx.repoHealth.map((c) => `event ${c.eventId}: ${c.health.repo} ${c.health.branch} turned ${c.health.state}`);
     // Only changes of a branch's state are CI news; a second red run on a red branch is not.
-    parts.push(`Default-branch CI changes (post_notice only these; other CI results change nothing): ${lines.join('; ') || 'none'}.`);
+    parts.push('Default-branch CI: post_notice only for the state changes quoted below; other CI results change nothing.', quoteAsData('default-branch CI changes', lines.join('\n') || 'none'));
   }
-  if (ctx.digest) parts.push(`The daily digest for ${ctx.digest.date} is due: post it with post_summary only if an incident needs it; otherwise stay_quiet.`);
+  if (ctx.digest) {
+    const d = ctx.digest;
+    const list = (items: readonly Incident[]) => items.slice(0, 20).map((i) => `${i.title} (${i.severity}, ${i.status})`).join('\n') || 'none';
+    parts.push(
+      `The daily digest for ${d.date} is due (it is asked for once): write it now with post_digest from these facts — ${d.opened.length} opened, ${d.resolved.length} resolved, ${d.stillOpen.length} still open; ${d.decisions} decisions and ${d.messages} messages in the last 24 hours.`,
+      quoteAsData('incidents opened', list(d.opened)), quoteAsData('incidents resolved', list(d.resolved)), quoteAsData('incidents still open', list(d.stillOpen)),
+    );
+  }
+  if (ctx.constraints && ctx.constraints.length > 0) parts.push(`The posting rules in force (a post they block is dropped, so do not write it):\n${ctx.constraints.map((c) => `- ${c}`).join('\n')}`);
   parts.push('Decide: call stay_quiet, or post_summary for the incidents above (one call per incident).');
   return parts.join('\n\n');
 }

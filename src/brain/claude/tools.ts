@@ -17,6 +17,9 @@ export const decisionTools = {
   post_notice: z
     .object({ eventId: z.number().int(), text })
     .describe('Post a short notice in the channel about one repository event from the context (CI broken on the default branch, a failed deploy).'),
+  post_digest: z
+    .object({ text })
+    .describe('Post the daily digest, once, only when the prompt says it is due: the last 24 hours from the facts given, in a few lines.'),
   attach_file: z
     .object({ incidentId: z.string().min(1), filename: z.string().regex(/^[\w.-]{1,80}$/), content: z.string().min(1).max(200_000) })
     .describe("Upload a text file (report, timeline, log excerpt) into the incident's thread."),

@@ -1,0 +1,80 @@
+// Storms: 30 alert groups opening within seconds (one database down) are one storm incident with one
+// card listing its members, not thirty cards; members resolving are edits of that card.
+import { describe, expect, it } from 'vitest';
+import type { AlertEvent } from '../../src/core/events.js';
+import { applyAlerts, type Incident, type IncidentTransition } from '../../src/core/incidents.js';
+import { planMessages } from '../../src/core/plan.js';
+import { formStorms } from '../../src/core/storms.js';
+import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
+
+const T0 = Date.parse('2026-11-27T10:00:00Z');
+const policy = { windowMs: 60_000, threshold: 5 };
+
+function alert(n: number, status: 'firing' | 'resolved' = 'firing'): AlertEvent {
+  return {
+    kind: 'alert', source: 'alertmanager', sourceId: 's', fingerprint: `fp${n}`, groupKey: `{}:{service="svc${n}"}`, status,
+    severity: 'critical', title: `svc${n} cannot reach its database`, labels: { service: `svc${n}`, database: 'orders-db', cluster: 'eu-1' }, annotations: {},
+    startsAt: new Date(T0 + Math.floor((n * 20_000) / 30)).toISOString(), endsAt: status === 'resolved' ? new Date(T0 + 600_000).toISOString() : null, links: [], actor: null, channelId: 'c',
+  };
+}
+
+/** One tick: alerts grouped, then storms formed, as the tick does. */
+function tick(known: Map<string, Incident>, alerts: AlertEvent[], ids: { n: number }) {
+  const byKey = new Map([...known.values()].map((i) => [i.groupKey, i]));
+  const g = applyAlerts('ws', byKey, alerts.map((a, k) => ({ eventId: k + 1, alert: a })), () => `inc_${++ids.n}`);
+  const byId = new Map(known);
+  for (const i of g.changed.values()) byId.set(i.id, i);
+  const s = formStorms(byId, g.transitions, policy, () => `storm_${++ids.n}`);
+  return { byId, transitions: s.transitions };
+}
+
+describe('formStorms', () => {
+  it('makes 30 groups opening within 20 s one storm that is opened, with every group a member', () => {
+    const { byId, transitions } = tick(new Map(), Array.from({ length: 30 }, (_, n) => alert(n)), { n: 0 });
+    const storms = [...byId.values()].filter((i) => i.kind === 'storm');
+    expect(storms).toHaveLength(1);
+    const storm = storms[0] as Incident;
+    expect(transitions).toEqual([expect.objectContaining({ kind: 'opened', incidentId: storm.id })]);
+    expect([...byId.values()].filter((i) => i.stormId === storm.id)).toHaveLength(30);
+    expect(Object.keys(storm.alerts)).toHaveLength(30);
+    expect(storm.title).toBe('Alert storm: 30 incidents opened together');
+  });
+
+  it('plans one card for the storm and names what its members share in the summary', async () => {
+    const { byId, transitions } = tick(new Map(), Array.from({ length: 30 }, (_, n) => alert(n)), { n: 0 });
+    const decision = await new RulesBrain().decide({ workspaceId: 'ws', now: new Date(T0 + 30_000), reasons: ['storm'], transitions, incidents: byId, events: [] });
+    const intents = decision.kind === 'speak' ? decision.intents : [];
+    const plan = planMessages(intents, byId, [...byId.values()], null, undefined, transitions);
+    expect(plan.messages.filter((m) => m.purpose === 'card')).toHaveLength(1);
+    const summary = plan.messages.find((m) => m.purpose === 'summary');
+    expect(summary?.message.text).toContain('database=orders-db');
+  });
+
+  it('lets fewer openings than the threshold stay separate incidents', () => {
+    const { byId, transitions } = tick(new Map(), [alert(1), alert(2), alert(3)], { n: 0 });
+    expect([...byId.values()].some((i) => i.kind === 'storm')).toBe(false);
+    expect(transitions.map((t) => t.kind)).toEqual(['opened', 'opened', 'opened']);
+  });
+
+  it('adds a later opening to the open storm and turns members resolving into edits, then one resolution', () => {
+    const ids = { n: 0 };
+    const first = tick(new Map(), Array.from({ length: 6 }, (_, n) => alert(n)), ids);
+    const known = new Map([...first.byId].map(([id, i]): [string, Incident] => [id, i.kind === 'storm' ? { ...i, announced: true } : i]));
+    const storm = [...known.values()].find((i) => i.kind === 'storm') as Incident;
+    const joined = tick(known, [alert(7)], ids);
+    expect(joined.transitions).toEqual([expect.objectContaining({ kind: 'changed', incidentId: storm.id })]);
+    expect(Object.keys(joined.byId.get(storm.id)?.alerts ?? {})).toHaveLength(7);
+
+    const some = tick(joined.byId, [alert(1, 'resolved')], ids);
+    expect(some.transitions.map((t: IncidentTransition) => t.kind)).toEqual(['changed']);
+    const all = tick(some.byId, [0, 2, 3, 4, 5, 7].map((n) => alert(n, 'resolved')), ids);
+    expect(all.transitions).toEqual([expect.objectContaining({ kind: 'resolved', incidentId: storm.id })]);
+    expect(all.byId.get(storm.id)?.status).toBe('resolved');
+
+    // Later, one member fires again on its own: its own news, not swallowed by a storm that is over.
+    const again = tick(all.byId, [{ ...alert(3), startsAt: new Date(T0 + 3_600_000).toISOString() }], ids);
+    const member = [...again.byId.values()].find((i) => i.groupKey.includes('svc3'));
+    expect(again.transitions).toEqual([expect.objectContaining({ kind: 'recurred', incidentId: member?.id })]);
+    expect(member?.stormId).toBeNull();
+  });
+});

@@ -1,0 +1,50 @@
+// User story: one database goes down and 30 services alert within 20 s. The channel gets one storm
+// card listing them (edited in place as they resolve) and one summary naming what they share — not
+// ten cards and then silence when the hourly budget runs out.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blockTexts, channelMessages, fixture, postAlert } from '../support/playground.js';
+import { startTestTacit, type TestTacit } from '../support/tacit.js';
+import { waitFor } from '../support/wait.js';
+
+const T0 = Date.parse('2026-11-20T09:14:00Z');
+
+function group(n: number, status: 'firing' | 'resolved'): string {
+  const d = JSON.parse(fixture(`alertmanager/${status}.json`).toString()) as { groupKey: string; alerts: { startsAt: string; endsAt: string; fingerprint: string; labels: Record<string, string> }[] };
+  d.groupKey = `{}:{service="svc${n}"}`;
+  for (const a of d.alerts) {
+    a.startsAt = new Date(T0 + Math.floor((n * 20_000) / 30)).toISOString();
+    a.endsAt = status === 'resolved' ? new Date(T0 + 600_000).toISOString() : '0001-01-01T00:00:00Z';
+    a.fingerprint = `fp_svc${n}`;
+    a.labels = { ...a.labels, alertname: 'DatabaseUnreachable', service: `svc${n}`, database: 'orders-db' };
+  }
+  return JSON.stringify(d);
+}
+
+describe('an alert storm', () => {
+  let tacit: TestTacit;
+  let source: { id: string; token: string };
+  const topLevel = async () => (await channelMessages(tacit.url)).filter((m) => !m.threadId && m.author.isBot);
+
+  beforeAll(async () => {
+    tacit = await startTestTacit();
+    if (!tacit.playgroundSource) throw new Error('playground source missing');
+    source = tacit.playgroundSource;
+  });
+  afterAll(() => tacit?.cleanup());
+
+  it('turns 30 alert groups within 20 s into one storm card with one summary, and resolves it in place', async () => {
+    for (let n = 0; n < 30; n++) expect((await postAlert(tacit.url, source.id, source.token, group(n, 'firing'))).status).toBe(200);
+    const storm = await waitFor(async () => (await topLevel()).find((m) => m.text.includes('Alert storm: 30 incidents')), { what: 'the storm card listing 30 incidents', timeoutMs: 15_000 });
+    expect(blockTexts(storm)).toContain('database=orders-db');
+    const summary = await waitFor(async () => (await channelMessages(tacit.url)).find((m) => m.threadId === storm.id && m.text.includes('is firing')), { what: 'the storm summary' });
+    expect(summary.text).toContain('database=orders-db');
+    // The first group may have been read (and carded) before the others arrived; never one card per group.
+    const cards = (await topLevel()).filter((m) => m.text.startsWith('Firing') && m.id !== storm.id);
+    expect(cards.length).toBeLessThanOrEqual(4); // below the threshold (5), before the storm formed
+
+    for (let n = 0; n < 30; n++) await postAlert(tacit.url, source.id, source.token, group(n, 'resolved'));
+    await waitFor(async () => (await channelMessages(tacit.url)).find((m) => m.id === storm.id && m.text.startsWith('Resolved')), { what: 'the storm card edited to Resolved', timeoutMs: 15_000 });
+    const after = await topLevel();
+    expect(after.filter((m) => m.text.includes('Alert storm'))).toHaveLength(1);
+  });
+});
