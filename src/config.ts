@@ -1,15 +1,37 @@
 // Configuration: the only module that reads the environment. Validated with zod at start-up so a bad
 // value stops the process with one line naming the variable and what it expects.
+import { delimiter, join } from 'node:path';
 import { z } from 'zod';
 
 export const defaults = {
   port: 3000,
+  /** Where Tacit looks for a Redis when REDIS_URL is unset, before starting a private one. */
   redisUrl: 'redis://127.0.0.1:6379',
+  /** Searched after PATH for the private Redis's redis-server (Debian/Ubuntu, source installs, Homebrew). */
+  redisServerDirs: ['/usr/bin', '/usr/local/bin', '/opt/homebrew/bin'],
   dataDir: './.tacit',
   heartbeatIntervalMs: 10_000,
   webhookBodyLimitBytes: 1024 * 1024,
   model: 'claude-sonnet-5-5',
   triageModel: 'claude-haiku-5-5',
+  /** Effort sent with each model call: triage is a cheap yes/no, decisions weigh the evidence. */
+  triageEffort: 'low',
+  effort: 'medium',
+  /** How often each process checks that Redis still holds its schedules (see heartbeat/restore.ts). */
+  restoreCheckIntervalMs: 1_000,
+  /** Days rows are kept before the purge deletes them; 0 keeps them forever. approval_audit is never purged. */
+  retention: {
+    /** Channel messages and mentions (events of kind chat.*), once consumed by a tick. */
+    chatTextDays: 30,
+    /** Every other event (alerts, repo activity, acknowledgements), once consumed by a tick. */
+    eventDays: 30,
+    decisionDays: 90,
+    /** Sent and skipped outbox rows; pending and dead ones are never purged. */
+    outboxDays: 30,
+    quarantineDays: 14,
+    playgroundMessageDays: 30,
+  },
+  retentionIntervalMs: 60 * 60_000,
 } as const;
 
 /** Empty strings count as unset, so `VAR=` in a compose file or shell does not become a bad value. */
@@ -30,10 +52,17 @@ const url = (protocols: string[], example: string) =>
 
 const portMessage = 'expected a TCP port number from 1 to 65535 (0 picks a free port)';
 
+const days = z.coerce.number({ message: 'expected a number of days (0 keeps forever)' }).min(0, 'expected a number of days (0 keeps forever)');
+
 const envSchema = z.object({
   DATABASE_URL: optional(url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tacit')),
   TACIT_DATA_DIR: optional(z.string()),
   REDIS_URL: optional(url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
+  /** The redis-server binary for the private Redis, instead of searching PATH. */
+  TACIT_REDIS_SERVER: optional(z.string()),
+  /** Internal, for tests: the address probed before a private Redis is started (default 127.0.0.1:6379). */
+  TACIT_REDIS_DEFAULT_URL: optional(url(['redis:'], 'redis://127.0.0.1:6379')),
+  PATH: optional(z.string()),
   PORT: optional(
     z.coerce
       .number({ message: portMessage })
@@ -50,6 +79,8 @@ const envSchema = z.object({
   SLACK_STATE_SECRET: optional(z.string().min(16, 'expected at least 16 random characters')),
   SLACK_APP_TOKEN: optional(z.string().startsWith('xapp-', 'expected an app-level token starting with xapp-')),
   SLACK_API_URL: optional(url(['http:', 'https:'], 'https://slack.com/api/')),
+  /** Slack's history limits for this app: `limited` (commercial, not in the Marketplace: 1 read a minute) or `internal`. */
+  SLACK_HISTORY_TIER: optional(z.enum(['limited', 'internal'], { error: 'expected limited (the default) or internal' })),
   DISCORD_TOKEN: optional(z.string()),
   DISCORD_APPLICATION_ID: optional(z.string().regex(/^\d{15,25}$/, 'expected a numeric Discord application id')),
   DISCORD_API_URL: optional(url(['http:', 'https:'], 'https://discord.com/api')),
@@ -60,19 +91,37 @@ const envSchema = z.object({
   TACIT_MODEL: optional(z.string()),
   TACIT_DAILY_TOKEN_BUDGET: optional(z.coerce.number().int().min(0, 'expected a number of tokens per workspace per day')),
   TACIT_TRIAGE_MODEL: optional(z.string()),
+  TACIT_EFFORT: optional(z.enum(['low', 'medium', 'high', 'xhigh', 'max'])),
+  TACIT_TRIAGE_EFFORT: optional(z.enum(['low', 'medium', 'high', 'xhigh', 'max'])),
   TACIT_SECRET_KEY: optional(z.string().min(32, 'expected at least 32 random characters (e.g. `openssl rand -hex 32`)')),
   TACIT_ADMIN_TOKEN: optional(z.string().min(16, 'expected at least 16 random characters')),
   TACIT_HEARTBEAT_INTERVAL_MS: optional(z.coerce.number().int().min(250, 'expected milliseconds, at least 250')),
   TACIT_REDIS_PREFIX: optional(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected letters, digits, _ . or -')),
   TACIT_PLAYGROUND: optional(z.enum(['on', 'off'], { message: 'expected on or off' })),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  TACIT_RESTORE_CHECK_MS: optional(z.coerce.number().int().min(100, 'expected milliseconds, at least 100')),
+  TACIT_RETAIN_CHAT_DAYS: optional(days),
+  TACIT_RETAIN_EVENTS_DAYS: optional(days),
+  TACIT_RETAIN_DECISIONS_DAYS: optional(days),
+  TACIT_RETAIN_OUTBOX_DAYS: optional(days),
+  TACIT_RETAIN_QUARANTINE_DAYS: optional(days),
+  TACIT_RETAIN_PLAYGROUND_DAYS: optional(days),
+  TACIT_RETENTION_INTERVAL_MS: optional(z.coerce.number().int().min(10_000, 'expected milliseconds, at least 10000')),
 });
 
 export type Env = Record<string, string | undefined>;
+/** How hard a Claude model thinks on a call (`output_config.effort`). */
+export type ModelEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 
 export interface Config {
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
-  redisUrl: string;
+  /** TACIT_DATA_DIR: where local state lives (embedded database, private Redis, the playground's generated key). */
+  dataDir: string;
+  /**
+   * REDIS_URL when set (it must answer). Unset: the Redis at `defaultUrl` if one answers there, else a
+   * private redis-server child with its data under `dataDir` (see db/embedded-redis.ts).
+   */
+  redis: { kind: 'url'; url: string } | { kind: 'embedded'; defaultUrl: string; dataDir: string; server: RedisServerLookup };
   /** Namespace of every Redis key and BullMQ queue, so deployments can share a Redis. */
   redisPrefix: string;
   port: number;
@@ -90,16 +139,31 @@ export interface Config {
     stateSecret?: string;
     appToken?: string;
     apiUrl?: string;
+    /** Slack's 2026 history-read limits for this app; backfill budgets by them. */
+    historyTier: 'limited' | 'internal';
   };
   discord: { token?: string; applicationId?: string; apiUrl?: string };
   /** GitHub REST API (GitHub Enterprise: https://<host>/api/v3); how often missed deliveries are recovered. */
   github: { apiUrl: string; reconcileIntervalMs: number };
-  anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string; dailyTokenBudget: number };
+  anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string; dailyTokenBudget: number; effort: ModelEffort; triageEffort: ModelEffort };
   secretKey?: string;
   adminToken?: string;
-  /** The local playground channel; on by default when no Slack or Discord credentials are set. */
+  /**
+   * The local playground channel; on by default only when no Slack or Discord credentials are set
+   * (TACIT_PLAYGROUND=on forces it). It brings loopback trust: requests from this machine, by a
+   * loopback name, not relayed, need no admin token — a single-user development convenience.
+   */
   playground: boolean;
+  restoreCheckIntervalMs: number;
+  /** How long rows are kept, and how often the purge runs. */
+  retention: { days: RetentionDays; intervalMs: number };
 }
+
+/** The redis-server the private Redis runs: the one TACIT_REDIS_SERVER names, or the first found in `dirs`. */
+export type RedisServerLookup = { kind: 'path'; path: string } | { kind: 'search'; dirs: string[] };
+
+/** Days each kind of row is kept; 0 keeps it forever. */
+export type RetentionDays = { [K in keyof typeof defaults.retention]: number };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -135,7 +199,17 @@ export function loadConfig(env: Env): Config {
     database: e.DATABASE_URL
       ? { kind: 'postgres', url: e.DATABASE_URL }
       : { kind: 'pglite', dataDir: e.TACIT_DATA_DIR ?? defaults.dataDir },
-    redisUrl: e.REDIS_URL ?? defaults.redisUrl,
+    dataDir: e.TACIT_DATA_DIR ?? defaults.dataDir,
+    redis: e.REDIS_URL
+      ? { kind: 'url', url: e.REDIS_URL }
+      : {
+          kind: 'embedded',
+          defaultUrl: e.TACIT_REDIS_DEFAULT_URL ?? defaults.redisUrl,
+          dataDir: join(e.TACIT_DATA_DIR ?? defaults.dataDir, 'redis'),
+          server: e.TACIT_REDIS_SERVER
+            ? { kind: 'path', path: e.TACIT_REDIS_SERVER }
+            : { kind: 'search', dirs: [...new Set([...(e.PATH ?? '').split(delimiter).filter(Boolean), ...defaults.redisServerDirs])] },
+        },
     redisPrefix: e.TACIT_REDIS_PREFIX ?? 'tacit',
     port: e.PORT ?? defaults.port,
     host: e.HOST ?? '0.0.0.0',
@@ -151,6 +225,7 @@ export function loadConfig(env: Env): Config {
       stateSecret: e.SLACK_STATE_SECRET,
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL,
+      historyTier: e.SLACK_HISTORY_TIER ?? 'limited',
     },
     discord: { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL },
     github: { apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com', reconcileIntervalMs: e.TACIT_GITHUB_RECONCILE_MS ?? 5 * 60_000 },
@@ -160,9 +235,23 @@ export function loadConfig(env: Env): Config {
       model: e.TACIT_MODEL ?? defaults.model,
       triageModel: e.TACIT_TRIAGE_MODEL ?? defaults.triageModel,
       dailyTokenBudget: e.TACIT_DAILY_TOKEN_BUDGET ?? 2_000_000,
+      effort: e.TACIT_EFFORT ?? defaults.effort,
+      triageEffort: e.TACIT_TRIAGE_EFFORT ?? defaults.triageEffort,
     },
     secretKey: e.TACIT_SECRET_KEY,
     adminToken: e.TACIT_ADMIN_TOKEN,
     playground: e.TACIT_PLAYGROUND ? e.TACIT_PLAYGROUND === 'on' : !hasSlack && !hasDiscord,
+    restoreCheckIntervalMs: e.TACIT_RESTORE_CHECK_MS ?? defaults.restoreCheckIntervalMs,
+    retention: {
+      days: {
+        chatTextDays: e.TACIT_RETAIN_CHAT_DAYS ?? defaults.retention.chatTextDays,
+        eventDays: e.TACIT_RETAIN_EVENTS_DAYS ?? defaults.retention.eventDays,
+        decisionDays: e.TACIT_RETAIN_DECISIONS_DAYS ?? defaults.retention.decisionDays,
+        outboxDays: e.TACIT_RETAIN_OUTBOX_DAYS ?? defaults.retention.outboxDays,
+        quarantineDays: e.TACIT_RETAIN_QUARANTINE_DAYS ?? defaults.retention.quarantineDays,
+        playgroundMessageDays: e.TACIT_RETAIN_PLAYGROUND_DAYS ?? defaults.retention.playgroundMessageDays,
+      },
+      intervalMs: e.TACIT_RETENTION_INTERVAL_MS ?? defaults.retentionIntervalMs,
+    },
   };
 }

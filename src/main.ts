@@ -2,7 +2,7 @@
 // `startTacit` is also what the end-to-end tests start, with their own database and Redis prefix.
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain } from './brain/port.js';
 import { createClaudeBrain } from './brain/claude/index.js';
@@ -14,28 +14,35 @@ import { Memory } from './memory/index.js';
 import { Actions, renderApprovalCard } from './actions/index.js';
 import type { ChatAdapter, Platform } from './chat/port.js';
 import { bootstrapPlayground } from './chat/playground/bootstrap.js';
+import { DEMO_ALERTMANAGER_PATH } from './chat/playground/demo-alertmanager.js';
 import { createPlaygroundAdapter, type PlaygroundAdapter } from './chat/playground/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { connectPglite, connectPostgres, type Database } from './db/client.js';
-import { connectRedis, pingRedis, probeRedis, RedisStartupError } from './db/redis.js';
-import { createSecretBox } from './db/secret-box.js';
-import { events, outbox, workspaces } from './db/schema.js';
+import { provideRedis } from './db/embedded-redis.js';
+import { connectRedis, pingRedis, RedisStartupError } from './db/redis.js';
+import { runPurge } from './db/retention.js';
+import { createSecretBox, localSecretKey } from './db/secret-box.js';
+import { workspaces } from './db/schema.js';
 import { stalePending } from './delivery/outbox.js';
 import { Delivery } from './delivery/worker.js';
 import { Conversations } from './heartbeat/converse.js';
 import { Maintenance } from './heartbeat/maintenance.js';
+import { restoreMissingHeartbeats, restoreSteps, ScheduleRestore, type RestoreDeps } from './heartbeat/restore.js';
 import { Heartbeat } from './heartbeat/scheduler.js';
 import { HeartbeatSignals } from './heartbeat/signals.js';
 import { RedisTokenBudget } from './heartbeat/token-budget.js';
 import { runTick, type TickDeps } from './heartbeat/tick.js';
+import { HttpAccess } from './http/access.js';
 import { adminRoutes } from './http/admin.js';
-import { renderMetrics } from './http/metrics.js';
+import { SessionStore } from './http/sessions.js';
+import { createMetrics, timedTick } from './http/metrics.js';
+import { deliveryTimes, scrapeCounts } from './http/metrics-reads.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { applyChatChange, ensureChannel, handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
 import { EventWriter } from './sources/event-writer.js';
-import { SourceCache } from './sources/source-cache.js';
+import { redisSourceVersions, SourceCache } from './sources/source-cache.js';
 import { reconcileGithub, type ReconcileResult } from './sources/github/reconciler.js';
 
 export interface Overrides {
@@ -76,11 +83,21 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const log = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
 
-  await probeRedis(config.redisUrl);
-  const database = overrides.database ?? (await openDatabase(config, log));
-  const redis = connectRedis(config.redisUrl, (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // REDIS_URL, or a Redis on the default port, or a private redis-server child (stopped last, below).
+  const redisTarget = await provideRedis(config.redis, log.child({ part: 'redis' }));
+  const database =
+    overrides.database ??
+    (await openDatabase(config, log).catch(async (err: unknown) => {
+      await redisTarget.stop();
+      throw err;
+    }));
+  const redis = connectRedis(redisTarget.url, (err) => log.warn({ err: err.message }, 'redis connection error'));
   const prefix = config.redisPrefix;
   const signals = new HeartbeatSignals(redis, prefix);
+  const metrics = createMetrics(
+    { counters: () => signals.counters(), counts: () => scrapeCounts(database.db), delivery: (id) => deliveryTimes(database.db, id) },
+    log.child({ part: 'metrics' }),
+  );
   const rules = new RulesBrain();
   const brain =
     overrides.brain ??
@@ -90,59 +107,104 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
           baseUrl: config.anthropic.baseUrl,
           model: config.anthropic.model,
           triageModel: config.anthropic.triageModel,
+          effort: config.anthropic.effort,
+          triageEffort: config.anthropic.triageEffort,
           fallback: rules,
           budget: new RedisTokenBudget(redis, prefix, config.anthropic.dailyTokenBudget),
           log: log.child({ part: 'brain' }),
+          onModelCall: (call) => metrics.modelCall(call),
         })
       : rules);
 
-  const secrets = createSecretBox(config.secretKey);
+  const secrets = createSecretBox(config.secretKey ?? (config.playground ? playgroundKey(config.dataDir, log) : undefined));
+  // Shared by intake and by whoever rotates or revokes a source: a change reaches every process at once.
+  const sourceCache = new SourceCache(database.db, secrets, { versions: redisSourceVersions(redis, prefix) });
+  const invalidateSource = (id: string) => sourceCache.invalidate(id);
   const adapters: Partial<Record<Platform, ChatAdapter>> = {};
   const slack = createSlack({ config, db: database.db, secrets, redis, prefix, log: log.child({ adapter: 'slack' }) });
   if (slack) adapters.slack = slack.adapter;
   const discord = createDiscord({ config, db: database.db, redis, prefix, log: log.child({ adapter: 'discord' }) });
   if (discord) adapters.discord = discord.adapter;
-  const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), adminToken: config.adminToken }) : undefined;
+  // Who may reach the admin API, dashboard and playground (http/access.ts); browser sessions live in Redis.
+  const access = new HttpAccess({ adminToken: config.adminToken, publicUrl: config.publicUrl, loopbackTrust: config.playground, sessions: new SessionStore(redis, prefix, clock) });
+  const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), access, clock }) : undefined;
   if (playground) adapters.playground = playground;
 
   const memory = new Memory({ db: database.db, connection: redis, prefix, clock, brain, log: log.child({ part: 'memory' }) });
   const delivery = new Delivery({
     db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals,
-    approvalCard: (id) => renderApprovalCard(database.db, id),
-    onDelivered: (id) => void memory.onDelivered(id).catch((err: unknown) => log.warn({ err, outboxId: id }, 'memory activation failed')),
+    approvalCard: (id) => renderApprovalCard(database.db, id, clock.now()),
+    onOutcome: (id, outcome) => metrics.deliveryFinished(id, outcome),
+    onDelivered: (id) => {
+      void memory.onDelivered(id).catch((err: unknown) => log.warn({ err, outboxId: id }, 'memory activation failed'));
+      // A posted approval card's long parameters follow as files in its thread (reconcile retries a lost one).
+      void actions.cardDelivered(id).catch((err: unknown) => log.warn({ err, outboxId: id }, 'queueing an approval\'s full texts failed'));
+    },
   });
   const deliver = (ids: string[]) => delivery.enqueue(ids);
   const actions = new Actions({
     db: database.db, connection: redis, prefix, secrets, log: log.child({ part: 'actions' }), deliver,
+    onApproval: (outcome, count) => metrics.approval(outcome, count),
     onFinished: (id, verified) => memory.onActionFinished(id, verified).catch((err: unknown) => log.warn({ err, approvalId: id }, 'memory update after action failed')),
   });
   const heartbeat: Heartbeat = new Heartbeat({
-    connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => runTick(tickDeps, ws, trigger),
+    connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => timedTick(metrics, () => runTick(tickDeps, ws, trigger)),
   });
   const tickDeps: TickDeps = {
     db: database.db, signals, brain, clock, log: log.child({ part: 'tick' }), deliver,
     wakeAgain: (ws, gen) => heartbeat.wake(ws, gen),
+    retrySoon: (ws, tickId) => heartbeat.retrySoon(ws, tickId),
     memory,
     actions,
   };
   const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver, memory, actions });
   const chatDeps: ChatIntakeDeps = {
     db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
-    sources: new SourceCache(database.db, secrets), writer: new EventWriter(database.db),
+    sources: sourceCache, writer: new EventWriter(database.db),
     converse: (eventId, ws) => conversations.enqueue(eventId, ws),
   };
+
+  const reconcile = () =>
+    reconcileGithub({ db: database.db, secrets, log: log.child({ part: 'github-reconciler' }), apiUrl: config.github.apiUrl });
+  const restoreDeps: RestoreDeps = {
+    db: database.db, defaultIntervalMs: config.heartbeatIntervalMs, deliver,
+    schedule: (list) => heartbeat.scheduleMany(list),
+    markDirty: (ws) => signals.markDirty(ws),
+    // The maintenance tasks, and the dream sweep beside them.
+    scheduleMaintenance: async (runNow) => {
+      await memory.schedule();
+      return (await maintenance.schedule(runNow)) + 1;
+    },
+    converse: (eventId, ws) => conversations.enqueue(eventId, ws),
+    reconcileActions: () => actions.reconcile(),
+  };
+  const maintenance = new Maintenance({
+    connection: redis, prefix, log: log.child({ part: 'maintenance' }),
+    tasks: [
+      { name: 'github-reconcile', everyMs: config.github.reconcileIntervalMs, run: reconcile },
+      // Expires overdue approvals (cards updated) and resumes approved ones whose execution was lost.
+      { name: 'approvals', everyMs: 15_000, run: () => actions.reconcile() },
+      // A scheduler lost on its own (while the restore marker stayed) comes back within a minute.
+      { name: 'heartbeat-schedules', everyMs: 60_000, runAtStart: false, run: () => restoreMissingHeartbeats({ ...restoreDeps, schedulerCount: () => heartbeat.schedulerCount() }, log) },
+      { name: 'retention', everyMs: config.retention.intervalMs, runAtStart: false, run: () => runPurge(database.db, config.retention.days, clock.now(), log.child({ part: 'retention' })) },
+    ],
+  });
+  const restore = new ScheduleRestore({ redis, prefix, log: log.child({ part: 'restore' }), checkEveryMs: config.restoreCheckIntervalMs, steps: restoreSteps(restoreDeps) });
 
   const server = createHttpServer({
     intake: chatDeps,
     log: log.child({ part: 'http' }),
     bodyLimitBytes: config.webhookBodyLimitBytes,
-    ready: async () => ({ database: await database.ping(), redis: await pingRedis(redis) }),
-    metrics: async () =>
-      renderMetrics(await signals.counters(), [
-        { name: 'tacit_outbox_pending', help: 'Outbox rows waiting for delivery', value: await countPending(database) },
-      ]),
+    ready: async () => {
+      const [db, reachable, schedules] = await Promise.all([database.ping(), pingRedis(redis), restore.ready()]);
+      return { database: db, redis: reachable, schedules, brain: (brain as Brain).health?.().configurationError ?? null };
+    },
+    metrics,
     routers: [
-      adminRoutes({ db: database.db, signals, clock, secrets, publicUrl: () => publicUrl, adminToken: config.adminToken, allowLoopback: config.playground }),
+      adminRoutes({
+        db: database.db, signals, clock, secrets, publicUrl: () => publicUrl, access, log: log.child({ part: 'admin' }), invalidateSource,
+        brainError: () => (brain as Brain).health?.().configurationError ?? null,
+      }),
       ...(playground ? [playground.routes()] : []),
       ...(slack?.routes ?? []),
     ],
@@ -154,7 +216,9 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
 
   let playgroundSource: Tacit['playgroundSource'];
   if (playground) {
-    const boot = await bootstrapPlayground(database.db, secrets, publicUrl);
+    const boot = await bootstrapPlayground(database.db, secrets, publicUrl, `${url}${DEMO_ALERTMANAGER_PATH}`);
+    if (boot.approversSet) log.info({ workspaceId: boot.workspaceId, approvers: ['alice'] }, 'playground approver policy set: alice may approve (as the sidebar says)');
+    if (boot.demoAlertmanager) log.info({ url: `${url}${DEMO_ALERTMANAGER_PATH}` }, 'playground silences go to the demo Alertmanager (nothing real is silenced); configure the alertmanager integration to use yours');
     playgroundSource = { id: boot.sourceId, token: boot.token };
     playground.setSampleTarget({ url: `${url}/hooks/alerts/${boot.sourceId}`, token: boot.token });
   }
@@ -176,7 +240,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       interaction: (i) => (i.actionId.startsWith('approval.') ? actions.decide(i, adapter) : handleInteraction(chatDeps, i)),
       command: async (c) => {
         await known(c.workspaceId, c.channelId);
-        return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl }, c);
+        return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl, inGroup: (ws, person, group) => adapter.inGroup(ws, person, group), invalidateSource }, c);
       },
       messageChanged: (change) => applyChatChange(chatDeps, change),
       workspaceAdded: async ({ workspaceId, name }) => {
@@ -200,22 +264,9 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   memory.start();
   actions.start();
   heartbeat.start();
-  for (const ws of await database.db.select({ id: workspaces.id, settings: workspaces.settings }).from(workspaces).where(isNull(workspaces.removedAt))) {
-    const interval = Number(ws.settings.heartbeatIntervalMs ?? config.heartbeatIntervalMs);
-    await heartbeat.schedule(ws.id, interval);
-  }
-  await recover(database, signals, delivery);
-  const reconcile = () =>
-    reconcileGithub({ db: database.db, secrets, log: log.child({ part: 'github-reconciler' }), apiUrl: config.github.apiUrl });
-  const maintenance = new Maintenance({
-    connection: redis, prefix, log: log.child({ part: 'maintenance' }),
-    tasks: [
-      { name: 'github-reconcile', everyMs: config.github.reconcileIntervalMs, run: reconcile },
-      // Expires overdue approvals (cards updated) and resumes approved ones whose execution was lost.
-      { name: 'approvals', everyMs: 15_000, run: () => actions.reconcile() },
-    ],
-  });
-  await maintenance.start();
+  maintenance.start();
+  // Schedules, dirty flags and lost jobs come from Postgres (heartbeat/restore.ts); /readyz is 503 until then.
+  await restore.start();
   const sweeper = setInterval(() => {
     stalePending(database.db, 10_000)
       .then((ids) => delivery.enqueue(ids))
@@ -235,6 +286,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(sweeper);
+      metrics.stop();
       // Stop taking work first, then let running jobs finish, then close connections.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -246,6 +298,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
           overrides.stopStepMs ?? 10_000,
           () => log.warn({ step: what }, 'shutdown step timed out; going on'),
         );
+      await step('restore', () => restore.close());
       await step('maintenance', () => maintenance.close());
       await step('heartbeat', () => heartbeat.close());
       await step('conversations', () => conversations.close());
@@ -256,6 +309,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       server.closeAllConnections();
       await step('http server', () => closed);
       await step('redis', () => redis.quit().catch(() => redis.disconnect()));
+      await step('private redis', () => redisTarget.stop());
       if (!overrides.database) await step('database', () => database.close());
       log.info('tacit stopped');
     })();
@@ -263,6 +317,18 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   };
 
   return { url, port, database, redis, heartbeat, delivery, conversations, signals, memory, actions, adapters, playground, playgroundSource, reconcileGithub: reconcile, stop };
+}
+
+/** The playground works out of the box: without TACIT_SECRET_KEY, a key of its own under TACIT_DATA_DIR. */
+function playgroundKey(dataDir: string, log: Logger): string {
+  const local = localSecretKey(dataDir);
+  log.info(
+    { path: local.path },
+    local.created
+      ? 'TACIT_SECRET_KEY is not set: generated a local key for the playground (reused at every start; set TACIT_SECRET_KEY in production)'
+      : 'TACIT_SECRET_KEY is not set: using the local playground key',
+  );
+  return local.key;
 }
 
 /** Waits for `work`, but at most `ms`; on timeout, reports and resolves (the work is abandoned). */
@@ -290,19 +356,6 @@ async function openDatabase(config: Config, log: Logger): Promise<Database> {
     throw new StartupError(`cannot open ${where} (${(err as Error).message}). Check DATABASE_URL, or unset it to use the embedded database.`);
   }
   return database;
-}
-
-/** After a crash or a Redis flush: wake workspaces with unconsumed events, re-send pending outbox rows. */
-async function recover(database: Database, signals: HeartbeatSignals, delivery: Delivery): Promise<void> {
-  const dirty = await database.db.selectDistinct({ id: events.workspaceId }).from(events).where(isNull(events.tickId));
-  for (const { id } of dirty) await signals.markDirty(id);
-  const pending = await database.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.status, 'pending'));
-  await delivery.enqueue(pending.map((p) => p.id));
-}
-
-async function countPending(database: Database): Promise<number> {
-  const [row] = await database.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(and(eq(outbox.status, 'pending')));
-  return row?.n ?? 0;
 }
 
 function listen(server: ReturnType<typeof createHttpServer>, port: number, host: string): Promise<void> {

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
 
     expect(config.database).toEqual({ kind: 'pglite', dataDir: './.tacit' });
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.redis).toMatchObject({ kind: 'embedded', defaultUrl: 'redis://127.0.0.1:6379', dataDir: '.tacit/redis' });
     expect(config.port).toBe(3000);
     expect(config.playground).toBe(true);
     expect(config.anthropic.model).toBe(defaults.model);
@@ -37,7 +37,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ PORT: '8080', REDIS_URL: 'rediss://cache.internal:6380', TACIT_DATA_DIR: '/var/lib/tacit' });
 
     expect(config.port).toBe(8080);
-    expect(config.redisUrl).toBe('rediss://cache.internal:6380');
+    expect(config.redis).toEqual({ kind: 'url', url: 'rediss://cache.internal:6380' });
     expect(config.database).toEqual({ kind: 'pglite', dataDir: '/var/lib/tacit' });
   });
 
@@ -71,6 +71,23 @@ describe('loadConfig', () => {
     expect(err.message).toContain('SLACK_SIGNING_SECRET');
   });
 
+  it('looks for redis-server on PATH, then in the usual install folders, when REDIS_URL is unset', () => {
+    const config = loadConfig({ PATH: '/home/me/bin:/usr/bin', TACIT_DATA_DIR: '/var/lib/tacit' });
+
+    expect(config.redis).toEqual({
+      kind: 'embedded',
+      defaultUrl: 'redis://127.0.0.1:6379',
+      dataDir: '/var/lib/tacit/redis',
+      server: { kind: 'search', dirs: ['/home/me/bin', '/usr/bin', '/usr/local/bin', '/opt/homebrew/bin'] },
+    });
+  });
+
+  it('runs the redis-server TACIT_REDIS_SERVER names, and probes TACIT_REDIS_DEFAULT_URL first', () => {
+    const config = loadConfig({ TACIT_REDIS_SERVER: '/opt/redis/bin/redis-server', TACIT_REDIS_DEFAULT_URL: 'redis://127.0.0.1:6390' });
+
+    expect(config.redis).toMatchObject({ kind: 'embedded', defaultUrl: 'redis://127.0.0.1:6390', server: { kind: 'path', path: '/opt/redis/bin/redis-server' } });
+  });
+
   it('selects Postgres when DATABASE_URL is set', () => {
     const url = 'postgres://postgres@127.0.0.1:5432/tacit';
 
@@ -86,5 +103,20 @@ describe('loadConfig', () => {
 
   it('keeps the playground on alongside Slack when TACIT_PLAYGROUND=on', () => {
     expect(loadConfig({ ...SLACK, TACIT_PLAYGROUND: 'on' }).playground).toBe(true);
+  });
+
+  it('turns the playground (and its loopback trust) off when Discord is configured, unless TACIT_PLAYGROUND=on', () => {
+    const discord = { DISCORD_TOKEN: 'discord-bot-token', DISCORD_APPLICATION_ID: '123456789012345678' };
+    expect(loadConfig(discord).playground).toBe(false);
+    expect(loadConfig({ ...discord, TACIT_PLAYGROUND: 'on' }).playground).toBe(true);
+    expect(loadConfig({}).playground).toBe(true);
+  });
+
+  it('keeps rows for the default windows, per table from the environment, and forever for 0', () => {
+    expect(loadConfig({}).retention.days).toEqual(defaults.retention);
+    expect(defaults.retention.chatTextDays).toBe(30);
+    const config = loadConfig({ TACIT_RETAIN_CHAT_DAYS: '7', TACIT_RETAIN_DECISIONS_DAYS: '0', TACIT_RETENTION_INTERVAL_MS: '600000' });
+    expect(config.retention).toEqual({ days: { ...defaults.retention, chatTextDays: 7, decisionDays: 0 }, intervalMs: 600_000 });
+    expect(configError({ TACIT_RETAIN_OUTBOX_DAYS: '-1' }).message).toMatch(/^invalid TACIT_RETAIN_OUTBOX_DAYS="-1": expected a number of days \(0 keeps forever\)$/);
   });
 });

@@ -102,9 +102,10 @@ export async function connectPglite(dataDir: string): Promise<Database> {
       // Creating the database and migrating it grow the WebAssembly heap to ~600 MB, and a heap never
       // shrinks: reopen, so the running instance starts from ~150 MB. (Before anything else uses `db`.)
       await client.close();
-      collectGarbage();
       client = open();
       database.db = drizzle(client, { schema }) as unknown as Db;
+      // The closed instance is still referenced for a moment after close() returns: collect shortly after.
+      setTimeout(collectGarbage, 50).unref();
     },
     ping: (timeoutMs = 2_000) => pingWith(database.db, timeoutMs),
     close: () => client.close(),

@@ -23,7 +23,7 @@ export async function probeRedis(url: string, timeoutMs = 3_000): Promise<void> 
     await probe.connect();
   } catch (err) {
     throw new RedisStartupError(
-      `cannot reach Redis at ${describe(url)} (${(err as Error).message}). Start one with \`docker compose up -d redis\` or set REDIS_URL.`,
+      `cannot reach Redis at ${describe(url)} (${(err as Error).message}). Start one with \`docker compose up -d redis\`, fix REDIS_URL, or unset it to let Tacit run a private redis-server.`,
     );
   }
   try {

@@ -1,20 +1,28 @@
 // The admin API: create and list sources, inspect quarantined webhook bodies. Protected by
-// TACIT_ADMIN_TOKEN (or loopback in playground mode).
+// TACIT_ADMIN_TOKEN (bearer or a login session; loopback in playground mode), see access.ts.
 import { desc, eq, sql } from 'drizzle-orm';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { quarantine, sources } from '../db/schema.js';
+import { quarantine, sources, workspaces } from '../db/schema.js';
+import { workspaceSettingsSchema } from '../core/settings.js';
 import { SecretBoxError, type SecretBox } from '../db/secret-box.js';
 import { describeIssues } from '../sources/normalised.js';
-import { createSource, createSourceSchema, SourceSetupError } from '../sources/sources.js';
+import { createSource, createSourceSchema, listSources, revokeSource, rotateSource, SourceNotFoundError, SourceSetupError, type InvalidateSource } from '../sources/sources.js';
+import { recordAudit } from '../db/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import type { HeartbeatSignals } from '../heartbeat/signals.js';
-import { approvalWithAudit, approverPolicySchema, setApprovers, workspaceExists } from '../actions/admin.js';
+import { approvalWithAudit, approverPolicySchema, onCallSchema, setApprovers, setOnCall, workspaceExists } from '../actions/admin.js';
 import { deleteIntegration, IntegrationError, listIntegrations, putIntegration, putIntegrationSchema } from '../actions/integrations.js';
-import { requireAdmin } from './access.js';
+import type { Logger } from '../log.js';
+import type { HttpAccess, Principal } from './access.js';
+import { loginRoutes } from './login.js';
 import { loadDashboard } from './dashboard/load.js';
 import { renderDashboard } from './dashboard/page.js';
+
+
+/** `{"storm": {"windowMs": 60000, "threshold": 5}}`, or `{"storm": null}` for never. */
+const stormBodySchema = z.object({ storm: workspaceSettingsSchema.shape.storm.unwrap().nullable() });
 
 export interface AdminDeps {
   db: Db;
@@ -22,20 +30,49 @@ export interface AdminDeps {
   clock: Clock;
   secrets: SecretBox;
   publicUrl: () => string;
-  adminToken?: string;
-  allowLoopback: boolean;
+  /** Who may call: see access.ts (bearer token, login session, loopback trust in playground mode). */
+  access: HttpAccess;
+  log: Logger;
+  /** The model brain's configuration error (a refused key, a retired model), shown on the dashboard. */
+  brainError?: () => string | null;
+  /** Makes every process drop a rotated or revoked source's cached credentials. */
+  invalidateSource: InvalidateSource;
+}
+
+/** Rotates or revokes a source for the admin API: 404 unknown, 409 already revoked (or not rotatable), audited. */
+async function sourceChange(deps: AdminDeps, sourceId: string, action: 'rotate' | 'revoke', res: express.Response, change: () => Promise<unknown>): Promise<void> {
+  const [row] = await deps.db.select({ workspaceId: sources.workspaceId }).from(sources).where(eq(sources.id, sourceId));
+  try {
+    const result = await change();
+    await recordAudit(deps.db, { workspaceId: row?.workspaceId ?? '', actor: 'admin-api', action, outcome: 'allowed', detail: { sourceId } });
+    res.status(200).json(result);
+  } catch (err) {
+    if (err instanceof SourceNotFoundError) {
+      res.status(404).json({ error: err.message });
+      return;
+    }
+    if (err instanceof SourceSetupError || err instanceof SecretBoxError) {
+      res.status(409).json({ error: err.message });
+      return;
+    }
+    throw err;
+  }
 }
 
 export function adminRoutes(deps: AdminDeps): Router {
   const router = express.Router();
-  router.use('/api', requireAdmin({ adminToken: deps.adminToken, allowLoopback: deps.allowLoopback }));
+  router.use(loginRoutes(deps.access, deps.log));
+  router.use('/api', deps.access.guard('api'));
 
-  // The dashboard: a browser may log in with HTTP Basic, the admin token as password.
-  router.get('/', requireAdmin({ adminToken: deps.adminToken, allowLoopback: deps.allowLoopback, browser: true }), async (_req, res) => {
-    res.type('html').setHeader('cache-control', 'no-store').send(renderDashboard(await loadDashboard(deps.db, deps.signals, deps.clock.now())));
+  // The dashboard: a browser logs in at /login (the admin token as password) and gets a session cookie.
+  router.get('/', deps.access.guard('page'), async (_req, res) => {
+    const data = await loadDashboard(deps.db, deps.signals, deps.clock.now());
+    const principal = res.locals.principal as Principal;
+    const logoutCsrf = principal.kind === 'session' ? principal.session.csrf : undefined;
+    res.type('html').setHeader('cache-control', 'no-store').send(renderDashboard({ ...data, brainError: deps.brainError?.() ?? null }, { logoutCsrf }));
   });
   router.get('/api/dashboard', async (_req, res) => {
-    res.json(await loadDashboard(deps.db, deps.signals, deps.clock.now()));
+    res.json({ ...(await loadDashboard(deps.db, deps.signals, deps.clock.now())), brainError: deps.brainError?.() ?? null });
   });
 
   router.post('/api/sources', express.json({ limit: '64kb' }), async (req, res) => {
@@ -57,18 +94,23 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   router.get('/api/sources', async (req, res) => {
     const workspaceId = z.string().optional().parse(req.query.workspaceId);
-    const rows = await deps.db
-      .select({ id: sources.id, workspaceId: sources.workspaceId, kind: sources.kind, channelId: sources.channelId, createdAt: sources.createdAt })
-      .from(sources)
-      .where(workspaceId ? eq(sources.workspaceId, workspaceId) : undefined);
-    res.json({ sources: rows });
+    res.json({ sources: await listSources(deps.db, workspaceId) });
   });
+  // New credentials (answered once) or none at all: the old token is refused at once, in every process.
+  router.post('/api/sources/:id/rotate', async (req, res) => {
+    await sourceChange(deps, req.params.id, 'rotate', res, () =>
+      rotateSource(deps.db, deps.secrets, { sourceId: req.params.id }, deps.publicUrl(), deps.invalidateSource));
+  });
+  const revoke = async (req: express.Request<{ id: string }>, res: express.Response) =>
+    sourceChange(deps, req.params.id, 'revoke', res, () => revokeSource(deps.db, { sourceId: req.params.id }, deps.invalidateSource));
+  router.post('/api/sources/:id/revoke', revoke);
+  router.delete('/api/sources/:id', revoke);
 
   router.get('/api/quarantine', async (req, res) => {
     const limit = z.coerce.number().int().min(1).max(500).default(50).parse(req.query.limit ?? undefined);
     const rows = await deps.db
       .select({
-        id: quarantine.id, workspaceId: quarantine.workspaceId, sourceId: quarantine.sourceId, reason: quarantine.reason,
+        id: quarantine.id, workspaceId: quarantine.workspaceId, sourceId: quarantine.sourceId, kind: quarantine.kind, eventId: quarantine.eventId, reason: quarantine.reason,
         contentType: quarantine.contentType, bytes: sql<number>`octet_length(${quarantine.body})`, receivedAt: quarantine.receivedAt,
       })
       .from(quarantine)
@@ -125,6 +167,40 @@ export function adminRoutes(deps: AdminDeps): Router {
       return;
     }
     res.json({ approvers: parsed.data });
+  });
+
+  // Who is on call: with the approvers, the only people Tacit may notify directly. Set by people only.
+  router.put('/api/workspaces/:workspaceId/on-call', express.json({ limit: '16kb' }), async (req, res) => {
+    const parsed = onCallSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: describeIssues(parsed.error.issues) });
+      return;
+    }
+    if (!(await setOnCall(deps.db, req.params.workspaceId, parsed.data))) {
+      res.status(404).json({ error: `no workspace ${req.params.workspaceId}` });
+      return;
+    }
+    res.json({ onCall: parsed.data.users });
+  });
+
+  // Alert storms: how many incidents opening within how long become one storm card; null turns it off.
+  router.put('/api/workspaces/:workspaceId/storm', express.json({ limit: '4kb' }), async (req, res) => {
+    const parsed = stormBodySchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: describeIssues(parsed.error.issues) });
+      return;
+    }
+    const [row] = await deps.db
+      .update(workspaces)
+      .set({ settings: sql`${workspaces.settings} || jsonb_build_object('storm', ${JSON.stringify(parsed.data.storm)}::jsonb)` })
+      .where(eq(workspaces.id, req.params.workspaceId))
+      .returning({ id: workspaces.id });
+    if (!row) {
+      res.status(404).json({ error: `no workspace ${req.params.workspaceId}` });
+      return;
+    }
+    await recordAudit(deps.db, { workspaceId: row.id, actor: 'admin-api', action: 'storm', outcome: 'allowed', detail: { storm: parsed.data.storm } });
+    res.json({ storm: parsed.data.storm });
   });
 
   // An approval and its whole audit trail.

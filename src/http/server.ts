@@ -7,14 +7,18 @@ import type { Logger } from '../log.js';
 import { IntakeError, PayloadTooLargeError, RetryLaterError, UnauthorizedError, UnknownSourceError } from '../sources/errors.js';
 import { ingestWebhook, type IntakeDeps } from '../sources/intake.js';
 import type { HeaderMap } from '../sources/normalised.js';
+import type { Metrics } from './metrics.js';
 import { readRawBody } from './raw-body.js';
 
 export interface HttpDeps {
   intake: IntakeDeps;
   log: Logger;
   bodyLimitBytes: number;
-  ready(): Promise<{ database: boolean; redis: boolean }>;
-  metrics(): Promise<string>;
+  /** `schedules`: Redis holds the heartbeat's schedules (false while they are restored from Postgres). */
+  /** `brain`: a configuration error of the model brain (Tacit still works, with the rules brain), or null. */
+  ready(): Promise<{ database: boolean; redis: boolean; schedules: boolean; brain?: string | null }>;
+  /** Renders `/metrics`, and times each webhook's answer. */
+  metrics: Pick<Metrics, 'contentType' | 'render' | 'webhookAcked'>;
   /** Extra routers (the playground, later Slack). */
   routers: Router[];
 }
@@ -29,14 +33,25 @@ export function createHttpServer(deps: HttpDeps): Server {
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await deps.ready();
-    const ok = checks.database && checks.redis;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', ...checks });
+    const ok = checks.database && checks.redis && checks.schedules;
+    // With Redis down the schedules cannot be read either: name the cause, not its consequence.
+    const detail = !checks.database ? 'database unreachable' : !checks.redis ? 'redis unreachable' : !checks.schedules ? 'restoring schedules'
+      : checks.brain ? `brain configuration error (decisions fall back to the rules brain): ${checks.brain}` : undefined;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', ...checks, ...(detail ? { detail } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
-    res.type('text/plain; version=0.0.4').send(await deps.metrics());
+    const text = await deps.metrics.render();
+    res.setHeader('content-type', deps.metrics.contentType).send(text);
   });
 
   const webhook = (route: 'alert' | 'github') => async (req: Request, res: Response) => {
+    // What became of it is known once intake answers; a refusal (an error) is told by its status.
+    const seen = { source: 'unknown', outcome: '' };
+    const started = performance.now();
+    res.once('finish', () => {
+      const outcome = seen.outcome || refusal(res.statusCode);
+      deps.metrics.webhookAcked({ route, source: seen.source, outcome, status: res.statusCode, seconds: (performance.now() - started) / 1000 });
+    });
     const body = await readRawBody(req, deps.bodyLimitBytes);
     const result = await ingestWebhook(deps.intake, {
       route,
@@ -45,6 +60,8 @@ export function createHttpServer(deps: HttpDeps): Server {
       body,
       receivedAt: new Date(),
     });
+    seen.source = result.source;
+    seen.outcome = result.kind === 'accepted' && result.inserted === 0 && result.duplicates > 0 ? 'duplicate' : result.kind;
     switch (result.kind) {
       case 'pong':
         res.status(200).json({ status: 'pong' });
@@ -90,6 +107,17 @@ function statusFor(err: unknown): number {
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) return status; // express body parsers
   return 500;
+}
+
+/** The intake outcome of a request answered with an error status. */
+function refusal(status: number): string {
+  switch (status) {
+    case 401: return 'unauthorized';
+    case 404: return 'unknown_source';
+    case 413: return 'too_large';
+    case 503: return 'unavailable';
+    default: return status >= 500 ? 'error' : 'rejected';
+  }
 }
 
 function lowerCaseHeaders(headers: Request['headers']): HeaderMap {

@@ -179,7 +179,8 @@ describe('poison events', () => {
     testDb = await createTestDatabase();
     direct = new pg.Client({ connectionString: testDb.url });
     await direct.connect();
-    await direct.query(`insert into workspaces (id, platform, name) values ($1, 'playground', 'poison')`, [ws]);
+    // Thirty alerts at once would be one storm; here each must stay its own incident, read and judged.
+    await direct.query(`insert into workspaces (id, platform, name, settings) values ($1, 'playground', 'poison', '{"storm":null}')`, [ws]);
     await direct.query(`insert into channels (id, workspace_id, name) values ('playground:fence', $1, 'p')`, [ws]);
     database = connectPostgres({ url: testDb.url });
     redis = new Redis(redisUrl);

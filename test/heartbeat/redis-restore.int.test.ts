@@ -55,18 +55,24 @@ function canConnect(port: number): Promise<boolean> {
 
 const base = JSON.parse(fixture('alertmanager/firing.json').toString()) as {
   groupKey: string;
-  alerts: { fingerprint: string; labels: Record<string, string>; annotations: Record<string, string> }[];
+  alerts: { fingerprint: string; startsAt: string; labels: Record<string, string>; annotations: Record<string, string> }[];
   commonLabels: Record<string, string>;
   groupLabels: Record<string, string>;
 };
 
-/** One alert group of its own; warnings are not urgent, so only a scheduled beat turns them into cards. */
+let started = 0;
+
+/**
+ * One alert group of its own; warnings are not urgent, so only a scheduled beat turns them into cards.
+ * Each starts ten minutes after the one before: unrelated incidents, not a storm opening together.
+ */
 function alert(tag: string, severity: 'critical' | 'warning'): string {
   const body = structuredClone(base);
   body.groupKey = `{}:{alertname="${tag}"}`;
   const first = body.alerts[0];
   if (first) {
     first.fingerprint = `fp-${tag}`;
+    first.startsAt = new Date(Date.parse(first.startsAt) + 10 * 60_000 * started++).toISOString();
     first.labels = { ...first.labels, alertname: tag, severity };
     first.annotations = { ...first.annotations, summary: `${tag} is failing` };
   }

@@ -86,9 +86,9 @@ describe('memory, through Tacit and Claude', () => {
 
     const index = await tacitCommand(tacit.url, 'bob', '/tacit memory');
     expect(index).toContain(`${entry?.id} crashloop: payments pods crashloop after config pushes`);
-    expect(await tacitCommand(tacit.url, 'bob', `/tacit forget ${entry?.id}`)).toContain(`Forgot ${entry?.id}`);
+    expect(await tacitCommand(tacit.url, 'alice', `/tacit forget ${entry?.id}`)).toContain(`Forgot ${entry?.id}`);
     expect(await rows()).toHaveLength(0);
-    expect(await tacitCommand(tacit.url, 'bob', `/tacit forget ${entry?.id}`)).toContain('no memory');
+    expect(await tacitCommand(tacit.url, 'alice', `/tacit forget ${entry?.id}`)).toContain('no memory');
   });
 
   it('keeps nothing from a failed or refused action, and activates one whose action was verified', async () => {

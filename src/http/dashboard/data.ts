@@ -28,6 +28,8 @@ export interface DashboardDecision {
 
 export interface DashboardData {
   generatedAt: string;
+  /** What to fix for the model brain to work (decisions meanwhile fall back to the rules brain); null when fine. */
+  brainError?: string | null;
   workspaces: DashboardWorkspace[];
   decisions: DashboardDecision[];
   incidents: { id: string; workspaceId: string; title: string; status: string; severity: string; flapping: boolean; startedAt: string }[];
@@ -43,9 +45,11 @@ export interface DashboardData {
     dead: number;
     deadRows: { id: string; channelId: string; lastError: string | null; createdAt: string }[];
   };
-  quarantine: { id: number; sourceId: string; reason: string; bytes: number; receivedAt: string }[];
+  quarantine: { id: number; sourceId: string; kind: 'body' | 'event'; eventId: number | null; reason: string; bytes: number; receivedAt: string }[];
   /** Memory entries (staged, active, stale), newest first, with the sources they cite. Status as last checked. */
   memory: DashboardMemory[];
+  /** The tables that grow with traffic, largest first: estimated rows (`atLeast`: a lower bound) and bytes. */
+  tables: { table: string; rows: number; atLeast: boolean; bytes: number }[];
 }
 
 export interface DashboardMemory {

@@ -2,6 +2,7 @@
 // approvals, outbox, quarantine and memory from Postgres.
 import { desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { tableSizes } from '../../db/retention.js';
 import { approvalAudit, approvals, decisions, incidents, memories, outbox, quarantine, workspaces } from '../../db/schema.js';
 import type { HeartbeatSignals } from '../../heartbeat/signals.js';
 import type { DashboardData } from './data.js';
@@ -38,7 +39,7 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
   const counts = await db.select({ status: outbox.status, n: sql<number>`count(*)::int` }).from(outbox).groupBy(outbox.status);
   const dead = await db.select().from(outbox).where(eq(outbox.status, 'dead')).orderBy(desc(outbox.createdAt)).limit(20);
   const quarantined = await db
-    .select({ id: quarantine.id, sourceId: quarantine.sourceId, reason: quarantine.reason, bytes: sql<number>`octet_length(${quarantine.body})`, receivedAt: quarantine.receivedAt })
+    .select({ id: quarantine.id, sourceId: quarantine.sourceId, kind: quarantine.kind, eventId: quarantine.eventId, reason: quarantine.reason, bytes: sql<number>`octet_length(${quarantine.body})`, receivedAt: quarantine.receivedAt })
     .from(quarantine)
     .orderBy(desc(quarantine.id))
     .limit(20);
@@ -49,7 +50,9 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
     .orderBy(desc(memories.createdAt))
     .limit(100);
   const byStatus = (s: string) => counts.find((c) => c.status === s)?.n ?? 0;
+  const tables = await tableSizes(db);
   return {
+    tables,
     generatedAt: now.toISOString(),
     workspaces: workspaceData,
     decisions: decisionRows.map(({ d, messages }) => ({

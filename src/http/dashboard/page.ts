@@ -1,5 +1,6 @@
 // The dashboard page: DashboardData rendered into one self-contained HTML document. Everything
 // inserted goes through escapeHtml — reasons, titles and errors come from alerts, chat and models.
+import { relativeTime, timeWithRelative } from '../../core/human-time.js';
 import type { DashboardData, DashboardDecision, DashboardWorkspace } from './data.js';
 import { escapeHtml, timelineChart } from './chart.js';
 
@@ -16,17 +17,35 @@ export function formatUsd(microUsd: number): string {
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${count.format(bytes)} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(bytes / 1024 / 1024 / 1024).toFixed(1)} GiB`;
 }
 
-/** A UTC timestamp: only the time when it is on the page's own day, else date and minute. */
-function time(iso: string, today: string): string {
+/** When the page was generated: relative times ("3 min ago") are measured from it. */
+interface PageTime {
+  /** The UTC date of `nowMs` (YYYY-MM-DD), or '' when unknown. */
+  day: string;
+  nowMs: number | null;
+}
+
+/**
+ * A timestamp as "3 min ago" (or "in 12 min"), the absolute UTC time in its title; without a page clock,
+ * the UTC time alone (only the time when it is on the page's own day, else date and minute).
+ */
+function time(iso: string, today: PageTime, style: 'relative' | 'clock' = 'relative'): string {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) return escapeHtml(iso);
   const full = new Date(ms).toISOString();
-  const shown = full.slice(0, 10) === today ? full.slice(11, 19) : `${full.slice(0, 10)} ${full.slice(11, 16)}`;
-  return `<time datetime="${escapeHtml(full)}" title="${escapeHtml(full)}">${shown}</time>`;
+  const absolute = `${full.slice(0, 10)} ${full.slice(11, 19)} UTC`;
+  const now = today.nowMs === null ? null : new Date(today.nowMs);
+  const shown = !now
+    ? full.slice(0, 10) === today.day ? full.slice(11, 19) : `${full.slice(0, 10)} ${full.slice(11, 16)}`
+    : style === 'clock' ? timeWithRelative(new Date(ms), { now, timezone: 'UTC' }) : relativeTime(new Date(ms), now);
+  return `<time datetime="${escapeHtml(full)}" title="${escapeHtml(absolute)}">${escapeHtml(shown)}</time>`;
 }
+
+/** A name or id: wraps between words, a word too long for the column is cut with an ellipsis (the whole of it in the title). */
+const clip = (text: string): string => `<span class="clip" title="${escapeHtml(text)}">${escapeHtml(text)}</span>`;
 
 const badge = (text: string, tone: string): string => `<span class="badge ${tone}">${escapeHtml(text)}</span>`;
 
@@ -44,7 +63,8 @@ function table(head: string[], rows: string[][], empty: string): string {
   if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
   const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  // The wrapper scrolls a table that still cannot fit (many columns in a narrow window), never the page.
+  return `<div class="table-wrap"><table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 function section(title: string, testid: string, body: string, note = ''): string {
@@ -52,10 +72,10 @@ function section(title: string, testid: string, body: string, note = ''): string
   return `<section class="card" data-testid="${testid}"><h2>${escapeHtml(title)}${aside}</h2>${body}</section>`;
 }
 
-function workspaceCard(w: DashboardWorkspace, nowMs: number, today: string): string {
+function workspaceCard(w: DashboardWorkspace, nowMs: number, today: PageTime): string {
   // A pause that has already ended reads as active; an unreadable one stays visible.
   const until = w.pausedUntil !== null && !(Date.parse(w.pausedUntil) <= nowMs) ? w.pausedUntil : null;
-  const state = until ? `<span class="badge orange">paused until ${time(until, today)}</span>` : badge('active', 'green');
+  const state = until ? `<span class="badge orange">paused until ${time(until, today, 'clock')}</span>` : badge('active', 'green');
   const c = w.counters;
   const stats: [string, string][] = [
     ['ticks', count.format(c.ticks)],
@@ -75,12 +95,12 @@ function workspaceCard(w: DashboardWorkspace, nowMs: number, today: string): str
 </section>`;
 }
 
-function decisionsSection(data: DashboardData, names: Map<string, string>, today: string): string {
+function decisionsSection(data: DashboardData, names: Map<string, string>, today: PageTime): string {
   const rows = data.decisions.map((d) => [
     time(d.createdAt, today),
-    escapeHtml(names.get(d.workspaceId) ?? d.workspaceId),
-    escapeHtml(d.trigger),
-    escapeHtml(d.brain),
+    clip(names.get(d.workspaceId) ?? d.workspaceId),
+    clip(d.trigger),
+    clip(d.brain),
     badge(d.outcome, outcomeTone[d.outcome] ?? 'grey'),
     `<span class="text">${escapeHtml(d.reasons.join('; '))}</span>`,
     d.vetoes.length > 0 ? `<span class="text">${escapeHtml(d.vetoes.join('; '))}</span>` : '<span class="muted">—</span>',
@@ -92,10 +112,10 @@ function decisionsSection(data: DashboardData, names: Map<string, string>, today
   return section('Decisions', 'decisions', table(head, rows, 'No decisions yet — every tick so far ended quietly.'), 'newest first');
 }
 
-function incidentsSection(data: DashboardData, names: Map<string, string>, today: string): string {
+function incidentsSection(data: DashboardData, names: Map<string, string>, today: PageTime): string {
   const rows = data.incidents.map((i) => [
     `<span class="text">${escapeHtml(i.title)}</span>`,
-    escapeHtml(names.get(i.workspaceId) ?? i.workspaceId),
+    clip(names.get(i.workspaceId) ?? i.workspaceId),
     badge(i.status, 'blue'),
     badge(i.severity, severityTone(i.severity)),
     i.flapping ? badge('flapping', 'orange') : '<span class="muted">—</span>',
@@ -104,11 +124,11 @@ function incidentsSection(data: DashboardData, names: Map<string, string>, today
   return section('Open incidents', 'incidents', table(['title', 'workspace', 'status', 'severity', 'flapping', 'started'], rows, 'No open incidents.'));
 }
 
-function approvalsSection(data: DashboardData, names: Map<string, string>, today: string): string {
+function approvalsSection(data: DashboardData, names: Map<string, string>, today: PageTime): string {
   const rows = data.approvals.map((a) => [
     `<span class="text">${escapeHtml(a.action)}</span>`,
-    escapeHtml(names.get(a.workspaceId) ?? a.workspaceId),
-    escapeHtml(a.requestedBy),
+    clip(names.get(a.workspaceId) ?? a.workspaceId),
+    clip(a.requestedBy),
     badge(a.status, 'blue'),
     time(a.expiresAt, today),
     `<span class="text">${a.audit.map((r) => `${escapeHtml(r.kind)} · ${escapeHtml(r.actor)}${r.detail ? ` — ${escapeHtml(r.detail)}` : ''}`).join('<br>')}</span>`,
@@ -116,7 +136,7 @@ function approvalsSection(data: DashboardData, names: Map<string, string>, today
   return section('Approvals', 'approvals', table(['action', 'workspace', 'requested by', 'status', 'expires', 'audit trail'], rows, 'No approvals yet.'));
 }
 
-function outboxSection(data: DashboardData, today: string): string {
+function outboxSection(data: DashboardData, today: PageTime): string {
   const o = data.outbox;
   const tiles = (
     [
@@ -138,23 +158,32 @@ function outboxSection(data: DashboardData, today: string): string {
   return section('Outbox', 'outbox', body);
 }
 
-function quarantineSection(data: DashboardData, today: string): string {
+function tablesSection(data: DashboardData): string {
+  const rows = data.tables.map((t) => [
+    `<code>${escapeHtml(t.table)}</code>`,
+    `<span class="num">${t.atLeast ? '≥ ' : '~'}${count.format(t.rows)}</span>`,
+    `<span class="num">${escapeHtml(formatBytes(t.bytes))}</span>`,
+  ]);
+  return section('Storage', 'tables', table(['table', 'rows', 'size'], rows, 'No sizes available.'), 'with indexes; old rows are purged per the retention settings');
+}
+
+function quarantineSection(data: DashboardData, today: PageTime): string {
   const rows = data.quarantine.map((q) => [
-    `<code>${escapeHtml(q.sourceId)}</code>`,
+    q.kind === 'event' ? `event <code>${escapeHtml(String(q.eventId))}</code>` : `<code>${escapeHtml(q.sourceId)}</code>`,
     `<span class="text">${escapeHtml(q.reason)}</span>`,
     `<span class="num">${escapeHtml(formatBytes(q.bytes))}</span>`,
     time(q.receivedAt, today),
   ]);
   const body = table(['source', 'reason', 'bytes', 'received'], rows, 'Nothing quarantined.');
-  return section('Quarantine', 'quarantine', body, 'authenticated bodies that could not be parsed');
+  return section('Quarantine', 'quarantine', body, 'bodies that could not be parsed, and events no tick could consume');
 }
 
 const memoryTone: Record<DashboardData['memory'][number]['status'], string> = { staged: 'grey', active: 'green', stale: 'orange', superseded: 'grey' };
 
-function memorySection(data: DashboardData, names: Map<string, string>, today: string): string {
+function memorySection(data: DashboardData, names: Map<string, string>, today: PageTime): string {
   const rows = data.memory.map((m) => [
     `<code>${escapeHtml(m.id)}</code>`,
-    escapeHtml(names.get(m.workspaceId) ?? m.workspaceId),
+    clip(names.get(m.workspaceId) ?? m.workspaceId),
     badge(m.status, memoryTone[m.status] ?? 'grey') + (m.staleReason ? `<br><span class="text muted">${escapeHtml(m.staleReason)}</span>` : ''),
     `<span class="text"><b>${escapeHtml(m.topic)}</b>: ${escapeHtml(m.hint)}</span>`,
     m.sourceRefs.map((r) => `<code>${escapeHtml(r)}</code>`).join('<br>'),
@@ -190,49 +219,62 @@ const STYLE = `<style>
   header p { margin:0; color:#aab0c6; font-size:13px; }
   header .bar { display:flex; justify-content:space-between; align-items:baseline; gap:16px; }
   header label { font-size:12px; color:#aab0c6; cursor:pointer; white-space:nowrap; }
-  main { max-width:1232px; margin:0 auto; padding:20px 24px 40px; display:flex; flex-direction:column; gap:16px; }
+  header .logout { display:inline; margin-left:12px; } header .logout button { font:inherit; font-size:12px; color:#e6e8f0; background:none; border:1px solid #4a4f68; border-radius:6px; padding:2px 8px; cursor:pointer; }
+  main { max-width:1600px; margin:0 auto; padding:20px 24px 40px; display:flex; flex-direction:column; gap:16px; }
   .card { background:var(--panel); border:1px solid var(--line); border-radius:10px; padding:16px 18px; }
-  h2 { margin:0 0 12px; font-size:16px; display:flex; align-items:center; gap:10px; flex-wrap:wrap; }
+  h2 { margin:0 0 12px; font-size:16px; overflow-wrap:anywhere; }
+  h2 > .note, h2 > .badge { margin-left:8px; }
   h3 { margin:14px 0 8px; font-size:13px; color:var(--muted); text-transform:uppercase; letter-spacing:.04em; }
   .note { font-size:12px; font-weight:400; color:var(--muted); }
   .muted { color:var(--muted); }
   .empty { margin:0; color:var(--muted); font-style:italic; }
-  .workspace-body { display:flex; gap:20px; align-items:flex-start; }
-  .chart { margin:0; flex:none; }
-  .timeline { display:block; }
+  .workspace-body { display:flex; flex-wrap:wrap; gap:20px; align-items:flex-start; }
+  .chart { margin:0; flex:0 1 720px; min-width:0; }
+  .timeline { display:block; max-width:100%; height:auto; }
   .timeline text { font-size:11px; fill:var(--muted); }
   .timeline .col:hover .hit { fill:#f1f3f5; }
   .legend { list-style:none; margin:6px 0 0; padding:0 0 0 40px; display:flex; flex-wrap:wrap; gap:4px 14px; font-size:12px; color:var(--muted); }
   .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:5px; vertical-align:-1px; }
   .swatch.line { height:3px; vertical-align:2px; }
-  .stats { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:8px; flex:1; }
+  .stats { display:grid; grid-template-columns:repeat(3, minmax(0, 1fr)); gap:8px; flex:1 1 300px; min-width:0; }
   .stats.row { grid-template-columns:repeat(4, minmax(0, 160px)); }
   .stat { background:#f8f9fb; border:1px solid var(--line); border-radius:8px; padding:8px 10px; }
-  .stat b { display:block; font-size:18px; font-variant-numeric:tabular-nums; }
+  .stat b { display:block; font-size:18px; font-variant-numeric:tabular-nums; overflow:hidden; text-overflow:ellipsis; }
   .stat span { font-size:12px; color:var(--muted); }
   .stat.bad { background:#fff4e6; border-color:#ffc078; }
   table { width:100%; border-collapse:collapse; font-size:13px; }
   th { text-align:left; font-size:11px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); font-weight:600; padding:6px 8px; border-bottom:1px solid var(--line); }
-  td { padding:6px 8px; vertical-align:top; border-bottom:1px solid #f0f1f4; }
+  td { padding:6px 8px; vertical-align:top; border-bottom:1px solid #f0f1f4; overflow-wrap:break-word; }
   tbody tr:nth-child(even) { background:#fafbfc; }
-  .text { white-space:pre-wrap; overflow-wrap:break-word; }
-  td:has(> .text) { min-width:14em; }
+  .text { white-space:pre-wrap; overflow-wrap:anywhere; }
+  td:has(> .text) { min-width:9em; }
   .error { color:#c92a2a; }
   .num { font-variant-numeric:tabular-nums; white-space:nowrap; }
   td:has(.num) { text-align:right; }
   time { white-space:nowrap; font-variant-numeric:tabular-nums; }
-  code { font:12px ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wrap:break-word; }
-  .badge { display:inline-block; border-radius:999px; padding:1px 8px; font-size:12px; font-weight:600; white-space:nowrap; }
+  code { font:12px ui-monospace, SFMono-Regular, Menlo, monospace; overflow-wrap:anywhere; }
+  .badge { display:inline-block; border-radius:999px; padding:1px 8px; font-size:12px; font-weight:600; white-space:nowrap; max-width:100%; overflow:hidden; text-overflow:ellipsis; vertical-align:middle; }
+  td .badge { max-width:11em; }
+  .clip { display:inline-block; max-width:12em; overflow:hidden; text-overflow:ellipsis; vertical-align:top; }
+  .table-wrap { overflow-x:auto; max-width:100%; }
   .badge.grey { background:#e9ecef; color:#495057; } .badge.green { background:#d3f9d8; color:#2b8a3e; }
   .badge.orange { background:#ffe8cc; color:#d9480f; } .badge.purple { background:#e5dbff; color:#5f3dc4; }
+  .brain-error { background:#fff4e6; border:1px solid #ffa94d; color:#d9480f; border-radius:6px; padding:8px 12px; overflow-wrap:anywhere; }
   .badge.blue { background:#d0ebff; color:#1864ab; } .badge.red { background:#ffe3e3; color:#c92a2a; }
-  .grid2 { display:grid; grid-template-columns:1fr 1fr; gap:16px; align-items:start; }
+  .grid2 { display:grid; grid-template-columns:minmax(0, 1fr) minmax(0, 1fr); gap:16px; align-items:start; }
+  /* Side by side only where two six-column tables fit; one column below, and tighter cells when narrow. */
+  @media (max-width: 1499px) { .grid2 { grid-template-columns:minmax(0, 1fr); } }
+  @media (max-width: 1000px) {
+    main { padding:16px 12px 32px; } header { padding:14px 16px; }
+    th, td { padding:5px 5px; } th { letter-spacing:0; } td:has(> .text) { min-width:7em; } .clip { max-width:8em; }
+  }
 </style>`;
 
-export function renderDashboard(data: DashboardData): string {
+/** `logoutCsrf`: the login session's CSRF token, for the log-out button (absent under loopback trust or a bearer token). */
+export function renderDashboard(data: DashboardData, session: { logoutCsrf?: string } = {}): string {
   const parsed = Date.parse(data.generatedAt);
   const nowMs = Number.isNaN(parsed) ? 0 : parsed;
-  const today = Number.isNaN(parsed) ? '' : new Date(parsed).toISOString().slice(0, 10);
+  const today: PageTime = Number.isNaN(parsed) ? { day: '', nowMs: null } : { day: new Date(parsed).toISOString().slice(0, 10), nowMs: parsed };
   const names = new Map(data.workspaces.map((w) => [w.id, w.name]));
   const workspaces =
     data.workspaces.length > 0
@@ -251,15 +293,18 @@ ${STYLE}
 <h1>Tacit — dashboard</h1>
 <p>Tacit is a bot. Silence is the default: most heartbeat ticks end quietly, and it speaks or acts only through a recorded decision.</p>
 </div><div>
-<p>Generated ${time(data.generatedAt, '')} · times in UTC</p>
+<p>Generated ${time(data.generatedAt, { day: '', nowMs: null })} · hover a time for its UTC date</p>
 <label><input type="checkbox" id="auto-refresh" checked> refresh every 10 s</label>
+${session.logoutCsrf ? `<form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${escapeHtml(session.logoutCsrf)}"><button type="submit" data-testid="logout">Log out</button></form>` : ''}
 </div></div></header>
 <main>
+${data.brainError ? `<p class="brain-error" role="alert"><strong>Claude configuration error</strong> — decisions fall back to the rules brain: ${escapeHtml(data.brainError)}</p>` : ''}
 ${workspaces}
 ${decisionsSection(data, names, today)}
 <div class="grid2">${incidentsSection(data, names, today)}${approvalsSection(data, names, today)}</div>
 <div class="grid2">${outboxSection(data, today)}${quarantineSection(data, today)}</div>
 ${memorySection(data, names, today)}
+${tablesSection(data)}
 </main>
 ${REFRESH_SCRIPT}
 </body>
