@@ -1,13 +1,13 @@
 // Start-up and shutdown as an operator sees them: a bad setting is one clear line and a non-zero
 // exit; SIGTERM stops Tacit cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './support/database.js';
 import { redisUrl } from './support/env.js';
 import { dropPrefix, testPrefix } from './support/redis.js';
 import { waitFor } from './support/wait.js';
+import { canConnect, freePort } from './support/net.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const children: ChildProcess[] = [];
@@ -26,24 +26,7 @@ function start(env: Record<string, string>) {
   return { child, out, exited };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

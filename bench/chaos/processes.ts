@@ -2,33 +2,16 @@
 // scenario says so) and a private redis-server that can be killed and brought back empty.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../test/support/wait.js';
+import { canConnect, freePort } from '../../test/support/net.js';
+export { freePort };
 
 // CHAOS_TACIT_DIR runs another checkout's Tacit (with its own node_modules): to show that a row
 // catches a regression, run the suite against the code from before the fix.
 const root = process.env.CHAOS_TACIT_DIR ?? fileURLToPath(new URL('../..', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 /**
  * One Tacit deployment: the same environment and port across restarts, so senders keep their URL.

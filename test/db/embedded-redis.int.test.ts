@@ -4,7 +4,6 @@
 // The shared Redis on 6379 stays untouched: TACIT_REDIS_DEFAULT_URL points the "default" at a free port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { RedisStartupError } from '../../src/db/redis.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import type { WireMessage } from '../../src/chat/playground/types.js';
 import { waitFor } from '../support/wait.js';
+import { freePort } from '../support/net.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // The playground's API as a script uses it: with the admin token (no cookie, so no CSRF token needed).
@@ -29,14 +29,6 @@ afterAll(async () => {
   for (const db of databases) await db.drop();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Tacit as `npm run dev` runs it, with REDIS_URL unset. */
 function start(env: Record<string, string>) {

@@ -3,12 +3,12 @@
 // /readyz says so while it happens, and every alert acknowledged before, during and after the outage
 // becomes its card.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockTexts, channelMessages, fixture, postAlert } from '../support/playground.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
 import { waitFor } from '../support/wait.js';
+import { canConnect, freePort } from '../support/net.js';
 
 /** A redis-server of our own (never the shared one): no persistence, so a restart comes back empty. */
 class PrivateRedis {
@@ -33,25 +33,7 @@ class PrivateRedis {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 const base = JSON.parse(fixture('alertmanager/firing.json').toString()) as {
   groupKey: string;
