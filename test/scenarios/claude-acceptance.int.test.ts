@@ -80,7 +80,8 @@ describe('Claude on the strict stand-in, through Tacit', () => {
       const all = await channelMessages(tacit.url);
       const summary = all.find((m) => m.author.isBot && m.threadId && m.text.startsWith('Summary:'));
       const card = all.find((m) => m.author.isBot && m.threadId && /Approval needed/.test(JSON.stringify(m)));
-      const dm = all.find((m) => m.channelId === 'playground:dm-alice' && m.author.isBot);
+      // alice is the on-call and an approver: the notify DM, not the approval's DM to her.
+      const dm = all.find((m) => m.channelId === 'playground:dm-alice' && m.author.isBot && !m.text.startsWith('An approval waits'));
       return summary && card && dm ? { summary, card, dm, all } : undefined;
     }, { what: 'a summary, an approval card and a DM to the on-call', timeoutMs: 20_000 });
     expect(messages.dm.text).toContain('is firing');
