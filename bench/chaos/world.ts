@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DEFAULT_TEAM, startFakeSlack, type FakeSlack, type Post } from '../../test/fakes/slack.js';
-import { adminDatabaseUrl, databaseUrl, redisUrl as sharedRedisUrl } from '../../test/support/env.js';
+import { admin } from '../../test/support/database.js';
+import { databaseUrl, redisUrl as sharedRedisUrl } from '../../test/support/env.js';
 import { dropPrefix } from '../../test/support/redis.js';
 import { waitFor } from '../../test/support/wait.js';
 import type { CreatedSource } from '../../test/support/sources.js';
@@ -60,15 +61,6 @@ export interface World {
   close(): Promise<void>;
 }
 
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminDatabaseUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Worlds not closed yet: an interrupted run (Ctrl-C) still stops its Tacit and drops its database. */
 const open = new Set<() => Promise<void>>();

@@ -1,8 +1,9 @@
 // What the admin API may do with actions: set the approver policy, read an approval's audit trail.
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { approvalAudit, approvals, workspaces } from '../db/schema.js';
+import { patchWorkspaceSettings } from '../db/workspace-settings.js';
 
 export const approverPolicySchema = z.object({
   users: z.array(z.string().min(1).max(100)).max(200).default([]),
@@ -17,24 +18,14 @@ export async function workspaceExists(db: Db, workspaceId: string): Promise<bool
 
 /** Replaces the workspace's approver policy. Requests already pending keep the policy they were made under. */
 export async function setApprovers(db: Db, workspaceId: string, policy: z.infer<typeof approverPolicySchema>): Promise<boolean> {
-  const rows = await db
-    .update(workspaces)
-    .set({ settings: sql`${workspaces.settings} || jsonb_build_object('approvers', ${JSON.stringify(policy)}::jsonb)` })
-    .where(eq(workspaces.id, workspaceId))
-    .returning({ id: workspaces.id });
-  return rows.length > 0;
+  return patchWorkspaceSettings(db, workspaceId, { approvers: policy });
 }
 
 export const onCallSchema = z.object({ users: z.array(z.string().min(1).max(100)).max(50) });
 
 /** Replaces the workspace's on-call list: with the approvers, the only people Tacit may notify directly. */
 export async function setOnCall(db: Db, workspaceId: string, onCall: z.infer<typeof onCallSchema>): Promise<boolean> {
-  const rows = await db
-    .update(workspaces)
-    .set({ settings: sql`${workspaces.settings} || jsonb_build_object('onCall', ${JSON.stringify(onCall.users)}::jsonb)` })
-    .where(eq(workspaces.id, workspaceId))
-    .returning({ id: workspaces.id });
-  return rows.length > 0;
+  return patchWorkspaceSettings(db, workspaceId, { onCall: onCall.users });
 }
 
 export async function approvalWithAudit(db: Db, id: string) {

@@ -1,7 +1,7 @@
 // The `/tacit` commands that change who and what Tacit trusts: sources (list, rotate, revoke), the
 // approver policy, the admin allow-list and the Alertmanager integration. Who may run them is decided
 // before they are called (core/roles); what they print is private to the person who asked.
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { approverPolicySchema, setApprovers } from '../actions/admin.js';
 import { IntegrationError, listIntegrations, putIntegration } from '../actions/integrations.js';
 import { timeWithRelative } from '../core/human-time.js';
@@ -12,6 +12,7 @@ import { IntakeError } from '../sources/errors.js';
 import { listSources, revokeSource, rotateSource } from '../sources/sources.js';
 import type { CommandDeps } from './commands.js';
 import type { InboundCommand, InteractionResponse } from './port.js';
+import { patchWorkspaceSettings } from '../db/workspace-settings.js';
 
 async function settingsOf(deps: CommandDeps, workspaceId: string): Promise<WorkspaceSettings> {
   const [ws] = await deps.db.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId));
@@ -118,10 +119,7 @@ export async function admins(deps: CommandDeps, c: InboundCommand, args: string[
   const unknown = rest.filter((w) => w.toLowerCase() !== 'none');
   if (unknown.length > 0) return { privateText: `I could not read ${unknown.map((w) => `"${w}"`).join(', ')} as a person or group.` };
   const list = { users: clear ? [] : users, groups: clear ? [] : groups };
-  await deps.db
-    .update(workspaces)
-    .set({ settings: sql`${workspaces.settings} || jsonb_build_object('admins', ${JSON.stringify(list)}::jsonb)` })
-    .where(eq(workspaces.id, c.workspaceId));
+  await patchWorkspaceSettings(deps.db, c.workspaceId, { admins: list });
   return { privateText: `Besides the workspace admins, these may now change settings: ${listed(list)} (set by ${c.user.name}).` };
 }
 

@@ -16,6 +16,7 @@ import { commandAccess, mayChangeSettings, needsGroupLookup, type AdminList } fr
 import { recordAudit } from '../db/audit-log.js';
 import { admins, approvers, integration, revoke, rotate, setup, sourceList } from './admin-commands.js';
 import type { InboundCommand, InteractionResponse } from './port.js';
+import { patchWorkspaceSettings } from '../db/workspace-settings.js';
 
 export interface CommandDeps {
   db: Db;
@@ -132,10 +133,7 @@ async function workspaceSettings(deps: CommandDeps, workspaceId: string) {
 }
 
 async function saveSettings(deps: CommandDeps, workspaceId: string, patch: Partial<WorkspaceSettings>): Promise<void> {
-  await deps.db
-    .update(workspaces)
-    .set({ settings: sql`${workspaces.settings} || ${JSON.stringify(patch)}::jsonb` })
-    .where(eq(workspaces.id, workspaceId));
+  await patchWorkspaceSettings(deps.db, workspaceId, patch);
 }
 
 async function status(deps: CommandDeps, c: InboundCommand): Promise<InteractionResponse> {

@@ -4,7 +4,8 @@ import { desc, eq, sql } from 'drizzle-orm';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { quarantine, sources, workspaces } from '../db/schema.js';
+import { quarantine, sources } from '../db/schema.js';
+import { patchWorkspaceSettings } from '../db/workspace-settings.js';
 import { workspaceSettingsSchema } from '../core/settings.js';
 import { SecretBoxError, type SecretBox } from '../db/secret-box.js';
 import { describeIssues } from '../sources/normalised.js';
@@ -190,16 +191,12 @@ export function adminRoutes(deps: AdminDeps): Router {
       res.status(400).json({ error: describeIssues(parsed.error.issues) });
       return;
     }
-    const [row] = await deps.db
-      .update(workspaces)
-      .set({ settings: sql`${workspaces.settings} || jsonb_build_object('storm', ${JSON.stringify(parsed.data.storm)}::jsonb)` })
-      .where(eq(workspaces.id, req.params.workspaceId))
-      .returning({ id: workspaces.id });
-    if (!row) {
-      res.status(404).json({ error: `no workspace ${req.params.workspaceId}` });
+    const workspaceId = req.params.workspaceId;
+    if (!(await patchWorkspaceSettings(deps.db, workspaceId, { storm: parsed.data.storm }))) {
+      res.status(404).json({ error: `no workspace ${workspaceId}` });
       return;
     }
-    await recordAudit(deps.db, { workspaceId: row.id, actor: 'admin-api', action: 'storm', outcome: 'allowed', detail: { storm: parsed.data.storm } });
+    await recordAudit(deps.db, { workspaceId, actor: 'admin-api', action: 'storm', outcome: 'allowed', detail: { storm: parsed.data.storm } });
     res.json({ storm: parsed.data.storm });
   });
 

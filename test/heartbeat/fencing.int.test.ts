@@ -45,30 +45,32 @@ function alertPayload(n: number, title: string, status: 'firing' | 'resolved' = 
   };
 }
 
+/** One database and Redis prefix for the whole file; each test works in its own workspace. */
+let testDb: TestDatabase;
+let database: Database;
+let direct: pg.Client;
+let redis: Redis;
+let prefix: string;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  direct = new pg.Client({ connectionString: testDb.url });
+  await direct.connect();
+  database = connectPostgres({ url: testDb.url });
+  redis = new Redis(redisUrl);
+  prefix = testPrefix();
+});
+afterAll(async () => {
+  await direct?.end();
+  await database?.close();
+  redis?.disconnect();
+  await dropPrefix(prefix);
+  await testDb?.drop();
+});
+
 describe('fenced ticks', () => {
-  let testDb: TestDatabase;
-  let database: Database;
-  let direct: pg.Client;
-  let redis: Redis;
-  let prefix: string;
   const log = createLogger('silent');
   let n = 0;
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    direct = new pg.Client({ connectionString: testDb.url });
-    await direct.connect();
-    database = connectPostgres({ url: testDb.url });
-    redis = new Redis(redisUrl);
-    prefix = testPrefix();
-  });
-  afterAll(async () => {
-    await direct?.end();
-    await database?.close();
-    redis?.disconnect();
-    await dropPrefix(prefix);
-    await testDb?.drop();
-  });
 
   async function workspace(): Promise<string> {
     const ws = `playground:fence-${++n}`;
@@ -168,30 +170,12 @@ describe('fenced ticks', () => {
 });
 
 describe('poison events', () => {
-  let testDb: TestDatabase;
-  let database: Database;
-  let direct: pg.Client;
-  let redis: Redis;
-  let prefix: string;
   const ws = 'playground:poison';
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    direct = new pg.Client({ connectionString: testDb.url });
-    await direct.connect();
     // Thirty alerts at once would be one storm; here each must stay its own incident, read and judged.
     await direct.query(`insert into workspaces (id, platform, name, settings) values ($1, 'playground', 'poison', '{"storm":null}')`, [ws]);
     await direct.query(`insert into channels (id, workspace_id, name) values ('playground:fence', $1, 'p')`, [ws]);
-    database = connectPostgres({ url: testDb.url });
-    redis = new Redis(redisUrl);
-    prefix = testPrefix();
-  });
-  afterAll(async () => {
-    await direct?.end();
-    await database?.close();
-    redis?.disconnect();
-    await dropPrefix(prefix);
-    await testDb?.drop();
   });
 
   it('quarantines the one event that breaks every tick, with its reason, and consumes all the others', async () => {
