@@ -26,6 +26,11 @@ export const workspaces = pgTable('workspaces', {
    * still holds it, so a tick whose lock expired can never commit over the one that replaced it.
    */
   tickFence: bigint('tick_fence', { mode: 'number' }).notNull().default(0),
+  /**
+   * The last heartbeat slot (interval-aligned start, ms since epoch) whose tick committed: a slot that
+   * ran before a crash is not run again when its job is retried.
+   */
+  lastTickSlot: bigint('last_tick_slot', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
 });
 
@@ -189,6 +194,19 @@ export const incidents = pgTable('incidents', {
   suspects: jsonb('suspects').$type<unknown[]>().notNull().default([]),
   nudgedAt: timestamp('nudged_at', { withTimezone: true }),
   parentMessage: jsonb('parent_message').$type<{ channelId: string; messageId: string } | null>(),
+  /** The latest investigation of this incident (issue: investigation): id, status, when, for which version. */
+  investigation: jsonb('investigation').$type<Record<string, unknown> | null>(),
+  /** Acknowledge/resolve carried to where the incident lives, per source: accepted or failed, by whom, when. */
+  sourceSync: jsonb('source_sync').$type<Record<string, unknown>>().notNull().default({}),
+  /** Escalation of an unacknowledged critical incident: the last step taken and when. */
+  escalationLevel: integer('escalation_level').notNull().default(0),
+  escalatedAt: timestamp('escalated_at', { withTimezone: true }),
+  /** The last alert event that touched this incident: auto-resolve counts silence from here. */
+  lastAlertAt: timestamp('last_alert_at', { withTimezone: true }),
+  /** For an incident declared by hand: who declared it. */
+  declaredBy: text('declared_by'),
+  /** The post-incident draft and timeline, once the incident resolved. */
+  report: jsonb('report').$type<Record<string, unknown> | null>(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   createdAt: createdAt(),
 }, (t) => [
@@ -216,6 +234,44 @@ export const decisions = pgTable('decisions', {
   costMicroUsd: bigint('cost_micro_usd', { mode: 'number' }).notNull().default(0),
   createdAt: createdAt(),
 }, (t) => [index('decisions_workspace_idx').on(t.workspaceId, t.createdAt), index('decisions_created_idx').on(t.createdAt)]);
+
+/** What an investigation fetched for an incident: one row per query, with its cost and capped, redacted result. */
+export const evidence = pgTable('evidence', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  incidentId: text('incident_id').notNull(),
+  investigationId: text('investigation_id').notNull(),
+  decisionId: text('decision_id'),
+  /** `prometheus`, `loki`, `github`, `history`, … */
+  source: text('source').notNull(),
+  query: text('query').notNull(),
+  status: text('status', { enum: ['ok', 'empty', 'failed', 'timeout'] }).notNull(),
+  durationMs: integer('duration_ms').notNull(),
+  result: jsonb('result').$type<unknown>().notNull().default({}),
+  error: text('error'),
+  createdAt: createdAt(),
+}, (t) => [index('evidence_incident_idx').on(t.incidentId, t.id), index('evidence_created_idx').on(t.createdAt)]);
+
+/** Append-only steps of an incident's life that are not events: acknowledgements, source syncs, escalations, reports. */
+export const incidentSteps = pgTable('incident_steps', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  incidentId: text('incident_id').notNull(),
+  kind: text('kind').notNull(),
+  /** The person (platform user id), or `tacit`. */
+  actor: text('actor').notNull(),
+  detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('incident_steps_incident_idx').on(t.incidentId, t.id)]);
+
+/** A person's verdict on something Tacit said (a summary's feedback buttons), one per person per decision. */
+export const feedback = pgTable('feedback', {
+  workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
+  decisionId: text('decision_id').notNull(),
+  person: text('person').notNull(),
+  verdict: text('verdict', { enum: ['helpful', 'not_helpful'] }).notNull(),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.decisionId, t.person] }), index('feedback_workspace_idx').on(t.workspaceId, t.at)]);
 
 /** Every outbound message. The idempotency key makes the same news impossible to queue twice. */
 export const outbox = pgTable('outbox', {
@@ -264,6 +320,8 @@ export const approvals = pgTable('approvals', {
   decidedAt: timestamp('decided_at', { withTimezone: true }),
   /** Why it was asked for (the brain's or the person's reason), shown on the card. */
   reason: text('reason').notNull().default(''),
+  /** The decider's own words (a Deny's reason), shown on the card and kept in the audit. */
+  decisionNote: text('decision_note'),
   incidentId: text('incident_id'),
   channelId: text('channel_id').notNull().default(''),
   /** The approval card, once delivered; edited in place with the decision and the result. */
