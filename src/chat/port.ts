@@ -74,7 +74,17 @@ export interface InteractionResponse {
    * A form to open for the person instead (Slack: a modal from the command's trigger_id). Adapters
    * without forms show `privateText`. Its submission comes back as ordinary `/tacit` commands.
    */
-  form?: SettingsForm;
+  form?: SettingsForm | DenyReasonForm;
+}
+/**
+ * Asks the person who pressed Deny why. Its submission comes back as an interaction with actionId
+ * `approval_deny_reason`, value the approval id and `text` the reason; adapters without forms deny at once.
+ */
+export interface DenyReasonForm {
+  kind: 'deny_reason';
+  approvalId: string;
+  /** The approval's action, for the form's title. */
+  action: string;
 }
 
 /** The admin settings form: approvers and the Alertmanager integration, filled with today's values. */
@@ -126,6 +136,11 @@ export interface ChatAdapter {
   openDirect(workspaceId: string, personId: string): Promise<string>;
   /** A message only `personId` sees (Slack ephemeral; elsewhere a DM). Best effort, never retried. */
   postPrivate(channelId: string, personId: string, text: string): Promise<void>;
+  /**
+   * The person's display name as the platform shows it (Slack users.info, Discord guild member), or
+   * null when unknown. Uncached: callers go through chat/people.ts, which caches with expiry.
+   */
+  personName?(workspaceId: string, personId: string): Promise<string | null>;
   /** Whether a person belongs to a named group (Slack user group id, Discord role id). */
   inGroup(workspaceId: string, personId: string, groupId: string): Promise<boolean>;
   start(handlers: InboundHandlers): Promise<void>;

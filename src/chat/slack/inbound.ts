@@ -72,7 +72,7 @@ export function registerInbound(deps: InboundDeps): void {
       // A slash command does not say which organisation the person belongs to: users.info does.
       const user = await actor(deps, teamId, command.user_id, command.user_name, undefined);
       const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user, text: command.text, raw: command });
-      if (response.form && (await openForm(deps, teamId, command.trigger_id, settingsModal(response.form, command.channel_id)))) return;
+      if (response.form?.kind === 'settings' && (await openForm(deps, teamId, command.trigger_id, settingsModal(response.form, command.channel_id)))) return;
       await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
     });
   });
