@@ -34,16 +34,20 @@ function promptOf(req: FakeRequest): string {
  * Incident transitions (`inc_1 opened`), failed repository events, and default branches turning red or
  * green that the prompt reports. When the prompt lists branch changes, only those are CI news.
  */
-function newsIn(prompt: string): { incidents: string[]; failedEvents: number[]; branches: { eventId: number; state: string; branch: string }[] } {
+function newsIn(prompt: string): { incidents: { id: string; kind: string }[]; failedEvents: number[]; branches: { eventId: number; state: string; branch: string }[] } {
   const changes = /^Changes: (.*)\.$/m.exec(prompt)?.[1] ?? 'none';
-  const incidents = [...changes.matchAll(/(inc_[\w-]+) (\w+)/g)].filter((m) => SPEAK_ON.has(m[2] ?? '')).map((m) => m[1] ?? '');
+  const seen = new Set<string>();
+  const incidents = [...changes.matchAll(/(inc_[\w-]+) (\w+)/g)]
+    .filter((m) => SPEAK_ON.has(m[2] ?? ''))
+    .map((m) => ({ id: m[1] ?? '', kind: m[2] ?? '' }))
+    .filter((x) => !seen.has(x.id) && seen.add(x.id));
   const branches = [...prompt.matchAll(/event (\d+): \S+ (\S+) turned (red|green)/g)].map((m) => ({ eventId: Number(m[1]), branch: m[2] ?? '', state: m[3] ?? '' }));
   const healthKnown = prompt.includes('Default-branch CI:');
   const failedEvents = [...prompt.matchAll(/event (\d+): repo [^\n]*\(failure\)/g)]
     .filter((m) => !healthKnown || !/ on \S+ \(failure\)/.test(m[0]) || !/CI|workflow/i.test(m[0]))
     .map((m) => Number(m[1]))
     .filter((id) => !branches.some((b) => b.eventId === id));
-  return { incidents: [...new Set(incidents)], failedEvents, branches };
+  return { incidents, failedEvents, branches };
 }
 
 function answer(req: FakeRequest): FakeResponse {
@@ -58,7 +62,9 @@ function answer(req: FakeRequest): FakeResponse {
     return { content: [{ type: 'tool_use', name: 'stay_quiet', input: { reason: 'said what was needed' } }] };
   }
   const calls: FakeBlock[] = [
-    ...news.incidents.map((incidentId): FakeBlock => ({ type: 'tool_use', name: 'post_summary', input: { incidentId, text: `Summary of ${incidentId}: what broke, since when, likely suspects, next steps.` } })),
+    ...news.incidents.map(({ id: incidentId, kind }): FakeBlock => ({
+      type: 'tool_use', name: 'post_summary', input: { incidentId, text: kind === 'resolved' ? `${incidentId} resolved: how long it lasted, what fixed it.` : `Summary of ${incidentId} (${kind}): what broke, since when, likely suspects, next steps.` },
+    })),
     ...news.failedEvents.map((eventId): FakeBlock => ({ type: 'tool_use', name: 'post_notice', input: { eventId, text: 'CI is failing on the default branch.' } })),
     ...news.branches.map(({ eventId, state, branch }): FakeBlock => ({
       type: 'tool_use', name: 'post_notice', input: { eventId, text: state === 'red' ? `CI failed on ${branch}: the default branch is red.` : `${branch} is green again.` },

@@ -127,6 +127,7 @@ export async function benchDecisions(args: readonly string[], env: Record<string
       const all = scenarioFileSchema.parse(JSON.parse(await readFile(scenariosUrl, 'utf8')));
       const day = await replay(busyDay(dayTemplates(all)), brain, (now) => (replayedNow = now.getTime()), BUSY_WORKSPACE);
       reportDay(day);
+      if (options.verbose) for (const line of day.trail) console.log(`    ${line}`);
     }
     if (fake) console.log(`the strict stand-in refused ${fake.fake.rejected} request(s) (400/404)`);
   } finally {
@@ -196,7 +197,7 @@ async function replay(scenario: Scenario, brain: Brain, onStep: (now: Date) => v
       result.modelCalls += decision.usage.modelCalls;
       result.tokens += tokensOf(decision.usage);
       result.usage = addUsage(result.usage, decision.usage);
-      if (decision.brain && decision.brain !== brain.name) result.fallbacks++;
+      if (decision.brain?.includes('(fallback)')) result.fallbacks++;
     }
     result.trail.push(`${step.setup ? 'setup' : 'step'} ${n + 1} (${step.at}): ${outcome} — ${note}`);
     if (step.setup) continue;
@@ -338,6 +339,8 @@ function tokenColumns(u: Usage): Record<string, string | number> {
   return { input: u.inputTokens, output: u.outputTokens, 'cache read': u.cacheReadTokens, 'cache write': u.cacheWriteTokens, 'cache read %': cacheReadRatio(u), cost: dollars(u) };
 }
 
+const NAIVE_INTERVAL_MS = 10_000;
+
 /** The busy day as one workspace's day: what it costs, and how much of the prompt the cache served. */
 function reportDay(day: ScenarioResult): void {
   const woken = day.trail.filter((l) => l.includes('woken')).length;
@@ -345,6 +348,12 @@ function reportDay(day: ScenarioResult): void {
   console.log(
     `busy day: ${dollars(day.usage)} per workspace-day at current prices; ${cacheReadRatio(day.usage)} of prompt tokens read from cache ` +
       `(${day.usage.cacheReadTokens} of ${promptTokens(day.usage)}); ${day.fallbacks} decision(s) fell back to the rules brain`,
+  );
+  // The naive agent: a model call on every 10-second heartbeat, whether or not anything happened.
+  const naive = (24 * 3_600_000) / NAIVE_INTERVAL_MS;
+  const share = (100 * day.modelCalls) / naive;
+  console.log(
+    `busy day vs a naive agent that asks the model every ${NAIVE_INTERVAL_MS / 1000} s: ${day.modelCalls} of ${naive} calls (${share.toFixed(2)}%); goal < 1%: ${share < 1 ? 'pass' : 'FAIL'}`,
   );
 }
 

@@ -9,9 +9,15 @@ export interface StormPolicy {
   windowMs: number;
   /** How many opening together make a storm. */
   threshold: number;
+  /**
+   * While a burst is forming (two or more opening together, below the threshold), how long a new
+   * incident's card waits after Tacit first saw it, so a storm still arriving is one card, not a card
+   * per member and then a storm card. A lone incident never waits. Absent means the default.
+   */
+  burstWaitMs?: number;
 }
 
-export const defaultStormPolicy: StormPolicy = { windowMs: 60_000, threshold: 5 };
+export const defaultStormPolicy: StormPolicy = { windowMs: 60_000, threshold: 5, burstWaitMs: 10_000 };
 
 const isStorm = (i: Incident) => i.kind === 'storm';
 const open = (i: Incident) => i.status !== 'resolved';
@@ -85,6 +91,35 @@ export function formStorms(
     kept.push({ kind, incidentId: id, eventIds });
   }
   return { transitions: kept, changed: [...changed.values()] };
+}
+
+/**
+ * Holds back the openings of a burst that is still forming: an incident that opened together with
+ * another (and joined no storm) is not announced until `burstWaitMs` after it was first seen; the tick
+ * wakes at `until` and announces what is still not a storm then. Runs after `formStorms`.
+ */
+export function holdFormingBurst(
+  byId: ReadonlyMap<string, Incident>,
+  transitions: readonly IncidentTransition[],
+  policy: StormPolicy,
+  now: Date,
+): { transitions: IncidentTransition[]; until: Date | null } {
+  const waitMs = policy.burstWaitMs ?? defaultStormPolicy.burstWaitMs ?? 0;
+  if (waitMs <= 0) return { transitions: [...transitions], until: null };
+  const loose = [...byId.values()].filter((i) => !isStorm(i) && !i.stormId && open(i));
+  const seen = (i: Incident) => (i.firstSeenAt ?? now).getTime();
+  let until: number | null = null;
+  const kept = transitions.filter((t) => {
+    const i = byId.get(t.incidentId);
+    if (t.kind !== 'opened' || !i || isStorm(i) || i.stormId || i.announced) return true;
+    const release = seen(i) + waitMs;
+    if (now.getTime() >= release) return true;
+    const together = loose.filter((o) => Math.abs(o.startedAt.getTime() - i.startedAt.getTime()) <= policy.windowMs);
+    if (together.length < 2) return true;
+    until = until === null ? release : Math.min(until, release);
+    return false;
+  });
+  return { transitions: kept, until: until === null ? null : new Date(until) };
 }
 
 /** The storm's card lists its members as its "alerts": one line per member incident, with its state. */

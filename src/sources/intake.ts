@@ -19,8 +19,8 @@ import { RetryLaterError, UnauthorizedError, UnknownSourceError } from './errors
 export interface WorkspaceSignal {
   /** Marks news for the next tick; returns the dirty generation. */
   markDirty(workspaceId: string): Promise<number>;
-  /** Runs a tick now instead of at the next scheduled beat. */
-  wake(workspaceId: string, generation: number): Promise<void>;
+  /** Runs a tick now (or after `delayMs`) instead of at the next scheduled beat. */
+  wake(workspaceId: string, generation: number, delayMs?: number): Promise<void>;
 }
 
 export interface IntakeDeps {
@@ -210,7 +210,7 @@ export async function insertEvents(
     for (const workspaceId of new Set(list.map((e) => e.workspaceId))) {
       const generation = await withTimeout(deps.signal.markDirty(workspaceId), SIGNAL_TIMEOUT_MS);
       // Urgent even when a duplicate: a retry after a failed signal must still wake the workspace.
-      if (list.some((e) => e.workspaceId === workspaceId && e.urgent)) await withTimeout(deps.signal.wake(workspaceId, generation), SIGNAL_TIMEOUT_MS);
+      if (list.some((e) => e.workspaceId === workspaceId && e.urgent)) await withTimeout(deps.signal.wake(workspaceId, generation, WAKE_COALESCE_MS), SIGNAL_TIMEOUT_MS);
     }
   } catch (err) {
     // Committed, so answered 2xx: the events are safe in Postgres and the mark comes back without the
@@ -223,6 +223,13 @@ export async function insertEvents(
 
 /** Redis down must not hold a committed request until the sender times out (Slack: 3 s for everything). */
 const SIGNAL_TIMEOUT_MS = 1_000;
+
+/**
+ * Urgent news wakes the tick this long after it arrived, not at once: Alertmanager flushes the groups
+ * of one outage together, and a tick that reads them together makes one storm card of them instead of
+ * a card for whichever group came first. Short, because the card's latency is the on-call's.
+ */
+const WAKE_COALESCE_MS = 250;
 
 /** A Redis signal (mark, wake, enqueue) after a commit, bounded: it still completes when Redis returns. */
 export function boundedSignal<T>(promise: Promise<T>): Promise<T> {

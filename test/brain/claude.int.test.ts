@@ -80,6 +80,26 @@ describe('ClaudeBrain', () => {
     expect(toolResults(fake.requests[3] as FakeRequest)).toMatch(/"is_error":true/);
   });
 
+  it('asks no model when the only news is a reminder: the rules brain writes it, and the decision says so', async () => {
+    const announced = { ...incident, announced: true, announcedAt: new Date('2026-11-27T09:40:00Z') };
+    const decision = await brainWith().decide({
+      ...context, reasons: ['incident unacknowledged since 2026-11-27T10:00:00.000Z: Checkout 5xx (critical)'],
+      transitions: [{ kind: 'unacknowledged', incidentId: 'inc_1', eventIds: [] }], incidents: new Map([['inc_1', announced]]),
+    });
+    expect(fake.requests).toHaveLength(0);
+    expect(decision.kind).toBe('speak');
+    if (decision.kind !== 'speak') return;
+    expect(decision.intents).toEqual([expect.objectContaining({ type: 'nudge', incidentId: 'inc_1' })]);
+    expect(decision.brain).toBe('rules (reminders)');
+    expect(decision.usage.modelCalls).toBe(0);
+  });
+
+  it('still triages a reminder that comes with other news', async () => {
+    fake.enqueue({ content: [{ type: 'tool_use', name: 'triage', input: { worth_it: false, reason: 'nothing new' } }] });
+    await brainWith().decide({ ...context, transitions: [...context.transitions, { kind: 'unacknowledged', incidentId: 'inc_1', eventIds: [] }] });
+    expect(fake.requests.map((r) => r.model)).toEqual(['claude-haiku-5-5']);
+  });
+
   it('stays quiet on the triage model alone when triage says it is not worth it', async () => {
     fake.enqueue({ content: [{ type: 'tool_use', name: 'triage', input: { worth_it: false, reason: 'a repeat of known news' } }] });
     const decision = await brainWith().decide(context);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/core/events.js';
 import { applyAlerts, type Incident, type IncidentTransition } from '../../src/core/incidents.js';
 import { planMessages } from '../../src/core/plan.js';
-import { formStorms } from '../../src/core/storms.js';
+import { formStorms, holdFormingBurst } from '../../src/core/storms.js';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
@@ -76,5 +76,48 @@ describe('formStorms', () => {
     const member = [...again.byId.values()].find((i) => i.groupKey.includes('svc3'));
     expect(again.transitions).toEqual([expect.objectContaining({ kind: 'recurred', incidentId: member?.id })]);
     expect(member?.stormId).toBeNull();
+  });
+});
+
+describe('holdFormingBurst', () => {
+  const burstPolicy = { ...policy, burstWaitMs: 10_000 };
+  const now = new Date(T0 + 30_000);
+  const opened = (byId: Map<string, Incident>): IncidentTransition[] => [...byId.values()].map((i) => ({ kind: 'opened', incidentId: i.id, eventIds: [] }));
+  function incidents(count: number, firstSeenAt: Date | undefined): Map<string, Incident> {
+    const g = applyAlerts('ws', new Map(), Array.from({ length: count }, (_, n) => ({ eventId: n + 1, alert: alert(n) })), (() => { let k = 0; return () => `inc_${++k}`; })());
+    return new Map([...g.changed.values()].map((i) => [i.id, firstSeenAt ? { ...i, firstSeenAt } : i]));
+  }
+
+  it('announces a lone incident at once', () => {
+    const byId = incidents(1, undefined);
+    const held = holdFormingBurst(byId, opened(byId), burstPolicy, now);
+    expect(held.transitions).toHaveLength(1);
+    expect(held.until).toBeNull();
+  });
+
+  it('holds the openings of a burst below the threshold until the wait after first sight, then lets them out', () => {
+    const byId = incidents(3, undefined);
+    const held = holdFormingBurst(byId, opened(byId), burstPolicy, now);
+    expect(held.transitions).toEqual([]);
+    expect(held.until?.getTime()).toBe(now.getTime() + 10_000);
+
+    const seen = incidents(3, now);
+    const later = holdFormingBurst(seen, opened(seen), burstPolicy, new Date(now.getTime() + 10_000));
+    expect(later.transitions).toHaveLength(3);
+    expect(later.until).toBeNull();
+  });
+
+  it('keeps news that is not an opening, and any opening when the wait is off', () => {
+    const byId = incidents(3, undefined);
+    const resolved: IncidentTransition[] = [...byId.keys()].map((id) => ({ kind: 'resolved', incidentId: id, eventIds: [] }));
+    expect(holdFormingBurst(byId, resolved, burstPolicy, now).transitions).toHaveLength(3);
+    expect(holdFormingBurst(byId, opened(byId), { ...burstPolicy, burstWaitMs: 0 }, now).transitions).toHaveLength(3);
+  });
+
+  it('lets a burst that reached the threshold through formStorms as one storm, with nothing held', () => {
+    const { byId, transitions } = tick(new Map(), Array.from({ length: 6 }, (_, n) => alert(n)), { n: 0 });
+    const held = holdFormingBurst(byId, transitions, burstPolicy, now);
+    expect(held.transitions).toEqual(transitions);
+    expect(held.until).toBeNull();
   });
 });
