@@ -1,7 +1,7 @@
 // The fake Discord speaks what the real discord.js client expects: it logs in through the gateway
 // handshake, sees guilds and messages, resumes a dropped connection with the missed events
 // replayed, and the REST side keeps Discord's nonce, limit and rate-limit behaviour.
-import { Client, Events, GatewayIntentBits, RateLimitError, type Message } from 'discord.js';
+import { Client, Events, GatewayIntentBits, RateLimitError, Routes, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GUILD, startFakeDiscord, type FakeDiscord } from './discord.js';
 import { waitFor } from '../support/wait.js';
@@ -50,6 +50,29 @@ describe('fake Discord, through the real discord.js client', () => {
     await expect(channel.send({ content: 'x'.repeat(2001) })).rejects.toThrow(/2000 or fewer/);
   });
 
+  it('refuses what Discord refuses of Components V2: content or embeds with the flag, over 40 components or 4,000 characters, a section without accessory', async () => {
+    const rest = client.rest;
+    const route = Routes.channelMessages(CHANNEL);
+    const text = (content: string) => ({ type: 10, content });
+    const v2 = (components: unknown[], extra: Record<string, unknown> = {}) => rest.post(route, { body: { flags: 1 << 15, components, ...extra } });
+    const ok = (await v2([{ type: 17, accent_color: 0xd83c3e, components: [text('### card'), { type: 14, divider: true, spacing: 1 }, { type: 1, components: [{ type: 2, style: 1, label: 'Go', custom_id: 'a:1' }] }] }])) as { id: string };
+    await expect(v2([text('x')], { content: 'legacy' })).rejects.toMatchObject({ code: 50035, message: expect.stringContaining('content') });
+    await expect(v2([text('x')], { embeds: [{ title: 'e' }] })).rejects.toMatchObject({ code: 50035 });
+    await expect(v2(Array.from({ length: 41 }, (_, i) => text(`t${i}`)))).rejects.toMatchObject({ code: 50035, message: expect.stringContaining('40 or fewer') });
+    await expect(v2([text('x'.repeat(2000)), text('y'.repeat(2001))])).rejects.toMatchObject({ code: 50035, message: expect.stringContaining('4000') });
+    await expect(v2([{ type: 9, components: [text('no button')] }])).rejects.toMatchObject({ code: 50035 });
+    // V2 components without the flag are refused too; the flag stays on edits, which take no content.
+    await expect(rest.post(route, { body: { components: [{ type: 17, components: [text('x')] }] } })).rejects.toMatchObject({ code: 50035 });
+    await expect(rest.patch(Routes.channelMessage(CHANNEL, ok.id), { body: { content: 'now legacy' } })).rejects.toMatchObject({ code: 50035 });
+    await rest.patch(Routes.channelMessage(CHANNEL, ok.id), { body: { components: [{ type: 17, components: [text('edited')] }] } });
+    expect(discord.history(CHANNEL).find((m) => m.id === ok.id)?.flags).toBe(1 << 15);
+  });
+
+  it('serves guild members strictly: an unknown one is 10007 Unknown Member', async () => {
+    await expect(client.rest.get(Routes.guildMember(DEFAULT_GUILD.id, '900000000000009999'))).rejects.toMatchObject({ code: 10007 });
+    expect(await client.rest.get(Routes.guildMember(DEFAULT_GUILD.id, ALICE))).toMatchObject({ user: { id: ALICE }, nick: null });
+  });
+
   it('answers 429 with retry_after, which discord.js reports as a rate limit', async () => {
     discord.rateLimit('POST /channels', { times: 1, retryAfterSeconds: 2 });
     const channel = await client.channels.fetch(CHANNEL);
@@ -66,6 +89,23 @@ describe('fake Discord, through the real discord.js client', () => {
     await waitFor(() => seen.find((m) => m.id === missed.id), { what: 'the replayed message', timeoutMs: 15_000 });
     expect(discord.stats.resumes).toBe(1);
     expect(discord.stats.identifies).toBe(identifies);
+  });
+
+  it('takes a modal only as the first answer to a click within 3 s, within Discord\'s limits, and lets the member submit it', async () => {
+    const card = discord.say(CHANNEL, ALICE, 'a message to click on');
+    const callback = (i: { id: string; token: string }, body: unknown) => client.rest.post(Routes.interactionCallback(i.id, i.token), { body, auth: false });
+    const modal = (title: string) => ({ type: 9, data: { custom_id: 'form:1', title, components: [{ type: 18, label: 'Why?', component: { type: 4, custom_id: 'reason', style: 2 } }] } });
+    const tooLong = discord.click(CHANNEL, card.id, 'x:1', ALICE);
+    await expect(callback(tooLong, modal('t'.repeat(46)))).rejects.toMatchObject({ code: 50035 });
+    const click = discord.click(CHANNEL, card.id, 'x:1', ALICE);
+    await callback(click, modal('Deny it'));
+    const submitted = discord.submitModal(CHANNEL, card.id, 'form:1', ALICE, { reason: 'because' });
+    // A modal cannot answer a modal's submission.
+    await expect(callback(submitted, modal('again'))).rejects.toMatchObject({ code: 50035 });
+    expect(() => discord.submitModal(CHANNEL, card.id, 'never-shown', ALICE, {})).toThrow(/no modal/);
+    const late = discord.click(CHANNEL, card.id, 'x:1', ALICE);
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await expect(callback(late, { type: 6 })).rejects.toMatchObject({ code: 10062 });
   });
 
   it('forces a fresh identify with INVALID_SESSION', async () => {

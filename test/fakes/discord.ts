@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /** `permissions`: the member's permission bitfield as interactions carry it (`member.permissions`); the guild's owner (its first member) has all. */
-export interface FakeMember { id: string; name: string; roles?: string[]; bot?: boolean; permissions?: string }
+export interface FakeMember { id: string; name: string; roles?: string[]; bot?: boolean; permissions?: string; nick?: string }
 export interface FakeGuild { id: string; name: string; channels: { id: string; name: string }[]; members: FakeMember[]; roles?: { id: string; name: string }[] }
 
 export interface User { id: string; username: string; discriminator: string; global_name: string | null; avatar: null; bot?: boolean }
@@ -45,6 +45,8 @@ export interface FakeDiscord {
   threads: Thread[];
   dms: Dm[];
   commands: unknown[];
+  /** Every accepted overwrite of the global commands (PUT), in order. */
+  registrations: unknown[][];
   requests: RequestRecord[];
   /** Gateway sessions: identifies and resumes accepted so far. */
   stats: { identifies: number; resumes: number; connections: number; heartbeats: number };
@@ -58,6 +60,13 @@ export interface FakeDiscord {
   deleteByUser(channelId: string, messageId: string): void;
   /** A member clicks a button; resolves with the interaction id and token. */
   click(channelId: string, messageId: string, customId: string, userId: string): { id: string; token: string };
+  /**
+   * A member submits a modal Tacit showed them (callback type 9) for a click on `messageId`: `values`
+   * by text input custom id. Throws when no such modal was shown, as a person could not submit one.
+   */
+  submitModal(channelId: string, messageId: string, customId: string, userId: string, values: Record<string, string>): { id: string; token: string };
+  /** The DM channel between a member and the bot (opened as a person opens one). */
+  openDm(userId: string): string;
   /** `/tacit <subcommand> …` (options as Discord sends them). */
   command(channelId: string, userId: string, subcommand: string, options?: { name: string; type: number; value: string | number | boolean }[]): { id: string; token: string };
   addGuild(guild: FakeGuild): void;
@@ -86,6 +95,32 @@ export function snowflake(at = Date.now()): string {
 const byId = (a: { id: string }, b: { id: string }) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0);
 
 const MESSAGE_CONTENT_INTENT = 1 << 15;
+const IS_COMPONENTS_V2 = 1 << 15;
+const INTERACTION_ANSWER_MS = 3_000;
+
+/** What people read of a message or a create/edit body: its content, or a V2 card's text displays. */
+export function visibleText(m: { content?: unknown; components?: unknown }): string {
+  const displays = (c: unknown): string[] => {
+    if (Array.isArray(c)) return c.flatMap(displays);
+    if (typeof c !== 'object' || c === null) return [];
+    const o = c as { type?: number; content?: unknown; components?: unknown };
+    if (o.type === 10 && typeof o.content === 'string') return [o.content];
+    return displays(o.components);
+  };
+  return [typeof m.content === 'string' ? m.content : '', ...displays(m.components)].filter((s) => s.length > 0).join('\n');
+}
+
+/** Every button of a message, in legacy action rows or anywhere in a V2 card (section accessories too). */
+export function buttonsOf(m: { components?: unknown }): { custom_id: string; label: string; style?: number }[] {
+  const walk = (c: unknown): { custom_id: string; label: string; style?: number }[] => {
+    if (Array.isArray(c)) return c.flatMap(walk);
+    if (typeof c !== 'object' || c === null) return [];
+    const o = c as { type?: number; custom_id?: string; label?: string; style?: number; components?: unknown; accessory?: unknown };
+    if (o.type === 2) return [{ custom_id: o.custom_id ?? '', label: o.label ?? '', style: o.style }];
+    return [...walk(o.components), ...walk(o.accessory)];
+  };
+  return walk(m.components);
+}
 const NONCE_WINDOW_MS = 5 * 60_000;
 
 export const DEFAULT_GUILD: FakeGuild = {
@@ -114,13 +149,14 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
   const fake = {
     posts: [] as Post[], edits: [] as Edit[], callbacks: [] as InteractionCallback[], followups: [] as Followup[],
     originals: [] as { token: string; body: Record<string, unknown> }[], threads: [] as Thread[], dms: [] as Dm[],
-    commands: [] as unknown[], requests: [] as RequestRecord[],
+    commands: [] as unknown[], registrations: [] as unknown[][], requests: [] as RequestRecord[],
     stats: { identifies: 0, resumes: 0, connections: 0, heartbeats: 0 },
     lastIdentify: undefined as Record<string, unknown> | undefined,
   };
   const limits: { match: string; times: number; retryAfterSeconds: number }[] = [];
   const crashes: string[] = [];
-  const interactions = new Map<string, { id: string; token: string; channelId: string; guildId: string }>();
+  interface FakeInteraction { id: string; token: string; channelId: string; guildId: string; type?: number; userId: string; messageId?: string; at: number }
+  const interactions = new Map<string, FakeInteraction>();
   for (const g of guilds) for (const c of g.channels) channelGuild.set(c.id, g.id);
 
   const user = (id: string): User => {
@@ -131,7 +167,7 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
   const memberOf = (guildId: string, id: string) => guilds.find((g) => g.id === guildId)?.members.find((m) => m.id === id);
   const apiMember = (guildId: string, id: string) => {
     const m = memberOf(guildId, id);
-    return { user: user(id), roles: m?.roles ?? [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false, permissions: '0' };
+    return { user: user(id), roles: m?.roles ?? [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0, nick: m?.nick ?? null, avatar: null, premium_since: null, pending: false, permissions: '0' };
   };
   const interactionPermissions = (guildId: string, id: string): string => {
     const guild = guilds.find((g) => g.id === guildId);
@@ -182,7 +218,9 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     const privileged = (session?.intents ?? 0) & MESSAGE_CONTENT_INTENT;
     const concerns = m.author.id === botUser.id || m.mentions.some((u) => u.id === botUser.id) || !m.guild_id;
     const visible = privileged || concerns ? m : { ...m, content: '', embeds: [], attachments: [], components: [] };
-    return { ...visible, ...(m.guild_id ? { member: { ...apiMember(m.guild_id, m.author.id), user: undefined } } : {}) };
+    // Message events name their channel's type (1 a DM, 11 a thread, 0 a text channel).
+    const channelType = dmRecipients.has(m.channel_id) ? 1 : fake.threads.some((t) => t.id === m.channel_id) ? 11 : 0;
+    return { ...visible, channel_type: channelType, ...(m.guild_id ? { member: { ...apiMember(m.guild_id, m.author.id), user: undefined } } : {}) };
   };
   const guildCreate = (g: FakeGuild) => ({
     id: g.id, name: g.name, icon: null, splash: null, discovery_splash: null, owner_id: g.members[0]?.id ?? botUser.id, afk_channel_id: null, afk_timeout: 300,
@@ -194,12 +232,17 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     emojis: [], stickers: [], joined_at: new Date(0).toISOString(), large: false, unavailable: false, member_count: g.members.length + 1,
     voice_states: [], presences: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
     members: [...g.members.map((m) => apiMember(g.id, m.id)), apiMember(g.id, botUser.id)],
-    channels: g.channels.map((c, i) => ({ id: c.id, type: 0, name: c.name, position: i, permission_overwrites: [], nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0, parent_id: null, flags: 0 })),
+    channels: g.channels.map((c, i) => ({ id: c.id, type: 0, name: c.name, position: i, permission_overwrites: [], nsfw: false, topic: null, last_message_id: lastMessageId(c.id), rate_limit_per_user: 0, parent_id: null, flags: 0 })),
     threads: fake.threads.filter((t) => t.guild_id === g.id).map(threadObject),
   });
+  /** The newest message's id, as Discord reports a channel's `last_message_id` (null when it has none). */
+  function lastMessageId(channelId: string): string | null {
+    const list = messages.get(channelId) ?? [];
+    return list.reduce<string | null>((max, m) => (max === null || BigInt(m.id) > BigInt(max) ? m.id : max), null);
+  }
   function threadObject(t: Thread) {
     return {
-      id: t.id, type: 11, guild_id: t.guild_id, parent_id: t.parent_id, name: t.name, owner_id: botUser.id, last_message_id: null, rate_limit_per_user: 0,
+      id: t.id, type: 11, guild_id: t.guild_id, parent_id: t.parent_id, name: t.name, owner_id: botUser.id, last_message_id: lastMessageId(t.id), rate_limit_per_user: 0,
       message_count: messages.get(t.id)?.length ?? 0, member_count: 1, flags: 0, total_message_sent: 0,
       thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false, create_timestamp: new Date().toISOString() },
     };
@@ -339,8 +382,14 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     }
   }
 
-  function checkMessageBody(body: Record<string, unknown>, files: Attachment[]): void {
+  function checkMessageBody(body: Record<string, unknown>, files: Attachment[], opts: { v2?: boolean } = {}): void {
+    if (opts.v2 || (Number(body.flags ?? 0) & IS_COMPONENTS_V2) !== 0) return checkComponentsV2(body, files);
     const errors: Record<string, unknown> = {};
+    const topLevel = Array.isArray(body.components) ? (body.components as { type?: number }[]) : [];
+    // Without the V2 flag only action rows may be top-level components.
+    if (topLevel.some((c) => c.type !== 1)) {
+      throw new HttpFailure(400, 50035, 'Invalid Form Body', { errors: { components: { _errors: [{ code: 'UNION_TYPE_CHOICES', message: 'Value of field "type" must be one of (1,).' }] } } });
+    }
     const content = typeof body.content === 'string' ? body.content : '';
     if (content.length > 2000) errors.content = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] };
     if (typeof body.nonce === 'string' && body.nonce.length > 25) errors.nonce = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' }] };
@@ -352,6 +401,76 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     if (!content && files.length === 0 && rows.length === 0 && !(Array.isArray(body.embeds) && body.embeds.length)) throw new HttpFailure(400, 50006, 'Cannot send an empty message');
   }
 
+  /** Components V2 (flag 1 << 15): no content, embeds, poll or stickers; at most 40 components and 4,000 characters of text. */
+  function checkComponentsV2(body: Record<string, unknown>, files: Attachment[]): void {
+    const fail = (field: string, code: string, message: string): never => {
+      throw new HttpFailure(400, 50035, 'Invalid Form Body', { errors: { [field]: { _errors: [{ code, message }] } } });
+    };
+    for (const field of ['content', 'embeds', 'poll', 'sticker_ids'] as const) {
+      const v = body[field];
+      if ((typeof v === 'string' && v.length > 0) || (Array.isArray(v) && v.length > 0) || (v && typeof v === 'object' && !Array.isArray(v))) {
+        fail(field, 'MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2', `The '${field}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2`);
+      }
+    }
+    const top = Array.isArray(body.components) ? (body.components as Record<string, unknown>[]) : [];
+    if (top.length === 0 && files.length === 0) throw new HttpFailure(400, 50006, 'Cannot send an empty message');
+    let count = 0;
+    let text = 0;
+    const button = (b: Record<string, unknown>) => {
+      count++;
+      if (b.type !== 2) fail('components', 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (2,).');
+      if (String(b.custom_id ?? '').length === 0 || String(b.custom_id).length > 100) fail('components', 'BASE_TYPE_BAD_LENGTH', 'custom_id must be between 1 and 100 in length.');
+      if (String(b.label ?? '').length > 80) fail('components', 'BASE_TYPE_MAX_LENGTH', 'label must be 80 or fewer in length.');
+    };
+    const textDisplay = (t: Record<string, unknown>) => {
+      count++;
+      const content = typeof t.content === 'string' ? t.content : '';
+      if (content.length === 0) fail('components', 'BASE_TYPE_REQUIRED', 'This field is required');
+      text += content.length;
+    };
+    const child = (c: Record<string, unknown>, inContainer: boolean) => {
+      const kids = Array.isArray(c.components) ? (c.components as Record<string, unknown>[]) : [];
+      switch (c.type) {
+        case 1:
+          count++;
+          if (kids.length < 1 || kids.length > 5) fail('components', 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
+          return kids.forEach(button);
+        case 9: {
+          count++;
+          if (kids.length < 1 || kids.length > 3 || kids.some((k) => k.type !== 10)) fail('components', 'BASE_TYPE_BAD_LENGTH', 'A section takes 1 to 3 text displays.');
+          kids.forEach(textDisplay);
+          const accessory = c.accessory as Record<string, unknown> | undefined;
+          if (!accessory) fail('components', 'BASE_TYPE_REQUIRED', 'accessory: This field is required');
+          else if (accessory.type === 2) button(accessory);
+          else if (accessory.type === 11) count++;
+          else fail('components', 'UNION_TYPE_CHOICES', 'accessory: Value of field "type" must be one of (2, 11).');
+          return;
+        }
+        case 10:
+          return textDisplay(c);
+        case 12:
+        case 13:
+          count++;
+          return;
+        case 14:
+          count++;
+          if (c.spacing !== undefined && c.spacing !== 1 && c.spacing !== 2) fail('components', 'UNION_TYPE_CHOICES', 'spacing must be one of (1, 2).');
+          return;
+        case 17:
+          if (inContainer) fail('components', 'UNION_TYPE_CHOICES', 'A container cannot hold a container.');
+          count++;
+          if (c.accent_color !== undefined && c.accent_color !== null && (typeof c.accent_color !== 'number' || c.accent_color < 0 || c.accent_color > 0xffffff)) fail('components', 'NUMBER_TYPE_MAX', 'accent_color must be a 24-bit colour.');
+          return kids.forEach((k) => child(k, true));
+        default:
+          fail('components', 'UNION_TYPE_CHOICES', `Component type ${String(c.type)} is not allowed here.`);
+      }
+    };
+    top.forEach((c) => child(c, false));
+    if (count > 40) fail('components', 'BASE_TYPE_MAX_LENGTH', 'Must be 40 or fewer in length.');
+    if (text > 4000) fail('components', 'COMPONENT_MAX_TOTAL_CONTENT_LENGTH_EXCEEDED', 'The total length of all text displays must be 4000 or fewer.');
+    if (typeof body.nonce === 'string' && body.nonce.length > 25) fail('nonce', 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+  }
+
   function routeRequest(method: string, path: string, query: URLSearchParams, { json, files }: { json: Record<string, unknown>; files: Attachment[] }): { status: number; body?: unknown } {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot') {
@@ -360,10 +479,19 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     if (method === 'GET' && path === '/gateway') return { status: 200, body: { url: gatewayUrl } };
     if (method === 'GET' && path === '/users/@me') return { status: 200, body: botUser };
     if (method === 'GET' && path === '/applications/@me') return { status: 200, body: { id: applicationId, name: 'Tacit', flags: 0, bot: botUser } };
+    if ((m = /^\/applications\/(\d+)\/(?:guilds\/\d+\/)?commands$/.exec(path)) && method === 'GET') {
+      if (m[1] !== applicationId) throw new HttpFailure(403, 50001, 'Missing Access');
+      return { status: 200, body: fake.commands };
+    }
     if ((m = /^\/applications\/(\d+)\/(?:guilds\/\d+\/)?commands$/.exec(path)) && method === 'PUT') {
       if (m[1] !== applicationId) throw new HttpFailure(403, 50001, 'Missing Access');
-      const list = (json as unknown as unknown[]).map((c) => ({ id: snowflake(), application_id: applicationId, version: snowflake(), ...(c as object) }));
+      // Discord keeps a command's id across overwrites and bumps its version when it changed.
+      const list = (json as unknown as { name: string }[]).map((c) => {
+        const before = (fake.commands as { id: string; name: string; version: string }[]).find((x) => x.name === c.name);
+        return { id: before?.id ?? snowflake(), application_id: applicationId, version: snowflake(), type: 1, nsfw: false, ...c };
+      });
       fake.commands = list;
+      fake.registrations.push(json as unknown as unknown[]);
       return { status: 200, body: list };
     }
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(path))) {
@@ -406,10 +534,13 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
       if (method === 'GET') return { status: 200, body: msg };
       if (method === 'PATCH') {
         if (msg.author.id !== botUser.id) throw new HttpFailure(403, 50005, 'Cannot edit a message authored by another user');
-        checkMessageBody({ ...json, content: json.content ?? msg.content }, files);
-        if (typeof json.content === 'string') msg.content = json.content;
+        // The V2 flag, once on a message, stays: its edits are V2 too (and a V2 edit replaces the content).
+        const v2 = ((msg.flags | Number(json.flags ?? 0)) & IS_COMPONENTS_V2) !== 0;
+        checkMessageBody(v2 ? json : { ...json, content: json.content ?? msg.content }, files, { v2 });
+        if (v2) msg.content = '';
+        else if (typeof json.content === 'string') msg.content = json.content;
         if (json.components) msg.components = json.components as unknown[];
-        if (json.flags !== undefined) msg.flags = Number(json.flags);
+        if (json.flags !== undefined) msg.flags = Number(json.flags) | (msg.flags & IS_COMPONENTS_V2);
         if (files.length || Array.isArray(json.attachments)) msg.attachments = [...msg.attachments.filter((a) => (json.attachments as { id?: string }[] | undefined)?.some((k) => k.id === a.id)), ...files.map(({ content: _c, ...a }) => a)];
         msg.edited_timestamp = new Date().toISOString();
         fake.edits.push({ channelId, messageId, body: json, files });
@@ -463,8 +594,14 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
       const interaction = interactions.get(id);
       if (!interaction || interaction.token !== itoken) throw new HttpFailure(404, 10062, 'Unknown interaction');
       if (fake.callbacks.some((c) => c.interactionId === id)) throw new HttpFailure(400, 40060, 'Interaction has already been acknowledged.');
+      // Discord forgets an interaction not answered within 3 s.
+      if (Date.now() - interaction.at > INTERACTION_ANSWER_MS) throw new HttpFailure(404, 10062, 'Unknown interaction');
       const type = Number(json.type);
       if (![1, 4, 5, 6, 7, 9].includes(type)) throw new HttpFailure(400, 50035, 'Invalid Form Body');
+      // A modal answers a command or a click, never a modal's own submission.
+      if (type === 9) checkModal(json.data as Record<string, unknown> | undefined, interaction.type);
+      // Updating the message (6, 7) needs a message: a click, or a modal submitted from one.
+      if ((type === 6 || type === 7) && !interaction.messageId) throw new HttpFailure(400, 50035, 'Invalid Form Body', { errors: { type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'This interaction has no message to update.' }] } } });
       fake.callbacks.push({ interactionId: id, type, data: json.data as Record<string, unknown> | undefined, at: Date.now() });
       return query.get('with_response') === 'true' ? { status: 200, body: { interaction: { id, type: 3 } } } : { status: 204 };
     }
@@ -487,6 +624,33 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     }
     throw new HttpFailure(404, 0, `404: Not Found (${method} ${path})`);
   }
+  /** A modal (callback type 9): Discord's limits on its title, custom id, labels and text inputs. */
+  function checkModal(data: Record<string, unknown> | undefined, interactionType: number | undefined): void {
+    const fail = (message: string): never => {
+      throw new HttpFailure(400, 50035, 'Invalid Form Body', { errors: { data: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message }] } } });
+    };
+    if (interactionType === 5) throw new HttpFailure(400, 50035, 'Invalid Form Body', { errors: { type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'A modal cannot answer a modal submission.' }] } } });
+    if (!data) return fail('data: This field is required');
+    const title = String(data.title ?? '');
+    const id = String(data.custom_id ?? '');
+    if (title.length < 1 || title.length > 45) fail('title must be between 1 and 45 in length.');
+    if (id.length < 1 || id.length > 100) fail('custom_id must be between 1 and 100 in length.');
+    const components = Array.isArray(data.components) ? (data.components as Record<string, unknown>[]) : [];
+    if (components.length < 1 || components.length > 5) fail('components must be between 1 and 5 in length.');
+    for (const c of components) {
+      if (c.type === 10) continue;
+      const input = (c.type === 18 ? c.component : c.type === 1 ? (c.components as unknown[] | undefined)?.[0] : undefined) as Record<string, unknown> | undefined;
+      if (!input || input.type !== 4) fail('A modal takes labels (18) around inputs, text displays (10) or action rows (1) with a text input.');
+      const labelled = c.type === 18 ? c.label : input?.label;
+      if (String(labelled ?? '').length < 1 || String(labelled).length > 45) fail('label must be between 1 and 45 in length.');
+      if (c.type === 18 && input?.label !== undefined) fail('A text input inside a label takes no label of its own.');
+      if (c.type === 18 && String(c.description ?? '').length > 100) fail('description must be 100 or fewer in length.');
+      if (String(input?.placeholder ?? '').length > 100) fail('placeholder must be 100 or fewer in length.');
+      if (Number(input?.max_length ?? 4000) > 4000 || String(input?.custom_id ?? '').length < 1) fail('text input: custom_id required, max_length at most 4000.');
+      if (input?.style !== 1 && input?.style !== 2) fail('text input style must be 1 or 2.');
+    }
+  }
+
   function ephemeralMessage(channelId: string, json: Record<string, unknown>): Message {
     return {
       id: snowflake(), channel_id: channelId, author: botUser, content: String(json.content ?? ''), timestamp: new Date().toISOString(), edited_timestamp: null,
@@ -494,11 +658,11 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     };
   }
 
-  const interactionBase = (channelId: string, userId: string) => {
+  const interactionBase = (channelId: string, userId: string, type: number, messageId?: string) => {
     const guildId = channelGuild.get(channelId) ?? '';
     const id = snowflake();
     const itoken = `aW50ZXJhY3Rpb246${randomBytes(24).toString('hex')}`;
-    interactions.set(id, { id, token: itoken, channelId, guildId });
+    interactions.set(id, { id, token: itoken, channelId, guildId, type, userId, messageId, at: Date.now() });
     const thread = fake.threads.find((t) => t.id === channelId);
     return {
       id, token: itoken, application_id: applicationId, guild_id: guildId, channel_id: channelId, version: 1, app_permissions: '0', locale: 'en-US',
@@ -514,7 +678,7 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     apiUrl, gatewayUrl, token, applicationId, botUser, guilds,
     get posts() { return fake.posts; }, get edits() { return fake.edits; }, get callbacks() { return fake.callbacks; },
     get followups() { return fake.followups; }, get originals() { return fake.originals; }, get threads() { return fake.threads; },
-    get dms() { return fake.dms; }, get commands() { return fake.commands; }, get requests() { return fake.requests; },
+    get dms() { return fake.dms; }, get commands() { return fake.commands; }, get registrations() { return fake.registrations; }, get requests() { return fake.requests; },
     get stats() { return fake.stats; }, get lastIdentify() { return fake.lastIdentify; },
     history: (channelId) => [...(messages.get(channelId) ?? [])].sort(byId),
     say(channelId, userId, content, o = {}) {
@@ -540,12 +704,41 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     click(channelId, messageId, customId, userId) {
       const message = findMessage(channelId, messageId);
       if (!message) throw new Error(`fake discord: no message ${messageId} in ${channelId}`);
-      const base = interactionBase(channelId, userId);
+      const base = interactionBase(channelId, userId, 3, messageId);
       dispatch('INTERACTION_CREATE', { ...base, type: 3, data: { custom_id: customId, component_type: 2 }, message });
       return { id: base.id, token: base.token };
     },
+    submitModal(channelId, messageId, customId, userId, values) {
+      const message = findMessage(channelId, messageId);
+      if (!message) throw new Error(`fake discord: no message ${messageId} in ${channelId}`);
+      const shown = fake.callbacks.find((c) => {
+        const i = interactions.get(c.interactionId);
+        return c.type === 9 && c.data?.custom_id === customId && i?.userId === userId && i.messageId === messageId;
+      });
+      if (!shown) throw new Error(`fake discord: no modal ${customId} was shown to ${userId} for message ${messageId}`);
+      const base = interactionBase(channelId, userId, 5, messageId);
+      let n = 0;
+      const components = ((shown.data?.components ?? []) as Record<string, unknown>[]).flatMap((c): Record<string, unknown>[] => {
+        const input = (c.type === 18 ? c.component : (c.components as unknown[] | undefined)?.[0]) as { custom_id?: string } | undefined;
+        if (!input?.custom_id) return [];
+        const answered = { type: 4, id: ++n, custom_id: input.custom_id, value: values[input.custom_id] ?? '' };
+        return c.type === 18 ? [{ type: 18, id: ++n, component: answered }] : [{ type: 1, id: ++n, components: [answered] }];
+      });
+      dispatch('INTERACTION_CREATE', { ...base, type: 5, data: { custom_id: customId, components }, message });
+      return { id: base.id, token: base.token };
+    },
+    openDm(userId) {
+      if (!guilds.some((g) => g.members.some((x) => x.id === userId))) throw new Error(`fake discord: ${userId} shares no guild with the bot`);
+      let dm = fake.dms.find((x) => x.recipient === userId);
+      if (!dm) {
+        dm = { id: snowflake(), recipient: userId };
+        fake.dms.push(dm);
+        dmRecipients.set(dm.id, userId);
+      }
+      return dm.id;
+    },
     command(channelId, userId, subcommand, options = []) {
-      const base = interactionBase(channelId, userId);
+      const base = interactionBase(channelId, userId, 2);
       const registered = (fake.commands as { id: string; name: string }[]).find((c) => c.name === 'tacit');
       dispatch('INTERACTION_CREATE', {
         ...base, type: 2,

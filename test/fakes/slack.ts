@@ -4,6 +4,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { streamMethods, type StreamRecord, type ThreadStatus } from './slack-streams.js';
+
+export type { StreamRecord, ThreadStatus } from './slack-streams.js';
 
 /** `members` omitted: everyone is in, the bot included; given: exactly these users (list the bot user to keep it in). */
 export interface FakeChannel { id: string; name: string; members?: string[] }
@@ -69,7 +72,10 @@ export interface FakeSlack {
   /** Give this to the WebClient as `slackApiUrl` (Bolt: `clientOptions.slackApiUrl`). */
   apiUrl: string;
   teams: FakeTeam[];
-  /** Recorded in arrival order; `posts` holds every chat.postMessage the fake accepted (crashed answers included). */
+  /**
+   * Recorded in arrival order; `posts` holds every chat.postMessage the fake accepted (crashed answers
+   * included), and each streamed answer once chat.stopStream completed it.
+   */
   posts: Post[];
   updates: Update[];
   ephemerals: Ephemeral[];
@@ -77,6 +83,10 @@ export interface FakeSlack {
   views: PublishedView[];
   /** Modals opened with views.open (Slack refuses a trigger_id that is unknown, used, or older than 3 s). */
   modals: OpenedModal[];
+  /** Answers streamed with chat.startStream/appendStream/stopStream, each with its parts. */
+  streams: StreamRecord[];
+  /** assistant.threads.setStatus calls, in order. */
+  statuses: ThreadStatus[];
   /** The person submits an open modal: a signed view_submission, as Slack sends it. */
   submitView(targetUrl: string, signingSecret: string, viewId: string, values: ModalValues, opts?: SignOptions): Promise<InboundResponse>;
   /** Bodies POSTed to response_urls handed out by sendInteraction and sendSlashCommand. */
@@ -162,6 +172,8 @@ export interface FakeSlackOptions {
    * minute and after about five (the default). Tests compress the schedule; `[]` turns retries off.
    */
   eventRetryDelaysMs?: number[];
+  /** How long a stream takes appends (Slack: about five minutes). */
+  streamLifetimeMs?: number;
 }
 /** One POST of an event to Tacit: `status` 0 when Tacit did not answer within 3 s or could not be reached. */
 export interface EventDelivery { eventId: string; retryNum: number; retryReason?: string; status: number; body: string; at: number }
@@ -446,6 +458,11 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
   };
 
+  const agent = streamMethods({ channelOf: (team: Team, id) => channelOf(team, id), store: (team: Team, ch: Channel, fields) => store(team, ch, fields), blocksOf, metadataOf, fail, lifetimeMs: opts.streamLifetimeMs ?? 300_000,
+    stopped: (team: Team, ch: Channel, m) => void posts.push({ teamId: team.teamId, channel: ch.id, ts: m.ts, thread_ts: m.thread_ts, text: m.text, blocks: m.blocks, metadata: m.metadata, receivedAt: Date.now() }),
+  });
+  Object.assign(methods, agent.methods);
+
   // OAuth: codes from the consent page, tokens issued per team, single-use refresh tokens.
   const issued = new Map<string, Issued>();
   const codes = new Map<string, { team: Team; userId: string }>();
@@ -657,7 +674,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     url,
     apiUrl: `${url}/api/`,
     teams: teamList,
-    posts, updates, ephemerals, files, views, responses, modals,
+    posts, updates, ephemerals, files, views, responses, modals, streams: agent.streams, statuses: agent.statuses,
     async submitView(target, secret, viewId, values, o = {}) {
       const modal = modals.find((m) => m.viewId === viewId) ?? fail(`fake Slack opened no view ${viewId}`);
       const team = teamById(modal.teamId);

@@ -1,6 +1,6 @@
 // The scenario driver for Discord: Tacit's real discord.js client against the local Discord; people
 // write and click through the gateway, and private answers are the interactions' ephemeral replies.
-import { DEFAULT_GUILD, startFakeDiscord, type FakeDiscord, type Message } from '../fakes/discord.js';
+import { buttonsOf, DEFAULT_GUILD, startFakeDiscord, visibleText, type FakeDiscord, type Message } from '../fakes/discord.js';
 import type { Driver, ScenarioMessage } from './scenario-driver.js';
 import { startTestTacit, type TestTacit } from './tacit.js';
 import { waitFor } from './wait.js';
@@ -9,6 +9,10 @@ const CHANNEL = DEFAULT_GUILD.channels[0]?.id ?? '';
 const [ALICE = '', BOB = ''] = DEFAULT_GUILD.members.map((m) => m.id);
 // The outbox key rides in Discord content as zero-width characters; people do not see them.
 const INVISIBLE = /[\u2063\u200b\u200c\u200d\u2062]/g;
+/** Discord shows `\*` as `*`: escaped data reads as it was written. */
+const ESCAPED = /\\([\\*_~`|[\]()#>-])/g;
+/** A Deny opens a modal asking why; a scenario person gives this reason. */
+const DENY_REASON = 'not now (scenario)';
 const STRING_OPTION = 3;
 
 interface RegisteredCommand {
@@ -32,8 +36,8 @@ export function discordDriver(): Driver {
 
   const toScenario = (m: Message): ScenarioMessage => {
     const d = need();
-    const content = m.content.replace(INVISIBLE, '');
-    const rows = m.components as { components?: { custom_id?: string; label?: string }[] }[];
+    // A card (Components V2) is its text displays; anything else its content.
+    const content = visibleText(m).replace(INVISIBLE, '').replace(ESCAPED, '$1');
     // Attachments as stored carry no bytes; the bytes are what Tacit uploaded with the create or edit.
     const uploads = [...d.posts.filter((p) => p.message.id === m.id).flatMap((p) => p.files), ...d.edits.filter((e) => e.messageId === m.id).flatMap((e) => e.files)];
     return {
@@ -41,8 +45,8 @@ export function discordDriver(): Driver {
       threadId: m.channel_id === CHANNEL ? null : m.channel_id,
       headline: headlineOf(content),
       text: content,
-      buttons: rows.flatMap((r) => r.components ?? []).map((b) => {
-        const id = b.custom_id ?? '';
+      buttons: buttonsOf(m).map((b) => {
+        const id = b.custom_id;
         const at = id.indexOf(':');
         return { actionId: at < 0 ? id : id.slice(0, at), value: at < 0 ? '' : id.slice(at + 1), label: b.label ?? '' };
       }),
@@ -96,8 +100,20 @@ export function discordDriver(): Driver {
     },
     async click(userId, message, button) {
       const d = need();
-      const click = d.click(message.threadId ?? CHANNEL, message.id, `${button.actionId}:${button.value}`, userId);
-      const answer = await waitFor(() => d.followups.find((f) => f.token === click.token), { what: `Tacit's private answer to ${nameOf(userId)}'s click on ${button.label}` });
+      const channel = message.threadId ?? CHANNEL;
+      const customId = `${button.actionId}:${button.value}`;
+      const click = d.click(channel, message.id, customId, userId);
+      // Either a private answer, or a form (Deny asks why) that the person fills in and submits.
+      const first = await waitFor(
+        () => d.followups.find((f) => f.token === click.token) ?? d.callbacks.find((c) => c.interactionId === click.id && c.type === 9),
+        { what: `Tacit's private answer to ${nameOf(userId)}'s click on ${button.label}` },
+      );
+      let token = click.token;
+      if ('interactionId' in first) {
+        const modalId = String(first.data?.custom_id ?? '');
+        token = d.submitModal(channel, message.id, modalId, userId, { reason: DENY_REASON }).token;
+      }
+      const answer = await waitFor(() => d.followups.find((f) => f.token === token), { what: `Tacit's private answer to ${nameOf(userId)}'s ${button.label}` });
       if (!answer.ephemeral) throw new Error(`the answer to ${nameOf(userId)}'s click was not ephemeral`);
       return String(answer.body.content ?? '');
     },

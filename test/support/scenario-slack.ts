@@ -12,7 +12,8 @@ const PEOPLE = [{ id: 'U0ALICE', name: 'alice', role: 'admin' as const }, { id: 
 
 interface SlackBlock {
   type: string;
-  text?: { text: string };
+  /** A `markdown` block carries its text as a string; the others as a text object. */
+  text?: string | { text: string };
   fields?: { text: string }[];
   elements?: Array<{ type: string; text?: string | { text: string }; action_id?: string; value?: string }>;
 }
@@ -22,7 +23,7 @@ const label = (t: string | { text: string } | undefined): string => (typeof t ==
 function blockLines(b: SlackBlock): string[] {
   if (b.type === 'actions') return (b.elements ?? []).map((e) => label(e.text));
   if (b.type === 'context') return (b.elements ?? []).map((e) => label(e.text));
-  return [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)].filter((s) => s.length > 0);
+  return [label(b.text), ...(b.fields ?? []).map((f) => f.text)].filter((s) => s.length > 0);
 }
 
 function buttonsOf(blocks: SlackBlock[]): ScenarioButton[] {

@@ -5,19 +5,24 @@
 // identify (a resume was impossible, or Tacit was down) or a failed store, channels are backfilled
 // from it (backfill.ts).
 import {
-  Client, DiscordAPIError, Events, GatewayIntentBits, HTTPError, MessageFlags, Partials, PermissionFlagsBits, RateLimitError, Routes,
-  type APIGuildMember, type APIMessage, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction, type Message, type PartialMessage,
+  ChannelType, Client, DiscordAPIError, Events, GatewayIntentBits, HTTPError, Partials, RateLimitError, Routes,
+  type APIGuildMember, type APIMessage, type Guild, type Message, type PartialMessage,
 } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../log.js';
 import { ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '../errors.js';
-import type { Actor, ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../port.js';
+import type { ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../port.js';
 import { ChannelHistory, refusedAsData, type BackfillBudget } from './backfill.js';
-import { commandText, parseDiscordMessage, TACIT_COMMAND, type DiscordMessage } from './parse.js';
-import { markerFor, renderMessage, renderPrivate, threadName, type RenderedFile, type RenderedMessage } from './render.js';
-import { channelId, guildOf, parseChannelId, parseCustomId, workspaceId } from './types.js';
+import { cardText } from './cards.js';
+import { syncCommands } from './commands.js';
+import { DirectMessages } from './direct.js';
+import { onInteraction } from './interactions.js';
+import { parseDiscordMessage, type DiscordMessage } from './parse.js';
+import { markerFor, renderMessage, renderPrivate, threadName, type RenderedMessage } from './render.js';
+import { Threads } from './threads.js';
+import { channelId, guildOf, parseChannelId, workspaceId } from './types.js';
 
 export interface DiscordOptions {
   token: string;
@@ -39,7 +44,8 @@ export interface DiscordOptions {
 /** Discord JSON error codes Tacit branches on. */
 const UNKNOWN_CHANNEL = 10003;
 const UNKNOWN_MEMBER = 10007;
-const THREAD_EXISTS = 160004;
+/** Channels a source can be bound to: text and announcement channels. */
+const POSTABLE = new Set<ChannelType>([ChannelType.GuildText, ChannelType.GuildAnnouncement]);
 /** Sends the outbox drives: a rate limit there goes back to the outbox instead of waiting in-process. */
 const OUTBOX_ROUTES = /^\/(channels|users|guilds)\//;
 /**
@@ -68,9 +74,11 @@ function snowflakeAt(ms: number): string {
 
 export class DiscordAdapter implements ChatAdapter {
   readonly platform = 'discord' as const;
+  readonly forms = ['deny_reason'] as const;
   readonly client: Client;
   private handlers: InboundHandlers | undefined;
-  private readonly dmChannels = new Set<string>();
+  private readonly direct: DirectMessages;
+  private readonly threads: Threads;
   private readonly history: ChannelHistory | undefined;
   private readies = 0;
 
@@ -90,6 +98,8 @@ export class DiscordAdapter implements ChatAdapter {
       // Before cursors moved to Postgres they were a Redis hash: read for channels without one.
       legacy: { redis: opts.redis, key: `${opts.prefix}:discord:last-seen` },
     });
+    this.direct = new DirectMessages(this.client);
+    this.threads = new Threads(this.client);
   }
 
   private get botUserId(): string {
@@ -114,8 +124,8 @@ export class DiscordAdapter implements ChatAdapter {
         .messageChanged({ kind: 'deleted', workspaceId: workspaceId(m.guildId), channelId: channelId(m.guildId, channel), messageId: m.id })
         .catch((err: unknown) => log.error({ err, messageId: m.id }, 'discord deletion not applied'));
     });
-    client.on(Events.InteractionCreate, (i) => void this.onInteraction(i));
-    client.on(Events.GuildCreate, (g) => void this.guildAdded(g.id, g.name));
+    client.on(Events.InteractionCreate, (i) => void onInteraction({ handlers: () => this.requireHandlers(), log }, i));
+    client.on(Events.GuildCreate, (g) => void this.guildAdded(g));
     client.on(Events.GuildDelete, (g) => {
       handlers.workspaceRemoved(workspaceId(g.id)).catch((err: unknown) => log.error({ err, guildId: g.id }, 'workspace removal failed'));
     });
@@ -145,8 +155,8 @@ export class DiscordAdapter implements ChatAdapter {
     }
     const applicationId = opts.applicationId ?? client.application?.id;
     if (!applicationId) throw new ChatRejectedError('no_application', 'set DISCORD_APPLICATION_ID: the gateway named no application');
-    await this.call(() => client.rest.put(Routes.applicationCommands(applicationId), { body: [TACIT_COMMAND] }));
-    for (const guild of client.guilds.cache.values()) await this.guildAdded(guild.id, guild.name);
+    await this.call(() => syncCommands({ rest: client.rest, applicationId, redis: opts.redis, key: `${opts.prefix}:discord:commands:${applicationId}`, log }));
+    for (const guild of client.guilds.cache.values()) await this.guildAdded(guild);
     await this.history?.backfill('started');
   }
 
@@ -157,24 +167,23 @@ export class DiscordAdapter implements ChatAdapter {
 
   async post(request: PostRequest): Promise<MessageRef> {
     const ref = this.channel(request.channelId);
-    const target = request.threadId ?? ref.channelId;
-    const rendered = renderMessage(request.message, { idempotencyKey: postKey(request.channelId, request.idempotencyKey), mentionNotify: !this.dmChannels.has(target) });
-    let message: APIMessage;
-    try {
-      message = await this.create(target, rendered);
-    } catch (err) {
-      // A reply to a message whose thread does not exist yet: start it from that message (its id
-      // becomes the thread's id), then post there.
-      if (!request.threadId || !isApiError(err, UNKNOWN_CHANNEL)) throw this.mapError(err);
-      await this.startThread(ref.channelId, request.threadId, threadName(request.message));
-      message = await this.call(() => this.create(target, rendered));
-    }
+    // A DM has no threads: a reply there answers the message it replies to, in the DM itself.
+    const direct = await this.call(() => this.direct.isDirect(ref.channelId));
+    const threadId = direct ? undefined : request.threadId;
+    const target = threadId ?? ref.channelId;
+    const rendered = renderMessage(request.message, { idempotencyKey: postKey(request.channelId, request.idempotencyKey), mentionNotify: !direct });
+    if (direct && request.threadId) rendered.body.message_reference = { message_id: request.threadId, fail_if_not_exists: false };
+    // A reply into a thread that does not exist yet: started from its root message first (whose id
+    // becomes the thread's id), named after that message's headline.
+    if (threadId) await this.call(() => this.threads.ensure(ref.channelId, threadId));
+    const message = await this.call(() => this.create(target, rendered));
+    if (!threadId) this.threads.posted(message.id, threadName(request.message));
     return { channelId: channelId(ref.guildId, target), messageId: message.id };
   }
 
   async update(target: MessageRef, message: OutgoingMessage): Promise<void> {
     const ref = this.channel(target.channelId);
-    const { body, files } = renderMessage(message, { mentionNotify: !this.dmChannels.has(ref.channelId) });
+    const { body, files } = renderMessage(message, { mentionNotify: !this.direct.known(ref.channelId) });
     await this.call(() => this.client.rest.patch(Routes.channelMessage(ref.channelId, target.messageId), { body, files: files.length ? files : undefined }));
   }
 
@@ -187,7 +196,7 @@ export class DiscordAdapter implements ChatAdapter {
   async findPosted({ channelId: channel, idempotencyKey, threadId, since }: PostedQuery): Promise<MessageRef | null> {
     if (Date.now() - since.getTime() < NONCE_TRUSTED_MS) return null;
     const ref = this.channel(channel);
-    const target = threadId ?? ref.channelId;
+    const target = (threadId && !(await this.call(() => this.direct.isDirect(ref.channelId)))) ? threadId : ref.channelId;
     const marker = markerFor(postKey(channel, idempotencyKey));
     let after = snowflakeAt(since.getTime() - LOOKUP_SKEW_MS);
     for (;;) {
@@ -198,7 +207,8 @@ export class DiscordAdapter implements ChatAdapter {
         if (threadId && isApiError(err, UNKNOWN_CHANNEL)) return null; // the thread was never started
         throw this.mapError(err);
       }
-      const found = page.find((m) => m.author.id === this.botUserId && m.content.includes(marker));
+      // A card (Components V2) carries its marker in its text displays, a plain message in its content.
+      const found = page.find((m) => m.author.id === this.botUserId && (m.content.includes(marker) || cardText(m.components ?? []).includes(marker)));
       if (found) return { channelId: channelId(ref.guildId, target), messageId: found.id };
       if (page.length < LOOKUP_PAGE) return null;
       after = page.reduce((newest, m) => (BigInt(m.id) > BigInt(newest) ? m.id : newest), after);
@@ -209,7 +219,7 @@ export class DiscordAdapter implements ChatAdapter {
     const guild = guildOf(workspace);
     if (!guild) throw new ChatRejectedError('bad_workspace', `${workspace} is not a Discord workspace id`);
     const dm = (await this.call(() => this.client.rest.post(Routes.userChannels(), { body: { recipient_id: personId } }))) as { id: string };
-    this.dmChannels.add(dm.id);
+    this.direct.opened(dm.id, personId, guild);
     return channelId(guild, dm.id);
   }
 
@@ -219,6 +229,19 @@ export class DiscordAdapter implements ChatAdapter {
     const dm = this.channel(await this.openDirect(workspaceId(ref.guildId), personId));
     const { content, files } = renderPrivate(text);
     await this.call(() => this.client.rest.post(Routes.channelMessages(dm.channelId), { body: { content, allowed_mentions: { parse: [] } }, files: files.length ? files : undefined }));
+  }
+
+  /** The name the guild shows: the member's nickname there, else their display name, else their username. */
+  async personName(workspace: string, personId: string): Promise<string | null> {
+    const guild = guildOf(workspace);
+    if (!guild) return null;
+    try {
+      const member = (await this.client.rest.get(Routes.guildMember(guild, personId))) as APIGuildMember;
+      return member.nick ?? member.user.global_name ?? member.user.username;
+    } catch (err) {
+      if (isApiError(err, UNKNOWN_MEMBER)) return null;
+      throw this.mapError(err);
+    }
   }
 
   async inGroup(workspace: string, personId: string, roleId: string): Promise<boolean> {
@@ -237,19 +260,15 @@ export class DiscordAdapter implements ChatAdapter {
     return this.client.rest.post(Routes.channelMessages(target), { body, files: files.length ? files : undefined }) as Promise<APIMessage>;
   }
 
-  private async startThread(parent: string, messageId: string, name: string): Promise<void> {
+  /** A guild with its text channels, as GUILD_CREATE lists them: a source can be bound to one at once. */
+  private async guildAdded(guild: Guild): Promise<void> {
+    const channels = [...guild.channels.cache.values()]
+      .filter((c) => POSTABLE.has(c.type))
+      .map((c) => ({ id: channelId(guild.id, c.id), name: c.name }));
     try {
-      await this.client.rest.post(Routes.threads(parent, messageId), { body: { name, auto_archive_duration: 1440 } });
+      await this.handlers?.workspaceAdded({ workspaceId: workspaceId(guild.id), name: guild.name, channels });
     } catch (err) {
-      if (!isApiError(err, THREAD_EXISTS)) throw this.mapError(err);
-    }
-  }
-
-  private async guildAdded(guildId: string, name: string): Promise<void> {
-    try {
-      await this.handlers?.workspaceAdded({ workspaceId: workspaceId(guildId), name });
-    } catch (err) {
-      this.opts.log.error({ err, guildId }, 'workspace creation failed');
+      this.opts.log.error({ err, guildId: guild.id }, 'workspace creation failed');
     }
   }
 
@@ -257,7 +276,15 @@ export class DiscordAdapter implements ChatAdapter {
   private async onMessage(m: Message | DiscordMessage): Promise<boolean> {
     const handlers = this.handlers;
     if (!handlers) return false;
-    const parsed = parseDiscordMessage(m, this.botUserId);
+    // A DM belongs to the guild Tacit shares with its author (the one it last wrote to them for).
+    let directGuild: string | undefined;
+    if (!m.guildId && m.author.id !== this.botUserId && !m.author.bot) {
+      directGuild = await this.direct.guildFor(m.channelId, m.author.id).catch((err: unknown) => {
+        this.opts.log.warn({ err, messageId: m.id }, 'could not tell which server a Discord DM belongs to; not answered');
+        return undefined;
+      });
+    }
+    const parsed = parseDiscordMessage(m, this.botUserId, { directGuild });
     // A thread's messages count for its parent channel's cursor.
     const parent = 'parentId' in m.channel && m.channel.isThread() ? m.channel.parentId : null;
     const tracked = m.guildId ? channelId(m.guildId, parent ?? m.channelId) : null;
@@ -287,63 +314,6 @@ export class DiscordAdapter implements ChatAdapter {
     this.handlers
       ?.messageChanged({ kind: 'edited', message: parsed.message })
       .catch((err: unknown) => this.opts.log.error({ err, messageId: m.id }, 'discord edit not applied'));
-  }
-
-
-  private async onInteraction(i: Interaction): Promise<void> {
-    try {
-      if (i.isButton()) await this.onButton(i);
-      else if (i.isChatInputCommand() && i.commandName === TACIT_COMMAND.name) await this.onCommand(i);
-    } catch (err) {
-      this.opts.log.error({ err, interactionId: i.id }, 'discord interaction failed');
-      if (i.isRepliable() && (i.deferred || i.replied)) {
-        await i.followUp({ content: 'Something went wrong on my side; it has been logged.', flags: MessageFlags.Ephemeral }).catch(() => undefined);
-      }
-    }
-  }
-
-  private async onButton(i: ButtonInteraction): Promise<void> {
-    // Discord wants an answer within 3 s: acknowledge first, work after.
-    await i.deferUpdate();
-    if (!i.guildId) return;
-    const { actionId, value } = parseCustomId(i.customId);
-    const response = await this.requireHandlers().interaction({
-      workspaceId: workspaceId(i.guildId), channelId: channelId(i.guildId, i.channelId ?? ''), messageId: i.message.id,
-      actionId, value, user: this.actor(i), raw: i,
-    });
-    if (response.privateText) await this.replyPrivately(i, response.privateText);
-  }
-
-  private async onCommand(i: ChatInputCommandInteraction): Promise<void> {
-    await i.deferReply({ flags: MessageFlags.Ephemeral });
-    if (!i.guildId) {
-      await i.editReply({ content: 'Use `/tacit` in a server channel.' });
-      return;
-    }
-    const parent = i.channel?.isThread() ? i.channel.parentId : null;
-    const response = await this.requireHandlers().command({
-      workspaceId: workspaceId(i.guildId), channelId: channelId(i.guildId, parent ?? i.channelId), user: this.actor(i),
-      text: commandText(i.options.data), raw: i,
-    });
-    const { content, files } = renderPrivate(response.privateText ?? 'Done.');
-    await i.editReply({ content, files: attachments(files), allowedMentions: { parse: [] } });
-  }
-
-  private async replyPrivately(i: ButtonInteraction, text: string): Promise<void> {
-    const { content, files } = renderPrivate(text);
-    await i.followUp({ content, files: attachments(files), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
-  }
-
-  /**
-   * Who clicked, with the roles the interaction's member carries (used to authorise approvals) and
-   * whether they may manage the server: the interaction's own `member.permissions` (Administrator
-   * counts), which Discord computes for the channel, never a cached guess.
-   */
-  private actor(i: ButtonInteraction | ChatInputCommandInteraction): Actor {
-    const member = i.member;
-    const roles = !member ? [] : Array.isArray(member.roles) ? [...member.roles] : [...member.roles.cache.keys()].filter((id) => id !== i.guildId);
-    const admin = i.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
-    return { id: i.user.id, name: i.user.globalName ?? i.user.username, roles, admin };
   }
 
   private requireHandlers(): InboundHandlers {
@@ -383,6 +353,3 @@ function isApiError(err: unknown, code: number): boolean {
   return err instanceof DiscordAPIError && err.code === code;
 }
 
-function attachments(files: RenderedFile[]) {
-  return files.map((f) => ({ attachment: f.data, name: f.name }));
-}

@@ -143,6 +143,10 @@ export class ChannelHistory {
     const missed: Message[] = [];
     let complete = true;
     for (const source of sources) {
+      // Discord names each channel's newest message (GUILD_CREATE, kept current by the gateway): when
+      // it is not past the cursor, nothing was missed there and no history is read.
+      const newest = 'lastMessageId' in source ? source.lastMessageId : undefined;
+      if (newest !== undefined && (newest === null || BigInt(newest) <= BigInt(from))) continue;
       let after = from;
       for (let page = 0; ; page++) {
         if (page >= this.budget.pagesPerChannel || spent.requests >= this.budget.requestsPerRun) {

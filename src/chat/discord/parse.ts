@@ -2,7 +2,9 @@
 // webhooks' and system messages are dropped here, so nothing a bot says can wake a workspace; a
 // message in a thread belongs to the thread's parent channel. Also the `/tacit` command: its
 // definition (registered at start-up) and how its options become the command text.
-import { ApplicationCommandOptionType, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import {
+  ApplicationCommandOptionType, ApplicationIntegrationType, InteractionContextType, type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
 import type { InboundMessage } from '../port.js';
 import { channelId, workspaceId } from './types.js';
 
@@ -25,18 +27,23 @@ export type ParsedDiscordMessage =
   | { kind: 'edited'; message: InboundMessage }
   | { kind: 'ignored'; reason: string };
 
-export function parseDiscordMessage(m: DiscordMessage, botUserId: string, opts: { edited?: boolean } = {}): ParsedDiscordMessage {
-  if (!m.guildId) return { kind: 'ignored', reason: 'a direct message' };
+/**
+ * `directGuild`: for a direct message, the guild (workspace) it is asked in; without one a DM is
+ * ignored. A DM is addressed to Tacit like a mention, and answered in the DM itself.
+ */
+export function parseDiscordMessage(m: DiscordMessage, botUserId: string, opts: { edited?: boolean; directGuild?: string } = {}): ParsedDiscordMessage {
+  const guildId = m.guildId ?? opts.directGuild;
+  if (!guildId) return { kind: 'ignored', reason: 'a direct message' };
   if (m.author.id === botUserId) return { kind: 'ignored', reason: 'Tacit wrote it' };
   if (m.author.bot || m.webhookId) return { kind: 'ignored', reason: 'a bot wrote it' };
   if (m.system) return { kind: 'ignored', reason: 'a system message' };
 
   const inThread = m.channel.isThread() && m.channel.parentId;
   const mentionPattern = new RegExp(`<@!?${botUserId}>`, 'g');
-  const mentionsTacit = m.mentions.users.has(botUserId) || mentionPattern.test(m.content);
+  const mentionsTacit = !m.guildId || m.mentions.users.has(botUserId) || mentionPattern.test(m.content);
   const message: InboundMessage = {
-    workspaceId: workspaceId(m.guildId),
-    channelId: channelId(m.guildId, inThread ? (m.channel.parentId ?? m.channelId) : m.channelId),
+    workspaceId: workspaceId(guildId),
+    channelId: channelId(guildId, inThread ? (m.channel.parentId ?? m.channelId) : m.channelId),
     messageId: m.id,
     threadId: inThread ? m.channelId : null,
     author: { id: m.author.id, name: m.author.globalName ?? m.author.username, isBot: false },
@@ -51,7 +58,9 @@ export function parseDiscordMessage(m: DiscordMessage, botUserId: string, opts: 
 export const TACIT_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
   name: 'tacit',
   description: 'Tacit: status, pauses, quiet hours, budgets and sources',
-  dm_permission: false,
+  // Guild channels only, installed to the guild (`contexts` replaced the deprecated `dm_permission`).
+  contexts: [InteractionContextType.Guild],
+  integration_types: [ApplicationIntegrationType.GuildInstall],
   // Open to every member on purpose: Discord grants a whole command, not single subcommands, and the
   // reading ones (status, memory, sources) are for everyone. Changes are checked per subcommand against
   // the member's Manage Server permission (core/roles); a server can still narrow this in Integrations.
@@ -122,6 +131,15 @@ export const TACIT_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
         { type: ApplicationCommandOptionType.String, name: 'authorization', description: 'An Authorization header value, if it needs one', required: false },
       ],
     },
+    // Routing and on-call (src/oncall/commands.ts): the words after the subcommand, as typed on Slack.
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'route', description: 'Which channel incidents go to (admins change it)',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'rule', description: 'list | add team=payments severity=critical #channel | add env=~"dev.*" off | remove N', required: false }],
+    },
+    {
+      type: ApplicationCommandOptionType.Subcommand, name: 'oncall', description: 'Who is on call; rotation, PagerDuty, escalation, your quiet hours',
+      options: [{ type: ApplicationCommandOptionType.String, name: 'what', description: 'rotation @a @b mon 09:00 | pagerduty <id> | map <email> @p | escalation 5m 15m | quiet-hours', required: false }],
+    },
     { type: ApplicationCommandOptionType.Subcommand, name: 'help', description: 'What I understand' },
   ],
 };
@@ -134,7 +152,7 @@ export interface CommandOption {
   options?: readonly CommandOption[];
 }
 
-/** The text after `/tacit`, as on every platform: `connect alertmanager #<channel> secret=…`. */
+/** The text after `/tacit`, as on every platform: `connect alertmanager <#channel id> secret=…`. */
 export function commandText(options: readonly CommandOption[]): string {
   const words: string[] = [];
   for (const o of options) {
@@ -145,7 +163,8 @@ export function commandText(options: readonly CommandOption[]): string {
     } else if (o.type === ApplicationCommandOptionType.Boolean) {
       words.push(o.name);
     } else if (o.type === ApplicationCommandOptionType.Channel) {
-      words.push(`#${String(o.value)}`);
+      // A channel mention, as Slack sends one: matched by id, whatever the channel is called.
+      words.push(`<#${String(o.value)}>`);
     } else if (o.name === 'secret' || o.name === 'authorization') {
       words.push(`${o.name}=${String(o.value)}`);
     } else {

@@ -1,17 +1,17 @@
-// Renders the neutral message model as a Discord message: markdown content within the 2,000-character
-// limit (the whole text attached as a file when longer, never rejected), buttons as components, mentions
-// neutralised and allowed only for `notify`, embeds suppressed when the content carries links, and the
-// outbox key as a nonce plus an invisible marker so a later retry can find the post.
+// Renders the neutral message model as a Discord message: cards (a headline or buttons) as Components
+// V2 (cards.ts), anything else as markdown content within the 2,000-character limit (the whole text
+// attached as a file when longer, never rejected); data escaped and mentions neutralised (text.ts),
+// pings allowed only for `notify`, embeds suppressed when the text carries links, and the outbox key
+// as a nonce plus an invisible marker so a later retry can find the post.
 import { createHash } from 'node:crypto';
-import { ButtonStyle, ComponentType, MessageFlags } from 'discord.js';
-import type { Block, Button, OutgoingMessage } from '../../core/message.js';
-import { neutraliseMentions } from '../../core/mentions.js';
-import { CUSTOM_ID_MAX, customId } from './types.js';
+import { ComponentType, MessageFlags, type ButtonStyle } from 'discord.js';
+import { fileBytes, type Block, type OutgoingMessage } from '../../core/message.js';
+import { blockText, button, cardFlags, isCard, renderCard, type V2Container } from './cards.js';
+import { cleanThreadName, escapeProse } from './text.js';
 
 /** Discord's limits: content 2,000; 5 rows of 5 buttons; label 80; thread name 100; nonce 25. */
 export const LIMITS = { content: 2000, rows: 5, buttonsPerRow: 5, label: 80, threadName: 100 } as const;
 
-const toneEmoji = { danger: '🔴', warning: '🟠', success: '🟢' } as const;
 const OVERFLOW_FILE = 'message.txt';
 
 /** A file as discord.js's REST client sends it (multipart `files[n]`). */
@@ -23,12 +23,15 @@ export interface RenderedFile {
 
 export interface RenderedMessage {
   body: {
-    content: string;
-    components: { type: ComponentType.ActionRow; components: RenderedButton[] }[];
+    /** Absent on a Components V2 card: Discord refuses content with the V2 flag. */
+    content?: string;
+    components: { type: ComponentType.ActionRow; components: RenderedButton[] }[] | V2Container[];
     allowed_mentions: { parse: []; users: string[] };
     flags?: number;
     nonce?: string;
     enforce_nonce?: boolean;
+    /** A reply in a DM (which has no threads) refers to the message it answers. */
+    message_reference?: { message_id: string; fail_if_not_exists: boolean };
     attachments?: { id: number; filename: string }[];
   };
   files: RenderedFile[];
@@ -66,40 +69,18 @@ export function markerFor(idempotencyKey: string): string {
 }
 
 function renderBlock(b: Block): string {
-  switch (b.kind) {
-    case 'header':
-      return `### ${b.tone ? `${toneEmoji[b.tone]} ` : ''}${neutraliseMentions(b.text)}`;
-    case 'section':
-      return neutraliseMentions(b.text);
-    case 'fields':
-      return b.fields.map((f) => `**${neutraliseMentions(f.label)}:** ${neutraliseMentions(f.value)}`).join('\n');
-    case 'context':
-      return neutraliseMentions(b.text).split('\n').map((line) => `-# ${line}`).join('\n');
-    case 'actions':
-      return '';
-    default: {
-      const never: never = b;
-      throw new Error(`unhandled block ${JSON.stringify(never)}`);
-    }
-  }
+  return b.kind === 'actions' ? '' : blockText(b);
 }
 
-function renderButtons(blocks: Block[]): RenderedMessage['body']['components'] {
+function renderButtons(blocks: Block[]): { type: ComponentType.ActionRow; components: RenderedButton[] }[] {
   const buttons = blocks.flatMap((b) => (b.kind === 'actions' ? b.buttons : []));
-  const rows: RenderedMessage['body']['components'] = [];
+  const rows: { type: ComponentType.ActionRow; components: RenderedButton[] }[] = [];
   for (let i = 0; i < buttons.length && rows.length < LIMITS.rows; i += LIMITS.buttonsPerRow) {
-    rows.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + LIMITS.buttonsPerRow).map(renderButton) });
+    rows.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + LIMITS.buttonsPerRow).map(button) });
   }
   return rows;
 }
 
-function renderButton(b: Button): RenderedButton {
-  const id = customId(b.actionId, b.value);
-  // A truncated id would act on something else: refuse instead (ids are short by construction).
-  if (id.length > CUSTOM_ID_MAX) throw new Error(`button id ${id.slice(0, 40)}… is longer than Discord's ${CUSTOM_ID_MAX} characters`);
-  const style = b.style === 'primary' ? ButtonStyle.Primary : b.style === 'danger' ? ButtonStyle.Danger : ButtonStyle.Secondary;
-  return { type: ComponentType.Button, style, label: cut(b.label, LIMITS.label), custom_id: id };
-}
 
 /** The visible text of a message, as markdown, before any length limit. */
 export function renderContent(message: OutgoingMessage): string {
@@ -119,9 +100,15 @@ export function renderMessage(message: OutgoingMessage, opts: RenderOptions = {}
   const notify = message.notify && /^\d{15,25}$/.test(message.notify) ? message.notify : undefined;
   const prefix = notify && opts.mentionNotify ? `<@${notify}> ` : '';
   const marker = opts.idempotencyKey ? markerFor(opts.idempotencyKey) : '';
+  const nonce = opts.idempotencyKey ? { nonce: nonceFor(opts.idempotencyKey), enforce_nonce: true } : {};
+  if (isCard(message)) {
+    // A card pings nobody: its `notify` person is told by a DM of their own.
+    const container = renderCard(message, marker);
+    return { body: { components: [container], allowed_mentions: { parse: [], users: [] }, flags: cardFlags(container), ...nonce }, files: [] };
+  }
   const full = renderContent(message);
   const files: RenderedFile[] = [];
-  if (message.file) files.push({ name: message.file.filename, data: Buffer.from(message.file.content, 'utf8'), contentType: 'text/plain; charset=utf-8' });
+  if (message.file) files.push({ name: message.file.filename, data: fileBytes(message.file), contentType: message.file.contentType ?? 'text/plain; charset=utf-8' });
 
   const room = LIMITS.content - prefix.length - marker.length;
   let content = full;
@@ -138,24 +125,22 @@ export function renderMessage(message: OutgoingMessage, opts: RenderOptions = {}
       components: renderButtons(message.blocks ?? []),
       allowed_mentions: { parse: [], users: notify && prefix ? [notify] : [] },
       ...(flags ? { flags } : {}),
-      ...(opts.idempotencyKey ? { nonce: nonceFor(opts.idempotencyKey), enforce_nonce: true } : {}),
+      ...nonce,
       ...(files.length ? { attachments: files.map((f, i) => ({ id: i, filename: f.name })) } : {}),
     },
     files,
   };
 }
 
-/** A thread's name, from what is posted first in it. */
+/** A thread's name from a message's headline (or first line): cleaned and short (text.ts). */
 export function threadName(message: OutgoingMessage): string {
   const header = message.blocks?.find((b) => b.kind === 'header');
-  const source = header?.kind === 'header' ? header.text : message.text;
-  const line = source.split('\n').find((l) => l.trim().length > 0)?.trim() ?? '';
-  return cut(line || 'Tacit', LIMITS.threadName);
+  return cut(cleanThreadName(header?.kind === 'header' ? header.text : message.text), LIMITS.threadName);
 }
 
 /** Private text (an ephemeral reply or a DM) within the limit, mentions neutralised. */
 export function renderPrivate(text: string): { content: string; files: RenderedFile[] } {
-  const safe = neutraliseMentions(text);
+  const safe = escapeProse(text);
   if (safe.length <= LIMITS.content) return { content: safe, files: [] };
   const note = `\n… (the whole answer is attached as ${OVERFLOW_FILE})`;
   return {

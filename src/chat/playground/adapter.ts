@@ -14,7 +14,7 @@ import type { ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../
 import { DEMO_ALERTMANAGER_PATH, DemoAlertmanager } from './demo-alertmanager.js';
 import { playgroundPage } from './page.js';
 import { parseMention } from './parse.js';
-import { render } from './render.js';
+import { render, renderPrivate } from './render.js';
 import { sampleAlertmanagerPayload, type SampleOccurrence } from './sample-alert.js';
 import {
   PLAYGROUND_APPROVERS_GROUP, PLAYGROUND_CHANNEL, PLAYGROUND_WORKSPACE_ID, TACIT_USER, clickSchema, dmChannel, playgroundUsers, postMessageSchema,
@@ -127,6 +127,11 @@ export class PlaygroundAdapter implements ChatAdapter {
     this.pump();
   }
 
+  /** The playground's people are fixed: their names are known without asking anyone. */
+  async personName(_workspaceId: string, personId: string): Promise<string | null> {
+    return findUser(personId)?.name ?? null;
+  }
+
   /** The playground knows one group, `approvers`: the users marked as approvers. */
   async inGroup(_workspaceId: string, personId: string, groupId: string): Promise<boolean> {
     return groupId === PLAYGROUND_APPROVERS_GROUP && Boolean(findUser(personId)?.approver);
@@ -200,7 +205,7 @@ export class PlaygroundAdapter implements ChatAdapter {
         text: slash[1] ?? '',
         raw: parsed.data,
       })) ?? {};
-      res.status(200).json({ command: true, ...response });
+      res.status(200).json({ command: true, ...renderPrivate(response) });
       return;
     }
     const id = `pm_${randomUUID()}`;
@@ -248,7 +253,7 @@ export class PlaygroundAdapter implements ChatAdapter {
       user: { id: user.id, name: user.name },
       raw: parsed.data,
     })) ?? {};
-    res.json(response);
+    res.json(renderPrivate(response));
   }
 
   private async sendSampleAlert(req: Request, res: Response): Promise<void> {

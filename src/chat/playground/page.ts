@@ -171,7 +171,16 @@ export function playgroundPage(csrf: string): string {
       } else if (b.kind === 'file') {
         const f = el('details', 'file');
         f.dataset.testid = 'file';
-        f.append(el('summary', '', '📎 ' + b.filename + ' (' + b.content.length + ' chars)'), el('pre', '', b.content));
+        if (b.encoding === 'base64' && (b.contentType === 'image/png' || b.contentType === 'image/jpeg')) {
+          const img = document.createElement('img');
+          img.src = 'data:' + b.contentType + ';base64,' + b.content;
+          img.alt = b.filename;
+          img.style.maxWidth = '100%';
+          f.open = true;
+          f.append(el('summary', '', '📎 ' + b.filename), img);
+        } else {
+          f.append(el('summary', '', '📎 ' + b.filename + ' (' + b.content.length + ' chars)'), el('pre', '', b.content));
+        }
         box.append(f);
       }
     }

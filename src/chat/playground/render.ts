@@ -1,12 +1,14 @@
-// Renders the neutral message model for the playground page: mentions neutralised in every text.
+// The one way text reaches the playground page: posts, edits, DMs and private answers (commands,
+// clicks) render here, every text disarmed (core/disarm; the page inserts text, never HTML).
 import type { Block, OutgoingMessage } from '../../core/message.js';
-import { neutraliseMentions } from '../../core/mentions.js';
+import { disarm } from '../../core/disarm.js';
+import type { InteractionResponse } from '../port.js';
 
 /** A file is shown as a block of its own, after the message's blocks. */
-export type PlaygroundBlock = Block | { kind: 'file'; filename: string; content: string };
+export type PlaygroundBlock = Block | { kind: 'file'; filename: string; content: string; encoding?: 'base64'; contentType?: string };
 
 export function render(message: OutgoingMessage): { text: string; blocks: PlaygroundBlock[] } {
-  const n = neutraliseMentions;
+  const n = disarm;
   const blocks = (message.blocks ?? []).map((b): Block => {
     switch (b.kind) {
       case 'header':
@@ -23,6 +25,14 @@ export function render(message: OutgoingMessage): { text: string; blocks: Playgr
       }
     }
   });
-  const file: PlaygroundBlock[] = message.file ? [{ kind: 'file', filename: message.file.filename, content: n(message.file.content) }] : [];
+  const f = message.file;
+  // A binary file (a chart) is bytes, not text: shown as an image, never neutralised.
+  const file: PlaygroundBlock[] = f ? [f.encoding === 'base64' ? { kind: 'file', filename: f.filename, content: f.content, encoding: 'base64', ...(f.contentType ? { contentType: f.contentType } : {}) } : { kind: 'file', filename: f.filename, content: n(f.content) }] : [];
   return { text: n(message.text), blocks: [...blocks, ...file] };
+}
+
+/** A private answer as the page receives it (shown only to the person who asked). */
+export function renderPrivate(response: InteractionResponse): InteractionResponse {
+  const { privateText, ...rest } = response;
+  return privateText === undefined ? rest : { ...rest, privateText: disarm(privateText) };
 }

@@ -5,21 +5,24 @@
 import { App, ExpressReceiver, SocketModeReceiver, type AuthorizeResult, type AuthorizeSourceData } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import express, { type Router } from 'express';
-import { neutraliseMentions } from '../../core/mentions.js';
 import type { MessageRef, OutgoingMessage } from '../../core/message.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../log.js';
 import { ChatError, ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '../errors.js';
+import { TtlCache } from '../people.js';
 import type { ChatAdapter, InboundHandlers, PostedQuery, PostRequest } from '../port.js';
 import { ackAfterProcessing } from './ack.js';
+import type { AliveMarks } from './alive.js';
 import { backfill, type HistoryTier } from './backfill.js';
 import { callSlack, TOKEN_ERRORS } from './calls.js';
-import { postedFileId, uploadFile, type MessageWithFiles } from './files.js';
+import { uploadFile } from './files.js';
 import { eventErrorHandler, eventsGuard, socketErrorHandler } from './edge.js';
 import { homeView } from './home.js';
 import { registerInbound } from './inbound.js';
 import { boltLogger } from './logger.js';
-import { OUTBOX_EVENT_TYPE, escapeMrkdwn, renderMessage } from './render.js';
+import { EarlierPosts } from './posted.js';
+import { escapeMrkdwn, renderMessage, renderPrivate } from './render.js';
+import { streamable, streamAnswer } from './stream.js';
 import { SLACK_PATHS } from './scopes.js';
 import { StaticTokens, type BotAuth, type TokenSource } from './tokens.js';
 import { channelId, parseChannelId, teamOf, workspaceId } from './types.js';
@@ -46,24 +49,17 @@ export interface SlackOptions {
   ackDeadlineMs?: number;
   /** The history budget the backfill keeps to (default `limited`: 1 read a minute, 15 messages). */
   historyTier?: HistoryTier;
+  /** When Tacit last heard each team (Redis): a restart inside Slack's retry window backfills nothing. */
+  alive?: AliveMarks;
   now?: () => number;
-}
-
-/** Allowance for Slack's clock against ours when bounding the look-back for an earlier post. */
-const LOOKUP_SKEW_MS = 60_000;
-/** Slack's recommended page size; the 2026 tier for non-Marketplace apps answers at most 15 anyway. */
-const LOOKUP_PAGE = 200;
-
-/** A Slack timestamp (`seconds.micros`) for a time in milliseconds. */
-function slackTs(ms: number): string {
-  const at = Math.max(0, ms);
-  return `${Math.floor(at / 1000)}.${String((at % 1000) * 1000).padStart(6, '0')}`;
 }
 
 type Receiver = InstanceType<typeof ExpressReceiver> | InstanceType<typeof SocketModeReceiver>;
 
 export class SlackAdapter implements ChatAdapter {
   readonly platform = 'slack' as const;
+  /** A Deny opens a modal asking why (deny-form.ts). */
+  readonly forms = ['deny_reason'] as const;
   readonly client: WebClient;
   readonly tokens: TokenSource;
   private readonly receiver: Receiver;
@@ -71,16 +67,18 @@ export class SlackAdapter implements ChatAdapter {
   /** Each channel's posting bucket (this process; Slack's 429 covers the rest). */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private handlers: InboundHandlers | undefined;
-  /** Earlier-post lookups cut short by a rate limit: where each goes on (this process; lost on restart). */
-  private readonly lookups = new Map<string, string>();
+  private readonly earlier: EarlierPosts;
   private backfilling: Promise<unknown> = Promise.resolve();
   /** The backfill can wait minutes for history slots; stopping does not wait for them. */
   private readonly stopping = new AbortController();
+  /** DM channel ids by team and person: a DM's id never changes, so conversations.open runs once per person. */
+  private readonly directs = new TtlCache<string>({ max: 10_000, ttlMs: 24 * 3_600_000 });
 
   constructor(private readonly opts: SlackOptions) {
     const logger = boltLogger(opts.log);
     const clientOptions = { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logger };
     this.client = new WebClient(undefined, clientOptions);
+    this.earlier = new EarlierPosts(this.client);
     if (opts.tokens) this.tokens = opts.tokens;
     else if (opts.botToken) this.tokens = new StaticTokens(this.client, opts.botToken);
     else throw new Error('the Slack adapter needs a bot token (SLACK_BOT_TOKEN) or installations (SLACK_CLIENT_ID)');
@@ -110,10 +108,17 @@ export class SlackAdapter implements ChatAdapter {
 
   async start(handlers: InboundHandlers): Promise<void> {
     this.handlers = handlers;
-    await this.tokens.teams(); // fails fast on a bad SLACK_BOT_TOKEN
+    const teams = await this.tokens.teams(); // fails fast on a bad SLACK_BOT_TOKEN
+    // Read before this run renews them: how long Tacit was away from each team.
+    const heard = (await this.opts.alive?.previous(teams).catch((err: unknown) => {
+      this.opts.log.warn({ err }, 'could not read when Slack was last heard; backfilling as after a long downtime');
+      return undefined;
+    })) ?? new Map<string, number | null>();
+    await this.opts.alive?.start(teams).catch((err: unknown) => this.opts.log.warn({ err }, 'could not record that Slack is heard'));
     registerInbound({
       app: this.app, client: this.client, tokens: this.tokens, handlers, log: this.opts.log,
       publishHome: this.opts.db ? (auth, userId) => this.publishHome(auth, userId) : undefined,
+      openDirect: (teamId, userId) => this.openDirect(workspaceId(teamId), userId).then((id) => parseChannelId(id)?.channelId ?? ''),
       removed: (teamId) => this.removed(teamId),
     });
     // Rethrown so the receiver answers 503 (HTTP) or withholds the ack (Socket Mode): Slack retries.
@@ -123,16 +128,23 @@ export class SlackAdapter implements ChatAdapter {
     if (this.receiver instanceof SocketModeReceiver) await this.app.start();
     const { db } = this.opts;
     if (db) {
-      const history = { tier: this.opts.historyTier, signal: this.stopping.signal };
+      const lastHeard = this.opts.alive ? (team: string) => heard.get(team) ?? null : undefined;
+      const history = { tier: this.opts.historyTier, signal: this.stopping.signal, lastHeard };
       this.backfilling = backfill({ db, client: this.client, tokens: this.tokens, handlers, log: this.opts.log, ...history }).catch((err: unknown) =>
         this.opts.log.warn({ err }, 'slack backfill failed'),
       );
     }
   }
 
+  /** Resolves when the start's backfill has finished (or given up). */
+  backfilled(): Promise<unknown> {
+    return this.backfilling;
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.backfilling;
+    await this.opts.alive?.stop();
     // In HTTP mode the server belongs to Tacit; a Socket Mode connection is ours to close.
     if (this.receiver instanceof SocketModeReceiver) await this.app.stop();
   }
@@ -140,6 +152,7 @@ export class SlackAdapter implements ChatAdapter {
   /** A workspace installed through OAuth: the heartbeat starts for it. */
   async installed(teamId: string, name: string): Promise<void> {
     this.tokens.forget(teamId);
+    await this.opts.alive?.add(teamId).catch(() => undefined);
     await this.handlers?.workspaceAdded({ workspaceId: workspaceId(teamId), name });
   }
 
@@ -155,6 +168,12 @@ export class SlackAdapter implements ChatAdapter {
       );
       return { channelId: request.channelId, messageId: fileId };
     }
+    if (message.answerTo && threadId && streamable(message)) {
+      const recipient = { userId: message.answerTo, teamId: ref.teamId };
+      const onFallback = (why: string) => this.opts.log.info({ channelId: request.channelId, why }, 'slack answer not streamed to the end; posted and edited instead');
+      const ts = await streamAnswer({ client: this.client, token: auth.token, channel: ref.channelId, threadTs: threadId, recipient, message, idempotencyKey, call: (fn) => this.call(ref.teamId, fn), onFallback });
+      return { channelId: request.channelId, messageId: ts };
+    }
     const body = renderMessage(message, idempotencyKey);
     const res = await this.call(ref.teamId, () => this.client.chat.postMessage({ token: auth.token, channel: ref.channelId, thread_ts: threadId, ...body }));
     return { channelId: request.channelId, messageId: String(res.ts) };
@@ -167,50 +186,57 @@ export class SlackAdapter implements ChatAdapter {
     await this.call(ref.teamId, () => this.client.chat.update({ token: auth.token, channel: ref.channelId, ts: target.messageId, text, blocks }));
   }
 
-  /**
-   * Looks for a message carrying this outbox key (or a file titled with it) among the messages since
-   * the first attempt: the thread's replies when given, else the channel's history, paged to the end
-   * of that window however busy the channel was. A rate limit (Slack's 2026 tier for non-Marketplace
-   * apps allows one history call a minute) keeps the cursor, so the next ask goes on from there.
-   */
-  async findPosted({ channelId: channel, idempotencyKey, threadId, since }: PostedQuery): Promise<MessageRef | null> {
-    const ref = this.channel(channel);
+  /** An earlier attempt's post, found by its outbox key (posted.ts). */
+  async findPosted(query: PostedQuery): Promise<MessageRef | null> {
+    const ref = this.channel(query.channelId);
     const { token } = await this.tokens.auth(ref.teamId);
-    const oldest = slackTs(since.getTime() - LOOKUP_SKEW_MS);
-    const lookup = `${channel}|${threadId ?? ''}|${idempotencyKey}`;
-    let cursor = this.lookups.get(lookup);
-    for (;;) {
-      const args = { token, channel: ref.channelId, oldest, limit: LOOKUP_PAGE, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
-      const res = threadId
-        ? await this.call(ref.teamId, () => this.client.conversations.replies({ ...args, ts: threadId }))
-        : await this.call(ref.teamId, () => this.client.conversations.history(args));
-      const messages = (res.messages ?? []) as (MessageWithFiles & { metadata?: { event_type?: string; event_payload?: { idempotency_key?: string } } })[];
-      const found = messages.find((m) => m.metadata?.event_type === OUTBOX_EVENT_TYPE && m.metadata.event_payload?.idempotency_key === idempotencyKey)?.ts
-        ?? postedFileId(messages, idempotencyKey);
-      cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
-      if (found || !cursor) {
-        this.lookups.delete(lookup);
-        return found ? { channelId: channel, messageId: found } : null;
-      }
-      if (this.lookups.size > 10_000) this.lookups.clear();
-      this.lookups.set(lookup, cursor);
-    }
+    const ts = await this.earlier.find({ ...query, token, channel: ref.channelId }, (fn) => this.call(ref.teamId, fn));
+    return ts ? { channelId: query.channelId, messageId: ts } : null;
   }
 
   async openDirect(workspace: string, personId: string): Promise<string> {
     const team = teamOf(workspace);
     if (!team) throw new ChatRejectedError('bad_workspace', `${workspace} is not a Slack workspace id`);
+    const key = `${team}/${personId}`;
+    const cached = this.directs.get(key);
+    if (cached) return cached;
     const { token } = await this.tokens.auth(team);
     const res = await this.call(team, () => this.client.conversations.open({ token, users: personId }));
     const id = (res.channel as { id?: string } | undefined)?.id;
     if (!id) throw new ChatUnreachableError('no_channel', 'conversations.open returned no channel');
+    this.directs.set(key, channelId(team, id));
     return channelId(team, id);
+  }
+
+  /** users.info: the name people see (display name, else real name, else the username); null for an unknown user. */
+  async personName(workspace: string, personId: string): Promise<string | null> {
+    const team = teamOf(workspace);
+    if (!team) return null;
+    const { token } = await this.tokens.auth(team);
+    try {
+      const res = await this.call(team, () => this.client.users.info({ token, user: personId }));
+      const user = res.user as { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } } | undefined;
+      return user?.profile?.display_name || user?.profile?.real_name || user?.real_name || user?.name || null;
+    } catch (err) {
+      if (err instanceof ChatRejectedError || (err instanceof ChatError && err.code === 'user_not_found')) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * The "is working on it" line in a thread (assistant.threads.setStatus; chat:write since 2026-03);
+   * an empty status clears it, and Slack clears it itself when Tacit's reply arrives. Best effort.
+   */
+  async working(channel: string, threadId: string, status: string): Promise<void> {
+    const ref = this.channel(channel);
+    const { token } = await this.tokens.auth(ref.teamId);
+    await this.call(ref.teamId, () => this.client.assistant.threads.setStatus({ token, channel_id: ref.channelId, thread_ts: threadId, status }));
   }
 
   async postPrivate(channel: string, personId: string, text: string): Promise<void> {
     const ref = this.channel(channel);
     const { token } = await this.tokens.auth(ref.teamId);
-    await this.call(ref.teamId, () => this.client.chat.postEphemeral({ token, channel: ref.channelId, user: personId, text: neutraliseMentions(text) }));
+    await this.call(ref.teamId, () => this.client.chat.postEphemeral({ token, channel: ref.channelId, user: personId, ...renderPrivate(text) }));
   }
 
   async inGroup(workspace: string, personId: string, groupId: string): Promise<boolean> {
@@ -229,8 +255,15 @@ export class SlackAdapter implements ChatAdapter {
 
   private async publishHome(auth: BotAuth, userId: string): Promise<void> {
     if (!this.opts.db) return;
-    const view = await homeView(this.opts.db, workspaceId(auth.teamId));
+    const ws = workspaceId(auth.teamId);
+    const view = await homeView(this.opts.db, ws, (id) => this.nameOf(ws, id));
     await this.call(auth.teamId, () => this.client.views.publish({ token: auth.token, user_id: userId, view }));
+  }
+
+  /** For the App Home: a name, or the id when Slack does not know it. */
+  private async nameOf(workspace: string, personId: string): Promise<string> {
+    if (personId === 'tacit') return 'Tacit';
+    return (await this.personName(workspace, personId).catch(() => null)) ?? personId;
   }
 
   private async removed(teamId: string): Promise<void> {

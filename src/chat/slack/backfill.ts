@@ -1,6 +1,8 @@
-// After downtime Slack's missed deliveries are gone: on start, each channel Tacit knows is read back
-// (conversations.history, and conversations.replies for threads with new replies) from the newest
-// message it ingested, and fed through the same handler as live traffic. Ingestion dedupes on the
+// After downtime Slack's missed deliveries are gone: on start, when the downtime was longer than Slack's
+// retries cover (alive.ts), each channel Tacit knows is read back, most recently active first
+// (conversations.history, and conversations.replies for threads where someone other than Tacit
+// replied since) from the newest message it ingested, and fed through the same handler as live traffic.
+// A restart without such a gap reads nothing. Ingestion dedupes on the
 // message id, so what was already seen is a harmless duplicate. Best effort and budgeted per
 // workspace: since 2026 Slack allows commercially distributed non-Marketplace apps one history read
 // a minute with at most 15 messages (docs.slack.dev), so correctness never depends on it — events
@@ -12,6 +14,7 @@ import { channels, events } from '../../db/schema.js';
 import type { Logger } from '../../log.js';
 import { ChatRateLimitedError } from '../errors.js';
 import type { InboundHandlers } from '../port.js';
+import { hasGap } from './alive.js';
 import { callSlack } from './calls.js';
 import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
 import type { BotAuth, TokenSource } from './tokens.js';
@@ -31,6 +34,8 @@ export interface BackfillDeps {
   budget?: Partial<HistoryBudget>;
   /** Stops waiting for the next slot (Tacit is stopping). */
   signal?: AbortSignal;
+  /** When this team was last heard before this start (alive.ts); absent: unknown, so always a gap. */
+  lastHeard?: (teamId: string) => number | null;
 }
 
 export interface HistoryBudget {
@@ -110,6 +115,8 @@ async function paced<T>(pacer: Pacer, method: string, fn: () => Promise<T>): Pro
 
 interface HistoryMessage extends Omit<SlackMessageEvent, 'type' | 'channel'> {
   latest_reply?: string;
+  /** Who replied in the thread (history shows it on parents). */
+  reply_users?: string[];
 }
 
 const seconds = (ts: string) => Number(ts.split('.')[0] ?? 0);
@@ -129,6 +136,10 @@ export async function backfill(deps: BackfillDeps): Promise<number> {
 
 async function backfillTeam(deps: BackfillDeps, auth: BotAuth): Promise<number> {
   const ws = workspaceId(auth.teamId);
+  if (deps.lastHeard && !hasGap(deps.lastHeard(auth.teamId), Date.now())) {
+    deps.log.debug({ workspaceId: ws }, 'slack backfill skipped: Tacit was away for less than Slack retries cover');
+    return 0;
+  }
   const pacer = new Pacer({ ...HISTORY_BUDGETS[deps.tier ?? 'limited'], ...deps.budget }, deps.signal);
   const known = await deps.db.select({ id: channels.id }).from(channels).where(eq(channels.workspaceId, ws));
   const ids = known.map((c) => c.id).filter((id) => parseChannelId(id)?.teamId === auth.teamId);
@@ -139,6 +150,8 @@ async function backfillTeam(deps: BackfillDeps, auth: BotAuth): Promise<number> 
     .from(events)
     .where(and(eq(events.workspaceId, ws), inArray(events.kind, ['chat.message', 'chat.mention']), inArray(channelOf, ids)))
     .groupBy(channelOf);
+  // Most recently active first: within the history budget, the channels likeliest to have missed traffic.
+  newest.sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0));
   let fed = 0;
   for (const { channel, ts } of newest) {
     const ref = parseChannelId(channel);
@@ -171,7 +184,9 @@ async function backfillChannel(deps: BackfillDeps, pacer: Pacer, auth: BotAuth, 
     if (!res.has_more || !cursor || page.every((m) => m.ts <= newest)) break;
   }
   const missed: HistoryMessage[] = top.filter((m) => m.ts > newest);
-  for (const parent of top.filter((m) => m.latest_reply !== undefined && m.latest_reply > newest)) {
+  // Threads only Tacit replied in hold nothing to ingest (its own messages never are): not read.
+  const othersReplied = (m: HistoryMessage) => (m.reply_users ?? ['?']).some((u) => u !== auth.botUserId);
+  for (const parent of top.filter((m) => m.latest_reply !== undefined && m.latest_reply > newest && othersReplied(m))) {
     const res = await paced(pacer, 'conversations.replies', () => client.conversations.replies({ token: auth.token, channel, ts: parent.ts, oldest: newest, limit }));
     if (!res) break;
     missed.push(...((res.messages ?? []) as HistoryMessage[]).filter((m) => m.ts > newest && m.ts !== parent.ts));

@@ -7,7 +7,7 @@ import { ChatRateLimitedError, ChatRejectedError, ChatUnreachableError } from '.
 const PERMANENT = new Set([
   'channel_not_found', 'not_in_channel', 'is_archived', 'invalid_auth', 'account_inactive', 'token_revoked', 'msg_too_long',
   'invalid_blocks', 'no_permission', 'missing_scope', 'message_not_found', 'cant_update_message', 'not_installed',
-  'invalid_refresh_token', 'invalid_arguments', 'file_not_found',
+  'invalid_refresh_token', 'invalid_arguments', 'file_not_found', 'user_not_found',
 ]);
 
 /** Errors after which the cached token of the team must be re-read (or refreshed) before the next call. */

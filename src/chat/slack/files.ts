@@ -4,7 +4,7 @@
 // after a crash can search for, so a file is never uploaded twice.
 import { createHash } from 'node:crypto';
 import type { WebClient } from '@slack/web-api';
-import type { FileAttachment } from '../../core/message.js';
+import { fileBytes, type FileAttachment } from '../../core/message.js';
 import { ChatUnreachableError } from '../errors.js';
 import { callSlack } from './calls.js';
 
@@ -28,7 +28,7 @@ export interface FileUpload {
 /** Uploads and shares one file; returns its id (F…), which stands for the message in the outbox. */
 export async function uploadFile(client: WebClient, upload: FileUpload): Promise<string> {
   const { token, channel, threadTs, file } = upload;
-  const bytes = Buffer.from(file.content, 'utf8');
+  const bytes = fileBytes(file);
   const target = await callSlack(() => client.files.getUploadURLExternal({ token, filename: file.filename, length: bytes.length }));
   if (!target.upload_url || !target.file_id) throw new ChatUnreachableError('no_upload_url', 'files.getUploadURLExternal returned no upload URL');
   let res: Response;

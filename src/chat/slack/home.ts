@@ -4,20 +4,22 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { approvals, decisions, incidents } from '../../db/schema.js';
-import { escapeMrkdwn } from './render.js';
+import { escapeMrkdwn, plainText } from './render.js';
 
 const LIST = 10;
 
 const section = (text: string): KnownBlock => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } });
-const header = (text: string): KnownBlock => ({ type: 'header', text: { type: 'plain_text', text, emoji: true } });
+const header = (text: string): KnownBlock => ({ type: 'header', text: plainText(text, 150) });
 const when = (d: Date) => `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${d.toISOString()}>`;
 
-export async function homeView(db: Db, workspaceId: string): Promise<HomeView> {
+/** @param nameOf a person's name as Slack shows it (the id when unknown) */
+export async function homeView(db: Db, workspaceId: string, nameOf: (personId: string) => Promise<string> = async (id) => id): Promise<HomeView> {
   const [open, recent, pending] = await Promise.all([
     db.select().from(incidents).where(and(eq(incidents.workspaceId, workspaceId), ne(incidents.status, 'resolved'))).orderBy(desc(incidents.startedAt)).limit(LIST),
     db.select().from(decisions).where(eq(decisions.workspaceId, workspaceId)).orderBy(desc(decisions.createdAt)).limit(5),
     db.select().from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.status, 'pending'))).orderBy(approvals.expiresAt).limit(LIST),
   ]);
+  const askers = new Map(await Promise.all([...new Set(pending.map((a) => a.requestedBy))].map(async (id) => [id, await nameOf(id)] as const)));
   const blocks: KnownBlock[] = [
     header('Status'),
     section(
@@ -37,7 +39,7 @@ export async function homeView(db: Db, workspaceId: string): Promise<HomeView> {
     section(
       pending.length === 0
         ? 'Nothing waits for an approval.'
-        : pending.map((a) => `• *${escapeMrkdwn(a.action)}* asked by ${escapeMrkdwn(a.requestedBy)}: ${escapeMrkdwn(a.reason || '—')} (expires ${when(a.expiresAt)})`).join('\n'),
+        : pending.map((a) => `• *${escapeMrkdwn(a.action)}* asked by ${escapeMrkdwn(askers.get(a.requestedBy) ?? a.requestedBy)}: ${escapeMrkdwn(a.reason || '—')} (expires ${when(a.expiresAt)})`).join('\n'),
     ),
     { type: 'context', elements: [{ type: 'mrkdwn', text: 'Tacit is a bot. Ask `@tacit why` in a thread to see the decision behind a message.' }] },
   ];

@@ -8,6 +8,9 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../log.js';
 import type { Actor, InboundHandlers } from '../port.js';
 import { parseSlackEvent, type SlackMessageEvent } from './parse.js';
+import { DENY_REASON_ACTION_ID } from '../../core/approval-card.js';
+import { DENY_REASON_CALLBACK_ID, denyReasonModal, submittedDenial } from './deny-form.js';
+import { renderPrivate } from './render.js';
 import { SLASH_COMMAND } from './scopes.js';
 import { SETTINGS_CALLBACK_ID, settingsCommands, settingsModal } from './settings-form.js';
 import type { BotAuth, TokenSource } from './tokens.js';
@@ -21,6 +24,8 @@ export interface InboundDeps {
   log: Logger;
   /** Publishes the App Home of a person who opened it. */
   publishHome?: (auth: BotAuth, userId: string) => Promise<void>;
+  /** The DM channel (Slack id) with a person, opened once and cached by the adapter. */
+  openDirect: (teamId: string, userId: string) => Promise<string>;
   /** The team uninstalled Tacit or revoked its bot token. */
   removed: (teamId: string) => Promise<void>;
 }
@@ -31,6 +36,7 @@ interface ClickBody {
   channel?: { id: string };
   message?: { ts: string };
   container?: { message_ts?: string; channel_id?: string };
+  trigger_id?: string;
 }
 
 export function registerInbound(deps: InboundDeps): void {
@@ -57,11 +63,18 @@ export function registerInbound(deps: InboundDeps): void {
       const teamId = teamOf(context, b);
       const a = action as unknown as { action_id: string; value?: string };
       const user = await actor(deps, teamId, b.user.id, b.user.username ?? b.user.name ?? b.user.id, b.user.team_id);
+      const [channel, messageTs] = [b.channel?.id ?? b.container?.channel_id ?? '', b.message?.ts ?? b.container?.message_ts ?? ''];
       const response = await handlers.interaction({
-        workspaceId: workspaceId(teamId), channelId: channelId(teamId, b.channel?.id ?? b.container?.channel_id ?? ''), messageId: b.message?.ts ?? b.container?.message_ts ?? '',
+        workspaceId: workspaceId(teamId), channelId: channelId(teamId, channel), messageId: messageTs,
         actionId: a.action_id, value: a.value ?? '', user, raw: body,
       });
-      if (response.privateText) await respond({ response_type: 'ephemeral', replace_original: false, text: response.privateText });
+      // A Deny asks why first: the modal's submission denies (below); nothing was decided yet.
+      if (response.form?.kind === 'deny_reason') {
+        if (b.trigger_id && (await openForm(deps, teamId, b.trigger_id, denyReasonModal(response.form, { channel, messageTs })))) return;
+        await respond({ response_type: 'ephemeral', replace_original: false, ...renderPrivate('I could not open the form asking why; nothing was decided. Press Deny again.') });
+        return;
+      }
+      if (response.privateText) await respond({ response_type: 'ephemeral', replace_original: false, ...renderPrivate(response.privateText) });
     });
   });
 
@@ -73,7 +86,7 @@ export function registerInbound(deps: InboundDeps): void {
       const user = await actor(deps, teamId, command.user_id, command.user_name, undefined);
       const response = await handlers.command({ workspaceId: workspaceId(teamId), channelId: channelId(teamId, command.channel_id), user, text: command.text, raw: command });
       if (response.form?.kind === 'settings' && (await openForm(deps, teamId, command.trigger_id, settingsModal(response.form, command.channel_id)))) return;
-      await respond({ response_type: 'ephemeral', text: response.privateText ?? 'Done.' });
+      await respond({ response_type: 'ephemeral', ...renderPrivate(response.privateText ?? 'Done.') });
     });
   });
 
@@ -92,8 +105,26 @@ export function registerInbound(deps: InboundDeps): void {
         if (response.privateText) answers.push(response.privateText);
       }
       const auth = await tokens.auth(teamId);
-      const where = channel || (await deps.client.conversations.open({ token: auth.token, users: b.user.id })).channel?.id || '';
-      await deps.client.chat.postEphemeral({ token: auth.token, channel: where, user: b.user.id, text: answers.join('\n') || 'Saved.' });
+      const where = channel || (await deps.openDirect(teamId, b.user.id));
+      await deps.client.chat.postEphemeral({ token: auth.token, channel: where, user: b.user.id, ...renderPrivate(answers.join('\n') || 'Saved.') });
+    });
+  });
+
+  // The deny form submitted: the reason goes to the approvals as the neutral `approval_deny_reason`.
+  app.view(DENY_REASON_CALLBACK_ID, async ({ ack, body, view, context }) => {
+    await ack();
+    afterAck(log, 'slack deny form', async () => {
+      const b = body as unknown as ClickBody;
+      const teamId = teamOf(context, b);
+      const denial = submittedDenial(view as unknown as Parameters<typeof submittedDenial>[0]);
+      if (!denial) return;
+      const user = await actor(deps, teamId, b.user.id, b.user.username ?? b.user.name ?? b.user.id, b.user.team_id);
+      const response = await handlers.interaction({
+        workspaceId: workspaceId(teamId), channelId: channelId(teamId, denial.channel), messageId: denial.messageTs,
+        actionId: DENY_REASON_ACTION_ID, value: denial.approvalId, text: denial.reason, user, raw: body,
+      });
+      const auth = await tokens.auth(teamId);
+      await deps.client.chat.postEphemeral({ token: auth.token, channel: denial.channel, user: b.user.id, ...renderPrivate(response.privateText ?? 'Denied.') });
     });
   });
 
@@ -109,14 +140,14 @@ export function registerInbound(deps: InboundDeps): void {
   });
 }
 
-/** Opens a modal from a slash command's trigger_id (valid 3 s, once); false when Slack refused it. */
+/** Opens a modal from a command's or click's trigger_id (valid 3 s, once); false when Slack refused it. */
 async function openForm(deps: InboundDeps, teamId: string, triggerId: string, view: Record<string, unknown>): Promise<boolean> {
   try {
     const auth = await deps.tokens.auth(teamId);
     await deps.client.views.open({ token: auth.token, trigger_id: triggerId, view: view as unknown as Parameters<WebClient['views']['open']>[0]['view'] });
     return true;
   } catch (err) {
-    deps.log.warn({ err, workspaceId: workspaceId(teamId) }, 'could not open the settings form; answering with the commands instead');
+    deps.log.warn({ err, workspaceId: workspaceId(teamId) }, 'could not open a form (the trigger expired, or Slack refused the view); answering in text instead');
     return false;
   }
 }

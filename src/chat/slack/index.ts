@@ -10,6 +10,7 @@ import type { SecretBox } from '../../db/secret-box.js';
 import type { Logger } from '../../log.js';
 import type { ChatAdapter } from '../port.js';
 import { SlackAdapter } from './adapter.js';
+import { AliveMarks } from './alive.js';
 import { SlackInstallations } from './installations.js';
 import { oauthRoutes } from './oauth.js';
 import { InstalledTokens } from './tokens.js';
@@ -45,7 +46,7 @@ export function createSlack(deps: SlackDeps): SlackWiring | undefined {
       store, client: new WebClient(undefined, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
       clientId: slack.clientId, clientSecret: slack.clientSecret, redis: deps.redis, prefix: deps.prefix, log, refreshBeforeMs: deps.refreshBeforeMs, now: deps.now,
     });
-    const adapter = new SlackAdapter({ tokens, ...inbound, apiUrl: slack.apiUrl, historyTier: slack.historyTier, log, db, now: deps.now });
+    const adapter = new SlackAdapter({ tokens, ...inbound, apiUrl: slack.apiUrl, historyTier: slack.historyTier, log, db, now: deps.now, alive: new AliveMarks(deps.redis, deps.prefix) });
     const install = oauthRoutes({
       clientId: slack.clientId, clientSecret: slack.clientSecret, stateSecret: slack.stateSecret, store, apiUrl: slack.apiUrl, publicUrl: deps.config.publicUrl, log,
       installed: async (installation) => {
@@ -58,6 +59,6 @@ export function createSlack(deps: SlackDeps): SlackWiring | undefined {
   }
   if (slack.clientId) log.warn('multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET together; falling back to SLACK_BOT_TOKEN');
   if (!slack.botToken) return undefined;
-  const adapter = new SlackAdapter({ botToken: slack.botToken, ...inbound, apiUrl: slack.apiUrl, historyTier: slack.historyTier, log, db });
+  const adapter = new SlackAdapter({ botToken: slack.botToken, ...inbound, apiUrl: slack.apiUrl, historyTier: slack.historyTier, log, db, alive: new AliveMarks(deps.redis, deps.prefix) });
   return { adapter, routes: adapter.routes() };
 }

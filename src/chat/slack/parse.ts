@@ -43,7 +43,9 @@ export function parseSlackEvent(event: SlackMessageEvent, teamId: string, botUse
 
   const raw = body.text ?? '';
   const mentionPattern = new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g');
-  const mentionsTacit = event.type === 'app_mention' || mentionPattern.test(raw);
+  // A direct message (App Home's Messages tab, message.im) is always addressed to Tacit.
+  const direct = /^D[A-Z0-9]+$/.test(event.channel);
+  const mentionsTacit = event.type === 'app_mention' || direct || mentionPattern.test(raw);
   const message: InboundMessage = {
     workspaceId: ws,
     channelId: channel,

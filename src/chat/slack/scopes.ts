@@ -8,6 +8,12 @@ export const WEB_API_METHODS: Record<string, readonly string[]> = {
   'chat.postMessage': ['chat:write'],
   'chat.update': ['chat:write'],
   'chat.postEphemeral': ['chat:write'],
+  // Answers streamed into their thread (markdown text, then the footer and feedback buttons).
+  'chat.startStream': ['chat:write'],
+  'chat.appendStream': ['chat:write'],
+  'chat.stopStream': ['chat:write'],
+  // "is looking things up…" in the thread while an answer is prepared (chat:write since 2026-03-05).
+  'assistant.threads.setStatus': ['chat:write'],
   'conversations.history': ['channels:history', 'groups:history', 'im:history'],
   'conversations.replies': ['channels:history', 'groups:history', 'im:history'],
   'conversations.open': ['im:write'],

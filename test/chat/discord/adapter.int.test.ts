@@ -27,7 +27,10 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
   let adapter: DiscordAdapter;
   let redis: Redis;
   const prefix = testPrefix();
-  const seen = { messages: [] as InboundMessage[], interactions: [] as InboundInteraction[], commands: [] as InboundCommand[], added: [] as string[], removed: [] as string[], changes: [] as MessageChange[] };
+  const seen = {
+    messages: [] as InboundMessage[], interactions: [] as InboundInteraction[], commands: [] as InboundCommand[], added: [] as string[], removed: [] as string[], changes: [] as MessageChange[],
+    channels: new Map<string, { id: string; name: string }[]>(),
+  };
   let releaseClick: (() => void) | undefined;
 
   beforeAll(async () => {
@@ -47,7 +50,10 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
         seen.commands.push(c);
         return { privateText: `ran ${c.text}` };
       },
-      workspaceAdded: async (w) => void seen.added.push(w.workspaceId),
+      workspaceAdded: async (w) => {
+        seen.added.push(w.workspaceId);
+        seen.channels.set(w.workspaceId, w.channels ?? []);
+      },
       workspaceRemoved: async (id) => void seen.removed.push(id),
     };
     await adapter.start(handlers);
@@ -72,6 +78,9 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     // Tacit's reply starts a thread from the mention; a person's answer there belongs to the channel.
     const ref = await adapter.post({ channelId: CH, threadId: mention.id, message: { text: 'Looking.' }, idempotencyKey: 'test:thread-reply' });
     expect(ref.channelId).toBe(`${WS}/${mention.id}`);
+    // Started before the post (no 404 first), named after the person's words without the mention.
+    expect(discord.threads.find((t) => t.id === mention.id)?.name).toBe('what broke?');
+    expect(discord.requests.filter((r) => r.route === `/channels/${mention.id}/messages` && r.status === 404)).toEqual([]);
     const inThread = discord.say(mention.id, ALICE, 'thanks');
     const threaded = await waitFor(() => seen.messages.find((m) => m.messageId === inThread.id), { what: 'the thread message' });
     expect(threaded).toMatchObject({ channelId: CH, threadId: mention.id, mentionsTacit: false });
@@ -97,8 +106,11 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     const click = discord.click(CHANNEL, card.messageId, 'approval.approve:apr_123', ALICE);
     const got = await waitFor(() => seen.interactions.find((i) => i.value === 'apr_123'), { what: 'the click' });
     expect(got).toMatchObject({ workspaceId: WS, channelId: CH, messageId: card.messageId, actionId: 'approval.approve', user: { id: ALICE, roles: [ONCALL] } });
-    // The handler is still working, and Discord already has its deferral.
-    expect(discord.callbacks.find((c) => c.interactionId === click.id)?.type).toBe(6);
+    // The handler is still working, and Discord has its deferral well within its 3 s (the core had a
+    // moment first to answer with a form, which only a first answer can open).
+    const deferral = await waitFor(() => discord.callbacks.find((c) => c.interactionId === click.id), { what: 'the deferral' });
+    expect(deferral.type).toBe(6);
+    expect(seen.interactions.filter((i) => i.value === 'apr_123')).toHaveLength(1);
     releaseClick?.();
     const answer = await waitFor(() => discord.followups.find((f) => f.token === click.token), { what: 'the private answer' });
     expect(answer.ephemeral).toBe(true);
@@ -113,7 +125,8 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
       { name: 'secret', type: 3, value: 's3cret' },
     ]);
     const original = await waitFor(() => discord.originals.find((o) => o.token === run.token), { what: 'the answer' });
-    expect(original.body.content).toBe(`ran connect grafana #${CHANNEL} secret=s3cret`);
+    // What came back is escaped prose: the channel mention cannot link or ping.
+    expect(String(original.body.content).replace(/\u2060/g, '')).toBe(`ran connect grafana <#${CHANNEL}> secret=s3cret`);
     expect(discord.callbacks.find((c) => c.interactionId === run.id)).toMatchObject({ type: 5, data: { flags: 64 } });
     expect(seen.commands.at(-1)).toMatchObject({ workspaceId: WS, channelId: CH, user: { id: BOB, roles: [] } });
   });
@@ -164,10 +177,22 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     expect(await adapter.inGroup(WS, snowflake(), ONCALL)).toBe(false);
   });
 
-  it('adds a joined guild as a workspace and removes a left one', async () => {
+  it('names people as the guild shows them: nickname, else display name, else username; unknown is null', async () => {
+    const [carol, dave] = [snowflake(), snowflake()];
+    discord.addGuild({ id: snowflake(), name: 'names', channels: [{ id: snowflake(), name: 'x' }], members: [{ id: carol, name: 'carol', nick: 'Carol (SRE)' }, { id: dave, name: 'dave' }] });
+    const guild = discord.guilds.at(-1)?.id ?? '';
+    await waitFor(() => seen.added.includes(`discord:${guild}`), { what: 'the guild' });
+    expect(await adapter.personName(`discord:${guild}`, carol)).toBe('Carol (SRE)');
+    expect(await adapter.personName(`discord:${guild}`, dave)).toBe('dave');
+    expect(await adapter.personName(WS, carol)).toBeNull(); // not a member there: 10007 Unknown Member
+    expect(await adapter.personName('slack:T1', carol)).toBeNull();
+  });
+
+  it('adds a joined guild as a workspace with its text channels, and removes a left one', async () => {
     const guild = { id: snowflake(), name: 'second', channels: [{ id: snowflake(), name: 'ops' }], members: [{ id: snowflake(), name: 'carol' }] };
     discord.addGuild(guild);
     await waitFor(() => seen.added.includes(`discord:${guild.id}`), { what: 'the new workspace' });
+    expect(seen.channels.get(`discord:${guild.id}`)).toEqual([{ id: `discord:${guild.id}/${guild.channels[0]?.id}`, name: 'ops' }]);
     discord.removeGuild(guild.id);
     await waitFor(() => seen.removed.includes(`discord:${guild.id}`), { what: 'the removed workspace' });
   });

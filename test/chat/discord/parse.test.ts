@@ -44,7 +44,7 @@ describe('Discord parsing', () => {
   it('turns /tacit options into the same text as every other platform', () => {
     expect(commandText([{ name: 'status', type: 1, options: [] }])).toBe('status');
     expect(commandText([{ name: 'pause', type: 1, options: [{ name: 'duration', type: 3, value: '2h' }, { name: 'here', type: 5, value: true }] }])).toBe('pause 2h here');
-    expect(commandText([{ name: 'connect', type: 1, options: [{ name: 'kind', type: 3, value: 'github' }, { name: 'channel', type: 7, value: '200000000000000001' }, { name: 'secret', type: 3, value: 'abc' }] }])).toBe('connect github #200000000000000001 secret=abc');
+    expect(commandText([{ name: 'connect', type: 1, options: [{ name: 'kind', type: 3, value: 'github' }, { name: 'channel', type: 7, value: '200000000000000001' }, { name: 'secret', type: 3, value: 'abc' }] }])).toBe('connect github <#200000000000000001> secret=abc');
     expect(commandText([{ name: 'budget', type: 1, options: [{ name: 'posts', type: 4, value: 3 }] }])).toBe('budget 3');
     const names = (TACIT_COMMAND.options ?? []).map((o) => o.name);
     expect(names).toEqual(expect.arrayContaining(['status', 'pause', 'resume', 'connect', 'quiet-hours', 'budget', 'memory', 'forget', 'digest']));

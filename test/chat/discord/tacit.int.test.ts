@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatRateLimitedError } from '../../../src/chat/errors.js';
-import { DEFAULT_GUILD, startFakeDiscord, type FakeDiscord, type Post } from '../../fakes/discord.js';
+import { buttonsOf, DEFAULT_GUILD, startFakeDiscord, visibleText, type FakeDiscord, type Post } from '../../fakes/discord.js';
 import { fixture, postAlert } from '../../support/playground.js';
 import { startTestTacit, type TestTacit } from '../../support/tacit.js';
 import { waitFor } from '../../support/wait.js';
@@ -66,25 +66,31 @@ describe('Tacit on Discord, through discord.js and a local Discord', () => {
     const source = url.split('/').pop() ?? '';
     expect((await postAlert(tacit.url, source, token, fixture('alertmanager/firing.json'))).status).toBe(200);
 
-    const card = await waitFor(() => discord.posts.find((p) => p.message.channel_id === CHANNEL && String(p.body.content).includes('Firing')), { what: 'the card' });
-    expect(card.body.components).toEqual([
-      { type: 1, components: [expect.objectContaining({ type: 2, custom_id: expect.stringMatching(/^incident\.acknowledge:/), label: 'Acknowledge' })] },
-    ]);
-    await waitFor(() => repliesTo(card.message.id).find((p) => p.message.content.includes('is firing')), { what: 'the summary in the thread' });
+    const card = await waitFor(() => discord.posts.find((p) => p.message.channel_id === CHANNEL && visibleText(p.body).includes('Firing')), { what: 'the card' });
+    // Components V2: one container in the severity's colour, Acknowledge beside the headline, no content.
+    expect(card.body.flags).toBe(1 << 15);
+    expect(card.body.content).toBeUndefined();
+    expect(card.body.components).toEqual([expect.objectContaining({ type: 17, accent_color: expect.any(Number) })]);
+    expect(buttonsOf(card.body)).toContainEqual(expect.objectContaining({ custom_id: expect.stringMatching(/^incident\.acknowledge:/), label: 'Acknowledge' }));
+    await waitFor(() => repliesTo(card.message.id).find((p) => visibleText(p.message).includes('is firing')), { what: 'the summary in the thread' });
     expect(discord.threads.find((t) => t.id === card.message.id)).toBeDefined();
 
     // Anyone's click is acknowledged at once (deferred) and answered privately.
-    const click = discord.click(CHANNEL, card.message.id, String((card.body.components as { components: { custom_id: string }[] }[])[0]?.components[0]?.custom_id), BOB);
+    const click = discord.click(CHANNEL, card.message.id, buttonsOf(card.body).find((b) => b.label === 'Acknowledge')?.custom_id ?? '', BOB);
     const ack = await waitFor(() => discord.callbacks.find((c) => c.interactionId === click.id), { what: 'the deferred click' });
     expect(ack.type).toBe(6);
     const privately = await waitFor(() => discord.followups.find((f) => f.token === click.token), { what: 'the private answer to the click' });
     expect(privately.ephemeral).toBe(true);
-    expect(String(privately.body.content)).toContain('acknowledged');
-    await waitFor(() => discord.edits.find((e) => e.messageId === card.message.id && String(e.body.content).includes('Acknowledged')), { what: 'the card acknowledged' });
+    expect(String(privately.body.content)).toMatch(/acknowledged/i);
+    const acknowledged = await waitFor(() => discord.edits.find((e) => e.messageId === card.message.id && visibleText(e.body).includes('Acknowledged')), { what: 'the card acknowledged' });
+    // Edited in place with the same shape: the V2 flag, no content.
+    expect(acknowledged.body.flags).toBe(1 << 15);
+    expect(acknowledged.body.content).toBeUndefined();
 
     await postAlert(tacit.url, source, token, fixture('alertmanager/resolved.json'));
-    await waitFor(() => discord.edits.find((e) => e.messageId === card.message.id && String(e.body.content).includes('Resolved')), { what: 'the card edited' });
-    expect(discord.posts.filter((p) => p.message.channel_id === CHANNEL && String(p.body.content).includes('Firing'))).toHaveLength(1);
+    await waitFor(() => discord.edits.find((e) => e.messageId === card.message.id && visibleText(e.body).includes('Resolved')), { what: 'the card edited' });
+    expect(discord.posts.filter((p) => p.message.channel_id === CHANNEL && visibleText(p.body).includes('Firing'))).toHaveLength(1);
+    expect(discord.history(CHANNEL).find((m) => m.id === card.message.id)?.flags).toBe(1 << 15);
   });
 
   it('delivers a message longer than 2,000 characters whole, as content plus an attached file', async () => {
