@@ -8,7 +8,7 @@ import type { Brain } from '../../src/brain/port.js';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
 import { systemClock } from '../../src/core/clock.js';
 import { connectPostgres, type Database } from '../../src/db/client.js';
-import { HeartbeatSignals } from '../../src/heartbeat/signals.js';
+import { HeartbeatSignals, workspaceKey } from '../../src/heartbeat/signals.js';
 import { runTick, type TickDeps, type TickOutcome } from '../../src/heartbeat/tick.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -102,7 +102,7 @@ describe('fenced ticks', () => {
     await waitFor(() => first.entered === 1, { what: 'the first tick to reach its brain' });
 
     // Its lock expires (removed here, as the TTL would), news arrives, and a second tick claims the workspace.
-    await redis.del(`${prefix}:lock:${ws}`);
+    await redis.del(workspaceKey(prefix, ws, 'lock'));
     await addAlert(ws, 1, 'Checkout latency high', 'resolved');
     await slowSignals.markDirty(ws);
     const second = heldBrain();
@@ -133,7 +133,7 @@ describe('fenced ticks', () => {
     const tick = runTick(deps(signals, brain), ws, 'schedule');
     await waitFor(() => brain.entered === 1, { what: 'the tick to reach its brain' });
     // Someone else holds the lock now: the lease notices at its next renewal and the tick stops.
-    await redis.set(`${prefix}:lock:${ws}`, 'another-process', 'PX', 5_000);
+    await redis.set(workspaceKey(prefix, ws, 'lock'), 'another-process', 'PX', 5_000);
     expect((await tick).kind).toBe('fenced');
     expect(await count(`select count(*)::int as n from decisions where workspace_id = $1`, ws)).toBe(0);
     expect(await count(`select count(*)::int as n from events where workspace_id = $1 and tick_id is null`, ws)).toBe(1);

@@ -9,6 +9,7 @@ import { blockTexts, channelMessages, fixture, postAlert } from '../support/play
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
 import { waitFor } from '../support/wait.js';
 import { canConnect, freePort } from '../support/net.js';
+import { restoreMarker } from '../../src/heartbeat/restore.js';
 
 /** A redis-server of our own (never the shared one): no persistence, so a restart comes back empty. */
 class PrivateRedis {
@@ -125,7 +126,7 @@ describe('Redis killed and restarted empty', () => {
     await probe.del(`${tacit.prefix}:restore-lock`);
     const back = Date.now();
     await waitFor(async () => (await fetch(`${tacit.url}/readyz`)).status === 200, { what: '/readyz back to 200', timeoutMs: 15_000 });
-    expect(await probe.exists(`${tacit.prefix}:restored`)).toBe(1);
+    expect(await probe.exists(restoreMarker(tacit.prefix))).toBe(1);
 
     await send('After1', 'critical');
     await send('After2', 'warning');

@@ -10,9 +10,9 @@ import { connectPostgres, type Database } from '../../src/db/client.js';
 import { Delivery } from '../../src/delivery/worker.js';
 import { Conversations } from '../../src/heartbeat/converse.js';
 import { Maintenance } from '../../src/heartbeat/maintenance.js';
-import { restoreMissingHeartbeats, restoreSteps, ScheduleRestore, type RestoreDeps } from '../../src/heartbeat/restore.js';
+import { restoreMarker, restoreMissingHeartbeats, restoreSteps, ScheduleRestore, type RestoreDeps } from '../../src/heartbeat/restore.js';
 import { Heartbeat } from '../../src/heartbeat/scheduler.js';
-import { HeartbeatSignals } from '../../src/heartbeat/signals.js';
+import { HeartbeatSignals, workspaceKey } from '../../src/heartbeat/signals.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { redisUrl } from '../support/env.js';
@@ -97,8 +97,8 @@ describe('restoring schedules from Postgres', () => {
     expect(await heartbeat.queue.getJobScheduler('heartbeat.playground.gone')).toBeUndefined();
     expect(await restore.ready()).toBe(true);
     // Redis had no marker: every workspace ticks once (lost due times are asked for again).
-    expect(Number(await redis.get(`${prefix}:dirty:playground:w4999`))).toBeGreaterThan(0);
-    expect(await redis.get(`${prefix}:dirty:playground:gone`)).toBeNull();
+    expect(Number(await redis.hget(workspaceKey(prefix, 'playground:w4999'), 'dirty'))).toBeGreaterThan(0);
+    expect(await redis.hget(workspaceKey(prefix, 'playground:gone'), 'dirty')).toBeNull();
     expect(await delivery.queue.getJob('out_pending')).toBeDefined();
     expect(await delivery.queue.getJob('out_sent')).toBeUndefined();
     expect(await conversations.queue.getJob(`mention.${mentions.unanswered}`)).toBeDefined();
@@ -111,10 +111,10 @@ describe('restoring schedules from Postgres', () => {
     await dropPrefix(prefix); // what a restart without persistence does to this deployment's keys
     expect(await restore.ready()).toBe(false);
     const started = Date.now();
-    await waitFor(async () => (await redis.exists(`${prefix}:restored`)) === 1, { what: 'the restore marker', timeoutMs: BEAT_MS });
+    await waitFor(async () => (await redis.exists(restoreMarker(prefix))) === 1, { what: 'the restore marker', timeoutMs: BEAT_MS });
     console.info(`restore after Redis emptied: ${WORKSPACES} workspaces in ${Date.now() - started} ms (detection included)`);
     expect(await heartbeat.schedulerCount()).toBe(WORKSPACES);
-    expect(await redis.get(`${prefix}:dirty:playground:w7`)).not.toBeNull();
+    expect(await redis.hget(workspaceKey(prefix, 'playground:w7'), 'dirty')).not.toBeNull();
     expect(await delivery.queue.getJob('out_pending')).toBeDefined();
     expect(await restore.ready()).toBe(true);
   }, 30_000);
