@@ -18,6 +18,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+# The incident chart's bundled font (dist/investigate/chart.js loads ../../assets/fonts).
+COPY assets ./assets
 # Writable data dir for the embedded PGlite fallback (used only when DATABASE_URL is unset).
 RUN mkdir -p /app/.tacit && chown node:node /app/.tacit
 USER node

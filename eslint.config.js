@@ -6,7 +6,7 @@ const owned = [
   { name: '@slack/*', owner: 'src/chat/slack/' },
   { name: 'discord.js', owner: 'src/chat/discord/' },
   { name: '@anthropic-ai/sdk', owner: 'src/brain/' },
-  { name: 'bullmq', owner: 'src/heartbeat/, src/delivery/, src/actions/, src/memory/' },
+  { name: 'bullmq', owner: 'src/heartbeat/, src/delivery/, src/actions/, src/memory/, src/investigate/' },
   { name: 'pg', owner: 'src/db/' },
   { name: '@electric-sql/pglite', owner: 'src/db/' },
   { name: 'drizzle-orm/node-postgres', owner: 'src/db/' },
@@ -41,7 +41,7 @@ export default tseslint.config(
   { files: ['src/chat/slack/**/*.ts'], rules: restrict(['@slack/*']) },
   { files: ['src/chat/discord/**/*.ts'], rules: restrict(['discord.js']) },
   { files: ['src/brain/**/*.ts'], rules: restrict(['@anthropic-ai/sdk']) },
-  { files: ['src/heartbeat/**/*.ts', 'src/delivery/**/*.ts', 'src/actions/**/*.ts', 'src/memory/**/*.ts'], rules: restrict(['bullmq']) },
+  { files: ['src/heartbeat/**/*.ts', 'src/delivery/**/*.ts', 'src/actions/**/*.ts', 'src/memory/**/*.ts', 'src/investigate/**/*.ts'], rules: restrict(['bullmq']) },
   { files: ['src/db/**/*.ts'], rules: restrict(['pg', '@electric-sql/pglite', 'drizzle-orm/node-postgres', 'drizzle-orm/pglite']) },
   { files: ['src/http/metrics.ts'], rules: restrict(['prom-client']) },
   {

@@ -2,9 +2,11 @@
 // `decisions` runs offline (options: --brain rules|claude, --fake, --day, --scenario <id>); the others need the local
 // Redis and PostgreSQL.
 import { benchAlertToThread } from './alert-to-thread.js';
+import { benchChart } from './chart.js';
 import { benchDecisions } from './decisions.js';
 import { benchHeartbeat } from './heartbeat.js';
 import { benchIngest } from './ingest.js';
+import { benchInvestigate } from './investigate.js';
 import { benchQuietTick } from './quiet-tick.js';
 
 const args = process.argv.slice(2);
@@ -17,6 +19,9 @@ const benches: Record<string, () => Promise<void>> = {
   heartbeat: () => benchHeartbeat(),
   ingest: () => benchIngest(),
   'alert-to-thread': () => benchAlertToThread(options),
+  chart: () => benchChart(),
+  // Offline: the evidence stand-ins in-process; `--fake` adds Claude on the strict Anthropic stand-in, `--cases N`.
+  investigate: () => benchInvestigate(options),
 };
 
 if (only && !(only in benches)) {

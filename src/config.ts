@@ -58,6 +58,8 @@ const envSchema = z.object({
   DATABASE_URL: optional(url(['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/tacit')),
   TACIT_DATA_DIR: optional(z.string()),
   REDIS_URL: optional(url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379')),
+  /** A Redis Cluster's seed nodes instead of REDIS_URL: `host:port` or redis(s):// URLs, comma-separated. */
+  REDIS_CLUSTER_NODES: optional(z.string().transform(parseClusterNodes)),
   /** The redis-server binary for the private Redis, instead of searching PATH. */
   TACIT_REDIS_SERVER: optional(z.string()),
   /** Internal, for tests: the address probed before a private Redis is started (default 127.0.0.1:6379). */
@@ -107,6 +109,7 @@ const envSchema = z.object({
   TACIT_RETAIN_QUARANTINE_DAYS: optional(days),
   TACIT_RETAIN_PLAYGROUND_DAYS: optional(days),
   TACIT_RETENTION_INTERVAL_MS: optional(z.coerce.number().int().min(10_000, 'expected milliseconds, at least 10000')),
+  TACIT_ROLES: optional(z.string().transform(parseRoles)),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -121,7 +124,7 @@ export interface Config {
    * REDIS_URL when set (it must answer). Unset: the Redis at `defaultUrl` if one answers there, else a
    * private redis-server child with its data under `dataDir` (see db/embedded-redis.ts).
    */
-  redis: { kind: 'url'; url: string } | { kind: 'embedded'; defaultUrl: string; dataDir: string; server: RedisServerLookup };
+  redis: { kind: 'url'; url: string } | { kind: 'embedded'; defaultUrl: string; dataDir: string; server: RedisServerLookup } | RedisClusterConfig;
   /** Namespace of every Redis key and BullMQ queue, so deployments can share a Redis. */
   redisPrefix: string;
   port: number;
@@ -155,8 +158,75 @@ export interface Config {
    */
   playground: boolean;
   restoreCheckIntervalMs: number;
+  /** TACIT_ROLES: what this process does (all by default); see `roles`. */
+  roles: ReadonlySet<Role>;
   /** How long rows are kept, and how often the purge runs. */
   retention: { days: RetentionDays; intervalMs: number };
+}
+
+/**
+ * What a process does, so work can be split between processes (every process answers /healthz,
+ * /readyz and /metrics, restores Redis from Postgres when it was lost, and can queue any work):
+ * - `http`: the public routes: webhooks, Slack events and installs, the dashboard and admin API, the playground;
+ * - `heartbeat`: ticks, mention answers, investigations, memory dreams and the periodic maintenance;
+ * - `delivery`: the outbox worker and its sweep;
+ * - `actions`: executing approved actions.
+ */
+export const roles = ['http', 'heartbeat', 'delivery', 'actions'] as const;
+export type Role = (typeof roles)[number];
+
+function parseRoles(value: string, ctx: z.RefinementCtx): ReadonlySet<Role> {
+  const chosen = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const unknown = chosen.filter((r) => !(roles as readonly string[]).includes(r));
+  if (unknown.length > 0 || chosen.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${roles.join(', ')}${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}` });
+    return z.NEVER;
+  }
+  return new Set(chosen as Role[]);
+}
+
+/**
+ * REDIS_CLUSTER_NODES: a Redis Cluster (or Valkey cluster) reached through any of its nodes. The user,
+ * password and TLS come from the first node given as a URL with them (every node shares them).
+ */
+export interface RedisClusterConfig {
+  kind: 'cluster';
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+}
+
+function parseClusterNodes(value: string, ctx: z.RefinementCtx): RedisClusterConfig {
+  const cluster: RedisClusterConfig = { kind: 'cluster', nodes: [], tls: false };
+  for (const entry of value.split(',').map((v) => v.trim()).filter(Boolean)) {
+    const plain = /^([^\s:/]+):(\d{1,5})$/.exec(entry);
+    if (plain?.[1] && plain[2]) {
+      cluster.nodes.push({ host: plain[1], port: Number(plain[2]) });
+      continue;
+    }
+    let u: URL | undefined;
+    try {
+      u = /^rediss?:\/\//.test(entry) ? new URL(entry) : undefined;
+    } catch {
+      u = undefined;
+    }
+    if (!u) {
+      ctx.addIssue({ code: 'custom', message: `expected host:port or redis://host:port entries, comma-separated (not ${JSON.stringify(entry)})` });
+      return z.NEVER;
+    }
+    cluster.nodes.push({ host: u.hostname, port: Number(u.port || 6379) });
+    if (u.protocol === 'rediss:') cluster.tls = true;
+    if (u.password && cluster.password === undefined) {
+      cluster.password = decodeURIComponent(u.password);
+      if (u.username) cluster.username = decodeURIComponent(u.username);
+    }
+  }
+  if (cluster.nodes.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected at least one host:port' });
+    return z.NEVER;
+  }
+  return cluster;
 }
 
 /** The redis-server the private Redis runs: the one TACIT_REDIS_SERVER names, or the first found in `dirs`. */
@@ -193,6 +263,9 @@ export function loadConfig(env: Env): Config {
       'invalid Slack configuration: multi-workspace install needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) together',
     );
   }
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError('invalid Redis configuration: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   const hasSlack = Boolean(e.SLACK_BOT_TOKEN || e.SLACK_CLIENT_ID);
   const hasDiscord = Boolean(e.DISCORD_TOKEN);
   return {
@@ -200,7 +273,9 @@ export function loadConfig(env: Env): Config {
       ? { kind: 'postgres', url: e.DATABASE_URL }
       : { kind: 'pglite', dataDir: e.TACIT_DATA_DIR ?? defaults.dataDir },
     dataDir: e.TACIT_DATA_DIR ?? defaults.dataDir,
-    redis: e.REDIS_URL
+    redis: e.REDIS_CLUSTER_NODES
+      ? e.REDIS_CLUSTER_NODES
+      : e.REDIS_URL
       ? { kind: 'url', url: e.REDIS_URL }
       : {
           kind: 'embedded',
@@ -242,6 +317,7 @@ export function loadConfig(env: Env): Config {
     adminToken: e.TACIT_ADMIN_TOKEN,
     playground: e.TACIT_PLAYGROUND ? e.TACIT_PLAYGROUND === 'on' : !hasSlack && !hasDiscord,
     restoreCheckIntervalMs: e.TACIT_RESTORE_CHECK_MS ?? defaults.restoreCheckIntervalMs,
+    roles: e.TACIT_ROLES ?? new Set(roles),
     retention: {
       days: {
         chatTextDays: e.TACIT_RETAIN_CHAT_DAYS ?? defaults.retention.chatTextDays,

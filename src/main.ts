@@ -5,9 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { eq } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Brain } from './brain/port.js';
-import { createClaudeBrain } from './brain/claude/index.js';
+import { createClaudeBrain, createClaudeReportDrafter } from './brain/claude/index.js';
 import { RulesBrain } from './brain/rules/rules-brain.js';
 import { runCommand } from './chat/commands.js';
+import { adapterOf, peopleOver } from './chat/people.js';
 import { createDiscord } from './chat/discord/index.js';
 import { createSlack } from './chat/slack/index.js';
 import { Memory } from './memory/index.js';
@@ -30,9 +31,11 @@ import { Conversations } from './heartbeat/converse.js';
 import { Maintenance } from './heartbeat/maintenance.js';
 import { restoreMissingHeartbeats, restoreSteps, ScheduleRestore, type RestoreDeps } from './heartbeat/restore.js';
 import { Heartbeat } from './heartbeat/scheduler.js';
+import { createInvestigations } from './investigate/index.js';
 import { HeartbeatSignals } from './heartbeat/signals.js';
 import { RedisTokenBudget } from './heartbeat/token-budget.js';
 import { runTick, type TickDeps } from './heartbeat/tick.js';
+import { tickOncall } from './oncall/wiring.js';
 import { HttpAccess } from './http/access.js';
 import { adminRoutes } from './http/admin.js';
 import { SessionStore } from './http/sessions.js';
@@ -40,7 +43,9 @@ import { createMetrics, timedTick } from './http/metrics.js';
 import { deliveryTimes, scrapeCounts } from './http/metrics-reads.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
-import { applyChatChange, ensureChannel, handleInteraction, ingestChatMessage, type ChatIntakeDeps } from './sources/chat.js';
+import { applyChatChange, ensureChannel, handleInteraction, ingestChatMessage, recordChannels, type ChatIntakeDeps } from './sources/chat.js';
+import { boundedSignal } from './sources/intake.js';
+import { isIncidentStep, Oncall } from './oncall/respond.js';
 import { EventWriter } from './sources/event-writer.js';
 import { redisSourceVersions, SourceCache } from './sources/source-cache.js';
 import { reconcileGithub, type ReconcileResult } from './sources/github/reconciler.js';
@@ -67,6 +72,8 @@ export interface Tacit {
   signals: HeartbeatSignals;
   memory: Memory;
   actions: Actions;
+  /** Incident steps carried to their sources (src/oncall). */
+  oncall: Oncall;
   adapters: Partial<Record<Platform, ChatAdapter>>;
   playground?: PlaygroundAdapter;
   playgroundSource?: { id: string; token: string };
@@ -91,9 +98,12 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       await redisTarget.stop();
       throw err;
     }));
-  const redis = connectRedis(redisTarget.url, (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const prefix = config.redisPrefix;
-  const signals = new HeartbeatSignals(redis, prefix);
+  const redis = connectRedis(redisTarget.address, (err) => log.warn({ err: err.message }, 'redis connection error'));
+  // On a Redis Cluster every queue and key but the heartbeat's shares the hash tag `{prefix}` (one slot:
+  // BullMQ's and our multi-key scripts stay legal); the heartbeat's per-workspace state is spread over
+  // the cluster by workspace (heartbeat/signals.ts tags each key with its workspace id).
+  const prefix = config.redis.kind === 'cluster' ? `{${config.redisPrefix}}` : config.redisPrefix;
+  const signals = new HeartbeatSignals(redis, config.redisPrefix);
   const metrics = createMetrics(
     { counters: () => signals.counters(), counts: () => scrapeCounts(database.db), delivery: (id) => deliveryTimes(database.db, id) },
     log.child({ part: 'metrics' }),
@@ -129,11 +139,13 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const access = new HttpAccess({ adminToken: config.adminToken, publicUrl: config.publicUrl, loopbackTrust: config.playground, sessions: new SessionStore(redis, prefix, clock) });
   const playground = config.playground ? createPlaygroundAdapter({ db: database.db, log: log.child({ adapter: 'playground' }), access, clock }) : undefined;
   if (playground) adapters.playground = playground;
+  // Names as each platform shows them, cached with expiry (chat/people.ts).
+  const people = peopleOver(adapters, (err, workspaceId, personId) => log.debug({ err, workspaceId, personId }, 'could not look a person up; showing the id'));
 
   const memory = new Memory({ db: database.db, connection: redis, prefix, clock, brain, log: log.child({ part: 'memory' }) });
   const delivery = new Delivery({
     db: database.db, connection: redis, prefix, adapters, log: log.child({ part: 'delivery' }), threads: signals,
-    approvalCard: (id) => renderApprovalCard(database.db, id, clock.now()),
+    approvalCard: (id) => renderApprovalCard(database.db, id, clock.now(), (ws, person) => people.name(ws, person)),
     onOutcome: (id, outcome) => metrics.deliveryFinished(id, outcome),
     onDelivered: (id) => {
       void memory.onDelivered(id).catch((err: unknown) => log.warn({ err, outboxId: id }, 'memory activation failed'));
@@ -148,22 +160,43 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     onFinished: (id, verified) => memory.onActionFinished(id, verified).catch((err: unknown) => log.warn({ err, approvalId: id }, 'memory update after action failed')),
   });
   const heartbeat: Heartbeat = new Heartbeat({
-    connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger) => timedTick(metrics, () => runTick(tickDeps, ws, trigger)),
+    connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger, slot) => timedTick(metrics, () => runTick(tickDeps, ws, trigger, slot)),
+  });
+  // Investigations run as jobs of their own; their findings wake the tick like any news.
+  const investigations = createInvestigations({
+    db: database.db, secrets, connection: redis, prefix, clock, log: log.child({ part: 'investigate' }),
+    wake: async (ws) => heartbeat.wake(ws, await signals.markDirty(ws)),
   });
   const tickDeps: TickDeps = {
     db: database.db, signals, brain, clock, log: log.child({ part: 'tick' }), deliver,
+    investigation: investigations.tick,
     wakeAgain: (ws, gen) => heartbeat.wake(ws, gen),
     retrySoon: (ws, tickId) => heartbeat.retrySoon(ws, tickId),
     memory,
     actions,
+    oncall: tickOncall({
+      db: database.db, secrets, log: log.child({ part: 'oncall' }),
+      // Post-incident drafts by Claude when it is configured; the rules draft otherwise, and when it fails.
+      drafter: config.anthropic.apiKey
+        ? createClaudeReportDrafter({ apiKey: config.anthropic.apiKey, baseUrl: config.anthropic.baseUrl, model: config.anthropic.model, budget: new RedisTokenBudget(redis, prefix, config.anthropic.dailyTokenBudget), log: log.child({ part: 'brain' }) })
+        : undefined,
+    }),
   };
-  const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver, memory, actions });
+  const conversations = new Conversations({ db: database.db, connection: redis, prefix, brain, clock, signals, log: log.child({ part: 'conversation' }), deliver, memory, actions,
+    working: async (ws, channelId, threadId, status) => adapterOf(adapters, ws)?.working?.(channelId, threadId, status),
+  });
   const chatDeps: ChatIntakeDeps = {
     db: database.db, signal: heartbeat, log: log.child({ part: 'intake' }),
     sources: sourceCache, writer: new EventWriter(database.db),
     converse: (eventId, ws) => conversations.enqueue(eventId, ws),
+    feedback: { onFeedback: (ws, decisionId) => memory.onFeedback(ws, decisionId) },
   };
 
+  // Acknowledge/resolve/declare, carried to PagerDuty and Alertmanager (src/oncall); the tick applies the steps.
+  const oncall = new Oncall({
+    db: database.db, secrets, clock, log: log.child({ part: 'oncall' }), actions, deliver,
+    wake: async (ws) => boundedSignal(chatDeps.signal.wake(ws, await boundedSignal(chatDeps.signal.markDirty(ws)))),
+  });
   const reconcile = () =>
     reconcileGithub({ db: database.db, secrets, log: log.child({ part: 'github-reconciler' }), apiUrl: config.github.apiUrl });
   const restoreDeps: RestoreDeps = {
@@ -184,6 +217,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       { name: 'github-reconcile', everyMs: config.github.reconcileIntervalMs, run: reconcile },
       // Expires overdue approvals (cards updated) and resumes approved ones whose execution was lost.
       { name: 'approvals', everyMs: 15_000, run: () => actions.reconcile() },
+      // Finishes acknowledge/resolve calls to PagerDuty or Alertmanager that a dead process left half done.
+      { name: 'oncall-sync', everyMs: 60_000, run: () => oncall.reconcile() },
       // A scheduler lost on its own (while the restore marker stayed) comes back within a minute.
       { name: 'heartbeat-schedules', everyMs: 60_000, runAtStart: false, run: () => restoreMissingHeartbeats({ ...restoreDeps, schedulerCount: () => heartbeat.schedulerCount() }, log) },
       { name: 'retention', everyMs: config.retention.intervalMs, runAtStart: false, run: () => runPurge(database.db, config.retention.days, clock.now(), log.child({ part: 'retention' })) },
@@ -200,7 +235,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       return { database: db, redis: reachable, schedules, brain: (brain as Brain).health?.().configurationError ?? null };
     },
     metrics,
-    routers: [
+    webhooks: config.roles.has('http'),
+    routers: !config.roles.has('http') ? [] : [
       adminRoutes({
         db: database.db, signals, clock, secrets, publicUrl: () => publicUrl, access, log: log.child({ part: 'admin' }), invalidateSource,
         brainError: () => (brain as Brain).health?.().configurationError ?? null,
@@ -215,7 +251,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   const publicUrl = config.publicUrl ?? url;
 
   let playgroundSource: Tacit['playgroundSource'];
-  if (playground) {
+  // Its source gets a fresh token at each start: only where its page and webhook are served.
+  if (playground && config.roles.has('http')) {
     const boot = await bootstrapPlayground(database.db, secrets, publicUrl, `${url}${DEMO_ALERTMANAGER_PATH}`);
     if (boot.approversSet) log.info({ workspaceId: boot.workspaceId, approvers: ['alice'] }, 'playground approver policy set: alice may approve (as the sidebar says)');
     if (boot.demoAlertmanager) log.info({ url: `${url}${DEMO_ALERTMANAGER_PATH}` }, 'playground silences go to the demo Alertmanager (nothing real is silenced); configure the alertmanager integration to use yours');
@@ -234,20 +271,21 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     await adapter.start({
       message: async (m) => {
         await known(m.workspaceId, m.channelId);
-        await ingestChatMessage(chatDeps, m);
+        await ingestChatMessage(chatDeps, await people.named(m));
       },
-      // Approve/Deny clicks go to the approvals; everything else (Acknowledge) is intake.
-      interaction: (i) => (i.actionId.startsWith('approval.') ? actions.decide(i, adapter) : handleInteraction(chatDeps, i)),
+      // Approve/Deny clicks (and a Deny's reason form) go to the approvals; everything else (Acknowledge) is intake.
+      interaction: (i) => (/^approval[._]/.test(i.actionId) ? actions.decide(i, adapter) : isIncidentStep(i.actionId) ? oncall.interaction(i) : handleInteraction(chatDeps, i)),
       command: async (c) => {
         await known(c.workspaceId, c.channelId);
-        return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl, inGroup: (ws, person, group) => adapter.inGroup(ws, person, group), invalidateSource }, c);
+        return runCommand({ db: database.db, secrets, signals, clock, publicUrl: () => publicUrl, inGroup: (ws, person, group) => adapter.inGroup(ws, person, group), invalidateSource, oncall, people }, c);
       },
       messageChanged: (change) => applyChatChange(chatDeps, change),
-      workspaceAdded: async ({ workspaceId, name }) => {
+      workspaceAdded: async ({ workspaceId, name, channels }) => {
         await database.db
           .insert(workspaces)
           .values({ id: workspaceId, platform: adapter.platform, name })
           .onConflictDoUpdate({ target: workspaces.id, set: { name, removedAt: null } });
+        await recordChannels(database.db, workspaceId, channels ?? []);
         await heartbeat.schedule(workspaceId, config.heartbeatIntervalMs);
       },
       workspaceRemoved: async (workspaceId) => {
@@ -259,22 +297,27 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     });
   }
 
-  delivery.start();
-  conversations.start();
-  memory.start();
-  actions.start();
-  heartbeat.start();
-  maintenance.start();
+  // Workers by role (TACIT_ROLES, all by default); every process can still queue any work.
+  if (config.roles.has('delivery')) delivery.start();
+  if (config.roles.has('actions')) actions.start();
+  if (config.roles.has('heartbeat')) {
+    conversations.start();
+    memory.start();
+    investigations.start();
+    heartbeat.start();
+    maintenance.start();
+  }
   // Schedules, dirty flags and lost jobs come from Postgres (heartbeat/restore.ts); /readyz is 503 until then.
   await restore.start();
   const sweeper = setInterval(() => {
+    if (!config.roles.has('delivery')) return;
     stalePending(database.db, 10_000)
       .then((ids) => delivery.enqueue(ids))
       .catch((err: unknown) => log.warn({ err }, 'outbox sweep failed'));
   }, overrides.sweepIntervalMs ?? 15_000);
   sweeper.unref();
 
-  log.info({ url, database: database.kind, brain: brain.name, playground: Boolean(playground) }, 'tacit started');
+  log.info({ url, database: database.kind, brain: brain.name, playground: Boolean(playground), roles: [...config.roles] }, 'tacit started');
   if (playground && playgroundSource) {
     log.info(
       { playground: `${url}/playground`, webhook: `${url}/hooks/alerts/${playgroundSource.id}` },
@@ -300,6 +343,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
         );
       await step('restore', () => restore.close());
       await step('maintenance', () => maintenance.close());
+      // Before the heartbeat: a finishing investigation still wakes its tick.
+      await step('investigations', () => investigations.close());
       await step('heartbeat', () => heartbeat.close());
       await step('conversations', () => conversations.close());
       await step('actions', () => actions.close());
@@ -308,6 +353,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       for (const adapter of Object.values(adapters)) await step(`${adapter.platform} adapter`, () => adapter.stop());
       server.closeAllConnections();
       await step('http server', () => closed);
+      await step('heartbeat counters', () => signals.close());
       await step('redis', () => redis.quit().catch(() => redis.disconnect()));
       await step('private redis', () => redisTarget.stop());
       if (!overrides.database) await step('database', () => database.close());
@@ -316,7 +362,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
     return stopping;
   };
 
-  return { url, port, database, redis, heartbeat, delivery, conversations, signals, memory, actions, adapters, playground, playgroundSource, reconcileGithub: reconcile, stop };
+  return { url, port, database, redis, heartbeat, delivery, conversations, signals, memory, actions, oncall, adapters, playground, playgroundSource, reconcileGithub: reconcile, stop };
 }
 
 /** The playground works out of the box: without TACIT_SECRET_KEY, a key of its own under TACIT_DATA_DIR. */

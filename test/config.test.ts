@@ -120,3 +120,30 @@ describe('loadConfig', () => {
     expect(configError({ TACIT_RETAIN_OUTBOX_DAYS: '-1' }).message).toMatch(/^invalid TACIT_RETAIN_OUTBOX_DAYS="-1": expected a number of days \(0 keeps forever\)$/);
   });
 });
+
+describe('loadConfig: Redis Cluster', () => {
+  it('reads REDIS_CLUSTER_NODES as seed nodes, with credentials and TLS from a URL entry', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001' }).redis).toEqual({
+      kind: 'cluster', nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }], tls: false,
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'rediss://tacit:s%40cret@redis-0.internal:6380,redis-1.internal:6380' }).redis).toEqual({
+      kind: 'cluster', nodes: [{ host: 'redis-0.internal', port: 6380 }, { host: 'redis-1.internal', port: 6380 }], tls: true, username: 'tacit', password: 's@cret',
+    });
+  });
+
+  it('refuses a malformed node list, and REDIS_URL together with REDIS_CLUSTER_NODES', () => {
+    expect(configError({ REDIS_CLUSTER_NODES: 'redis-0' }).message).toMatch(/^invalid REDIS_CLUSTER_NODES="redis-0": expected host:port/);
+    expect(configError({ REDIS_CLUSTER_NODES: 'a:1', REDIS_URL: 'redis://127.0.0.1:6379' }).message).toMatch(/not both/);
+  });
+});
+
+describe('loadConfig: roles', () => {
+  it('gives a process every role by default, and the ones TACIT_ROLES names otherwise', () => {
+    expect([...loadConfig({}).roles]).toEqual(['http', 'heartbeat', 'delivery', 'actions']);
+    expect([...loadConfig({ TACIT_ROLES: 'heartbeat, delivery' }).roles]).toEqual(['heartbeat', 'delivery']);
+  });
+
+  it('refuses a role it does not know, naming the ones it does', () => {
+    expect(configError({ TACIT_ROLES: 'http,web' }).message).toMatch(/^invalid TACIT_ROLES="http,web": expected a comma-separated list of http, heartbeat, delivery, actions \(not web\)$/);
+  });
+});

@@ -43,19 +43,25 @@ export async function audit(
   await db.insert(approvalAudit).values({ ...row, detail: row.detail ?? {} });
 }
 
-export function describePolicy(policy: ApproverPolicy): string {
-  const parts = [...policy.users.map((u) => `user ${u}`), ...policy.groups.map((g) => `group ${g}`)];
+/** @param names people's names by id (the id is shown for anyone not in it) */
+export function describePolicy(policy: ApproverPolicy, names: ReadonlyMap<string, string> = new Map()): string {
+  const parts = [...policy.users.map((u) => names.get(u) ?? `user ${u}`), ...policy.groups.map((g) => `group ${g}`)];
   if (parts.length === 0) return 'nobody (no approvers configured)';
   return `${parts.join(', ')}${policy.twoPerson ? ' — not the requester' : ''}`;
 }
 
 /**
  * The card for an approval as it stands now (delivery renders it when it sends, so it is never stale),
- * with times in the workspace's zone as of `now`.
+ * with times in the workspace's zone as of `now`; `nameOf` names people ("Requested by bob", not an id).
  */
-export async function renderApprovalCard(db: Db, approvalId: string, now: Date): Promise<OutgoingMessage | null> {
+export async function renderApprovalCard(
+  db: Db, approvalId: string, now: Date, personName: (workspaceId: string, personId: string) => Promise<string> = async (_ws, id) => id,
+): Promise<OutgoingMessage | null> {
   const [a] = await db.select().from(approvals).where(eq(approvals.id, approvalId));
   if (!a) return null;
+  const policy = a.approverPolicy as ApproverPolicy;
+  const people = [...new Set([a.requestedBy, ...(policy.users ?? [])])];
+  const names = new Map(await Promise.all(people.map(async (id) => [id, await personName(a.workspaceId, id)] as const)));
   const [workspace] = await db.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, a.workspaceId));
   const trail = await db
     .select()
@@ -78,11 +84,12 @@ export async function renderApprovalCard(db: Db, approvalId: string, now: Date):
     params: (a.params ?? {}) as Record<string, unknown>,
     reason: a.reason,
     status: a.status as ApprovalStatus,
-    requestedBy: a.requestedBy,
-    approvers: describePolicy(a.approverPolicy as ApproverPolicy),
+    requestedBy: names.get(a.requestedBy) ?? a.requestedBy,
+    approvers: describePolicy(policy, names),
     expiresAt: a.expiresAt,
     decidedBy: decider,
     decidedAt: a.decidedAt,
+    decisionNote: a.decisionNote,
     result: result ? (result.summary ?? (result.error ? `error: ${result.error}` : null)) : null,
     verification: (a.verification as { ok: boolean; detail: string } | null) ?? null,
   };

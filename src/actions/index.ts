@@ -8,11 +8,11 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, InboundInteraction, InteractionResponse } from '../chat/port.js';
 import { approvalsNeeded, type ActionInfo, type ApproverPolicy } from '../core/actions.js';
-import { APPROVE_ACTION_ID, parseButtonValue, shortHash } from '../core/approval-card.js';
+import { APPROVE_ACTION_ID, DENY_REASON_ACTION_ID, parseButtonValue, shortHash } from '../core/approval-card.js';
 import type { Intent } from '../core/decisions.js';
 import type { Incident } from '../core/incidents.js';
 import type { Anchor } from '../core/plan.js';
-import { redactDeep } from '../core/redact.js';
+import { redactDeep, redactSecrets } from '../core/redact.js';
 import { readSettings } from '../core/settings.js';
 import type { Db, Tx } from '../db/client.js';
 import { approvalAudit, approvals, channels, outbox, sources, workspaces } from '../db/schema.js';
@@ -48,6 +48,8 @@ export interface ActionsOptions {
 }
 
 const QUEUE = 'act';
+/** A Deny's reason is kept up to this long (the Discord form allows as much). */
+const DENY_REASON_CHARS = 1_000;
 /** A job that finds the execution lease held looks again this much later (cheap: one Redis SET). */
 const BUSY_RETRY_MS = 1_000;
 
@@ -165,10 +167,14 @@ export class Actions implements TickActions {
    * for long ones, that their full text was delivered), then one atomic transition under the row's
    * lock. Where two people must approve, the first approval is recorded in the audit trail and the
    * second distinct person's moves it to approved. Everything else is explained privately and audited.
+   * A Deny where the adapter has forms first asks why (nothing changes yet); the submitted reason
+   * (`approval_deny_reason`) denies, stored as the decision note, in the audit and on the card.
    */
   async decide(click: InboundInteraction, adapter: ChatAdapter): Promise<InteractionResponse> {
     const { db } = this.opts;
     const approve = click.actionId === APPROVE_ACTION_ID;
+    const reasoned = click.actionId === DENY_REASON_ACTION_ID;
+    const note = reasoned ? redactSecrets((click.text ?? '').trim().slice(0, DENY_REASON_CHARS)).text || null : null;
     const actor = click.user.id;
     const { approvalId, hash: shownHash } = parseButtonValue(click.value);
     const refuse = async (reason: string, id = approvalId): Promise<InteractionResponse> => {
@@ -183,7 +189,8 @@ export class Actions implements TickActions {
     if (click.user.external) return refuse('People from other organisations cannot approve or deny actions here; nothing was done.', a.id);
     const policy = a.approverPolicy as ApproverPolicy;
     if (!(await this.authorised(policy, click, adapter))) {
-      return refuse(`You are not one of the people who may decide this (${describePolicy(policy)}); nothing was done.`, a.id);
+      // Who may approve is not listed here: a refusal must not tell anyone whom to ask (or impersonate).
+      return refuse('You are not one of the people who may decide this approval, so nothing was done. A workspace admin sets who may (`/tacit approvers`).', a.id);
     }
     if (approve && policy.twoPerson && a.requestedBy === actor) return refuse('You asked for this action, so someone else must approve it (two-person rule); nothing was done.', a.id);
     if (paramsHash(a.workspaceId, a.action, a.params) !== a.paramsHash) {
@@ -191,6 +198,10 @@ export class Actions implements TickActions {
     }
     // Decided or expired already: say so, whatever the click carried.
     if (a.status !== 'pending') return this.explainUnchanged(a.id, click, refuse);
+    // Checked first, so nobody is asked why for a Deny that could not count.
+    if (!approve && !reasoned && adapter.forms?.includes('deny_reason')) {
+      return { form: { kind: 'deny_reason', approvalId: a.id, action: a.action }, privateText: `Why do you deny ${a.action}? Nothing is decided until you say.` };
+    }
     // Denying is always safe; approving binds to what the card showed.
     if (approve && shownHash !== shortHash(a.paramsHash)) {
       return refuse(`The parameters changed after this card was posted (it showed sha256 ${shownHash ?? 'nothing'}, they are now ${shortHash(a.paramsHash)}); nothing was done. Read the card again before approving.`, a.id);
@@ -221,11 +232,11 @@ export class Actions implements TickActions {
       }
       const [decided] = await tx
         .update(approvals)
-        .set({ status: approve ? 'approved' : 'denied', decidedBy: actor, decidedAt: sql`now()`, version: sql`${approvals.version} + 1` })
+        .set({ status: approve ? 'approved' : 'denied', decidedBy: actor, decidedAt: sql`now()`, decisionNote: approve ? null : note, version: sql`${approvals.version} + 1` })
         .where(and(eq(approvals.id, a.id), eq(approvals.status, 'pending')))
         .returning();
       if (!decided) return null;
-      await audit(tx, { approvalId: a.id, workspaceId: a.workspaceId, kind: approve ? 'approved' : 'denied', actor, detail: { ...detail, with: earlier } });
+      await audit(tx, { approvalId: a.id, workspaceId: a.workspaceId, kind: approve ? 'approved' : 'denied', actor, detail: { ...detail, with: earlier, ...(note && !approve ? { reason: note } : {}) } });
       return { kind: 'decided' as const, card: await queueCardUpdate(tx, decided) };
     });
     if (!result) return this.explainUnchanged(a.id, click, refuse);
@@ -238,7 +249,7 @@ export class Actions implements TickActions {
     this.opts.onApproval?.(approve ? 'approved' : 'denied');
     if (!approve) {
       await this.opts.onFinished?.(a.id, false);
-      return { privateText: `Denied: ${a.action} will not run.` };
+      return { privateText: `Denied: ${a.action} will not run.${note ? ' Your reason is on the card.' : ''}` };
     }
     await this.enqueue(a.id);
     return { privateText: `Approved: running ${a.action} now. The card will show the result.` };
@@ -299,6 +310,8 @@ export class Actions implements TickActions {
       // An execution whose process died is stalled; BullMQ's default fails it after one stall, leaving the
       // approval approved but never run. It runs again instead (executors look for an earlier effect first).
       maxStalledCount: Number.MAX_SAFE_INTEGER,
+      // Look for a dead process's executions every 5 s (BullMQ: 30 s); the execution lease still guards them.
+      stalledInterval: 5_000,
     });
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'action worker error'));
   }

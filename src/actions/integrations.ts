@@ -7,7 +7,7 @@ import type { Db } from '../db/client.js';
 import { integrations } from '../db/schema.js';
 import type { SecretBox } from '../db/secret-box.js';
 
-export type IntegrationKind = 'github' | 'alertmanager' | 'pagerduty' | 'runbook';
+export type IntegrationKind = 'github' | 'alertmanager' | 'pagerduty' | 'runbook' | 'prometheus' | 'loki' | 'sentry';
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 
@@ -67,6 +67,27 @@ export const integrationSchemas = {
     settings: runbookSettings,
     /** Header values (e.g. Authorization), kept secret. */
     secrets: z.object({ headers: z.record(headerName, headerValue).default({}) }).default({ headers: {} }),
+  },
+  // Read-only evidence sources for investigations (src/investigate): where to query, and the header that authorises it.
+  /** Sentry's web API, for resolving an issue when its incident is resolved through Tacit (src/oncall). */
+  sentry: {
+    settings: z.object({ apiUrl: httpUrl.default('https://sentry.io') }),
+    /** An auth token with the event:write scope. */
+    secrets: z.object({ token: z.string().min(1).regex(/^[^\r\n\0]*$/) }),
+  },
+  prometheus: {
+    settings: z.object({ url: httpUrl }),
+    secrets: z.object({ authorization: z.string().min(1).regex(/^[^\r\n\0]*$/).optional() }).default({}),
+  },
+  loki: {
+    settings: z.object({
+      url: httpUrl,
+      /** LogQL with {{label}} placeholders filled from the alert's labels, e.g. `{app="{{service}}"} |~ "(?i)error"`. */
+      query: z.string().min(1).max(2_000).default('{job="{{job}}"} |~ "(?i)(error|exception|fatal|panic)"'),
+      /** Sent as X-Scope-OrgID (multi-tenant Loki). */
+      tenant: z.string().min(1).max(200).optional(),
+    }),
+    secrets: z.object({ authorization: z.string().min(1).regex(/^[^\r\n\0]*$/).optional() }).default({}),
   },
 } as const;
 

@@ -3,6 +3,7 @@
 import type { ActionInfo } from '../core/actions.js';
 import type { Decision, Reply, Usage } from '../core/decisions.js';
 import type { EventRecord } from '../core/events.js';
+import type { InvestigationReport } from '../core/evidence.js';
 import type { Incident, IncidentTransition } from '../core/incidents.js';
 import type { RepoHealthChange } from '../core/repo-health.js';
 
@@ -34,6 +35,18 @@ export interface DecideContext {
   memory?: MemoryView;
   /** Aborts when the tick must stop (its time is up or its lock was lost): stop calling out. */
   signal?: AbortSignal;
+  /** Investigations that finished since the last tick (src/investigate): their evidence, to be told as findings. */
+  investigations?: readonly InvestigationReport[];
+  /** Read-only evidence lookups a model may use while writing findings; results are untrusted data. */
+  evidence?: EvidenceTools;
+}
+
+/** Read-only, bounded lookups into the workspace's evidence sources; each answers JSON text (capped) or says why it cannot. */
+export interface EvidenceTools {
+  queryMetrics(input: { expr: string; minutes: number }): Promise<string>;
+  searchLogs(input: { query: string; minutes: number }): Promise<string>;
+  getDiff(input: { repo: string; sha: string }): Promise<string>;
+  similarIncidents(input: { incidentId: string }): Promise<string>;
 }
 
 /** Someone the brain may address, by platform user id, from the workspace's settings (set by people). */

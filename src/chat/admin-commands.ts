@@ -88,13 +88,16 @@ export function mentionedPeople(args: readonly string[]): { users: string[]; gro
   return { users: [...new Set(users)], groups: [...new Set(groups)], rest };
 }
 
-const listed = (p: { users: readonly string[]; groups: readonly string[] }) =>
-  [...p.users.map((u) => `<@${u}>`), ...p.groups.map((g) => `group ${g}`)].join(', ') || 'nobody';
+/** People by name (the id when the platform does not know them), groups by id. */
+async function named(deps: CommandDeps, workspaceId: string, p: { users: readonly string[]; groups: readonly string[] }): Promise<string> {
+  const users = await Promise.all(p.users.map((u) => deps.people?.name(workspaceId, u) ?? u));
+  return [...users, ...p.groups.map((g) => `group ${g}`)].join(', ') || 'nobody';
+}
 
 export async function approvers(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
   if (args.length === 0) {
     const { approvers: p } = await settingsOf(deps, c.workspaceId);
-    return { privateText: `Approvers: ${listed(p)}${p.twoPerson ? '; two-person rule on' : ''}. \`/tacit approvers @a @b [two-person]\` replaces them.` };
+    return { privateText: `Approvers: ${await named(deps, c.workspaceId, p)}${p.twoPerson ? '; two-person rule on' : ''}. \`/tacit approvers @a @b [two-person]\` replaces them.` };
   }
   const words = args[0]?.toLowerCase() === 'set' ? args.slice(1) : args;
   const { users, groups, rest } = mentionedPeople(words);
@@ -105,13 +108,13 @@ export async function approvers(deps: CommandDeps, c: InboundCommand, args: stri
   if (!clear && users.length === 0 && groups.length === 0) return { privateText: 'Name at least one person or group, or `none` (then nobody can approve).' };
   const policy = approverPolicySchema.parse({ users: clear ? [] : users, groups: clear ? [] : groups, twoPerson });
   await setApprovers(deps.db, c.workspaceId, policy);
-  return { privateText: `Approvers set by ${c.user.name}: ${listed(policy)}${policy.twoPerson ? '; two-person rule on' : ''}. Requests already waiting keep their policy.` };
+  return { privateText: `Approvers set by ${c.user.name}: ${await named(deps, c.workspaceId, policy)}${policy.twoPerson ? '; two-person rule on' : ''}. Requests already waiting keep their policy.` };
 }
 
 export async function admins(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {
   if (args.length === 0) {
     const { admins: a } = await settingsOf(deps, c.workspaceId);
-    return { privateText: `Besides the workspace admins, these may change settings: ${listed(a)}. \`/tacit admins @a @group\` replaces the list.` };
+    return { privateText: `Besides the workspace admins, these may change settings: ${await named(deps, c.workspaceId, a)}. \`/tacit admins @a @group\` replaces the list.` };
   }
   const words = args[0]?.toLowerCase() === 'set' ? args.slice(1) : args;
   const { users, groups, rest } = mentionedPeople(words);
@@ -120,7 +123,7 @@ export async function admins(deps: CommandDeps, c: InboundCommand, args: string[
   if (unknown.length > 0) return { privateText: `I could not read ${unknown.map((w) => `"${w}"`).join(', ')} as a person or group.` };
   const list = { users: clear ? [] : users, groups: clear ? [] : groups };
   await patchWorkspaceSettings(deps.db, c.workspaceId, { admins: list });
-  return { privateText: `Besides the workspace admins, these may now change settings: ${listed(list)} (set by ${c.user.name}).` };
+  return { privateText: `Besides the workspace admins, these may now change settings: ${await named(deps, c.workspaceId, list)} (set by ${c.user.name}).` };
 }
 
 export async function integration(deps: CommandDeps, c: InboundCommand, args: string[]): Promise<InteractionResponse> {

@@ -15,6 +15,8 @@ import { createSource, SourceSetupError, type InvalidateSource } from '../source
 import { commandAccess, mayChangeSettings, needsGroupLookup, type AdminList } from '../core/roles.js';
 import { recordAudit } from '../db/audit-log.js';
 import { admins, approvers, integration, revoke, rotate, setup, sourceList } from './admin-commands.js';
+import { oncallCommand, oncallStatusLines, routeCommand } from '../oncall/commands.js';
+import { syncStatusLine } from '../oncall/sync-commands.js';
 import type { InboundCommand, InteractionResponse } from './port.js';
 import { patchWorkspaceSettings } from '../db/workspace-settings.js';
 
@@ -28,6 +30,10 @@ export interface CommandDeps {
   inGroup?: (workspaceId: string, personId: string, groupId: string) => Promise<boolean>;
   /** Makes every process drop a rotated or revoked source's cached credentials (SourceCache.invalidate). */
   invalidateSource: InvalidateSource;
+  /** People's names as the platform shows them (chat/people.ts), for lists of approvers and admins. */
+  people?: { name(workspaceId: string, personId: string): Promise<string> };
+  /** `/tacit ack|resolve|incident` (src/oncall/respond.ts). */
+  oncall?: { command(c: InboundCommand, verb: string, args: string[]): Promise<InteractionResponse> };
 }
 
 const usage = [
@@ -44,6 +50,10 @@ const usage = [
   '`/tacit setup` — approvers and the Alertmanager in one form (Slack)',
   '`/tacit admins [@person… @group… | none]` — who may change settings besides the workspace admins',
   '`/tacit memory` — what I remember (checked against live state now); `/tacit forget <id>` — drop an entry',
+  '`/tacit ack [incident]`, `/tacit resolve [incident] [note]`, `/tacit incident declare <title> [severity]` — incident steps',
+  '`/tacit auto-resolve [kind 4h|off]`, `/tacit ack-silence [direct|approval|off]`, `/tacit pagerduty-email [you@…]` — how steps reach the sources',
+  '`/tacit route [list | add team=payments severity=critical #channel | add env=~"dev.*" off | remove N]` — which channel incidents go to',
+  '`/tacit oncall` — who is on call; `/tacit oncall help` for rotation, PagerDuty, escalation and your quiet hours',
   '`@tacit why` in a thread — the decision behind my message',
   'Changing anything needs a workspace admin (Slack admin or owner, Discord Manage Server) or someone on `/tacit admins`.',
 ].join('\n');
@@ -54,6 +64,8 @@ export async function runCommand(deps: CommandDeps, command: InboundCommand): Pr
   const access = commandAccess(verb, args);
   if (access === 'unknown') return { privateText: `I don't know \`/tacit ${verb}\`.\n${usage}` };
   if (access === 'read') return dispatch(deps, command, verb, args);
+  // Incident steps (ack, resolve, declare): any member; src/oncall authorises and audits them.
+  if (access === 'respond') return deps.oncall ? deps.oncall.command(command, verb, args) : { privateText: 'Incident steps are not available here.' };
   const { settings } = await workspaceSettings(deps, command.workspaceId);
   const decision = mayChangeSettings(command.user, settings.admins, await adminGroupsOf(deps, command, settings.admins));
   const entry = { workspaceId: command.workspaceId, actor: command.user.id, action: verb || 'help' };
@@ -81,7 +93,7 @@ async function adminGroupsOf(deps: CommandDeps, c: InboundCommand, admins: Admin
 /** What a change was about, safe to keep: a source or memory id, never a credential. */
 function auditTarget(verb: string, args: string[]): string | undefined {
   if (verb === 'rotate' || verb === 'revoke' || verb === 'forget') return args[0];
-  if (verb === 'connect' || verb === 'integration') return args[0]?.toLowerCase();
+  if (verb === 'connect' || verb === 'integration' || verb === 'route' || verb === 'oncall') return args[0]?.toLowerCase();
   return undefined;
 }
 
@@ -119,6 +131,13 @@ async function dispatch(deps: CommandDeps, command: InboundCommand, verb: string
       return integration(deps, command, args);
     case 'setup':
       return setup(deps, command);
+    case 'route':
+      return routeCommand(deps, command, args);
+    case 'oncall':
+      return oncallCommand(deps, command, args);
+    case 'auto-resolve':
+    case 'ack-silence':
+      return deps.oncall ? deps.oncall.command(command, verb, args) : { privateText: 'Incident steps are not available here.' };
     case '':
     case 'help':
       return { privateText: usage };
@@ -161,6 +180,8 @@ async function status(deps: CommandDeps, c: InboundCommand): Promise<Interaction
     open.length > 0 ? `Open incidents: ${open.map((i) => `${i.title} (${i.status}, ${i.severity})`).join('; ')}.` : 'No open incidents.',
     `Heartbeat: ${counters.ticks} ticks, ${counters.quiet} quiet, ${counters.woken} woken, ${counters.spoke} spoke, ${counters.vetoed} vetoed; ${counters.model_calls} model calls, ${counters.tokens} tokens.`,
     `Budget: ${settings.postsPerChannelPerHour} posts per channel per hour. Quiet hours: ${settings.quietHours ? `${settings.quietHours.start}–${settings.quietHours.end} ${settings.timezone}` : 'off'}.`,
+    ...(await oncallStatusLines(deps, c.workspaceId, settings)),
+    syncStatusLine(workspace?.settings),
   ];
   if (recent.length > 0) {
     lines.push('Recent decisions:');

@@ -64,6 +64,8 @@ export interface InboundInteraction {
   actionId: string;
   value: string;
   user: Actor;
+  /** What the person typed into a submitted form (a Deny's reason), if it was one. */
+  text?: string;
   raw: unknown;
 }
 
@@ -115,14 +117,19 @@ export interface InboundHandlers {
   command(command: InboundCommand): Promise<InteractionResponse>;
   /** A person edited or deleted a channel message: the stored copy follows (a deletion removes its text). */
   messageChanged(change: MessageChange): Promise<void>;
-  /** A workspace was installed or joined (OAuth install, Discord guild create). */
-  workspaceAdded(workspace: { workspaceId: string; name: string }): Promise<void>;
+  /**
+   * A workspace was installed or joined (OAuth install, Discord guild create), with the channels the
+   * platform listed with it (Discord's GUILD_CREATE), known from then on.
+   */
+  workspaceAdded(workspace: { workspaceId: string; name: string; channels?: { id: string; name: string }[] }): Promise<void>;
   /** Uninstalled, tokens revoked or guild left: its tokens are gone and its heartbeat must stop. */
   workspaceRemoved(workspaceId: string): Promise<void>;
 }
 
 export interface ChatAdapter {
   readonly platform: Platform;
+  /** The forms this adapter opens in answer to a click; a Deny asks for a reason only where `deny_reason` is listed. */
+  readonly forms?: readonly (SettingsForm | DenyReasonForm)['kind'][];
   /** Posts a message (with its file, if any) to a channel or a thread. */
   post(request: PostRequest): Promise<MessageRef>;
   update(ref: MessageRef, message: OutgoingMessage): Promise<void>;
@@ -141,6 +148,11 @@ export interface ChatAdapter {
    * null when unknown. Uncached: callers go through chat/people.ts, which caches with expiry.
    */
   personName?(workspaceId: string, personId: string): Promise<string | null>;
+  /**
+   * Shows that Tacit is working on an answer in a thread (Slack assistant.threads.setStatus); an empty
+   * status clears it. Optional and best effort: adapters without such a line leave it out.
+   */
+  working?(channelId: string, threadId: string, status: string): Promise<void>;
   /** Whether a person belongs to a named group (Slack user group id, Discord role id). */
   inGroup(workspaceId: string, personId: string, groupId: string): Promise<boolean>;
   start(handlers: InboundHandlers): Promise<void>;

@@ -9,6 +9,8 @@ import type { Block, OutgoingMessage } from './message.js';
 
 export const APPROVE_ACTION_ID = 'approval.approve';
 export const DENY_ACTION_ID = 'approval.deny';
+/** A submitted "why do you deny it?" form (chat/port.ts DenyReasonForm): value the approval id, text the reason. */
+export const DENY_REASON_ACTION_ID = 'approval_deny_reason';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'executed' | 'failed';
 
@@ -24,6 +26,8 @@ export interface ApprovalView {
   expiresAt: Date;
   decidedBy?: string | null;
   decidedAt?: Date | null;
+  /** The decider's own words (a Deny's reason). */
+  decisionNote?: string | null;
   result?: string | null;
   verification?: { ok: boolean; detail: string } | null;
   /** The stored hash the approval is bound to (actions/approvals `paramsHash`); its short form is shown. */
@@ -193,7 +197,8 @@ export function approvalCard(a: ApprovalView, time?: TimeContext): OutgoingMessa
   }
   const outcome: string[] = [];
   if (a.decidedBy && (a.status !== 'pending' && a.status !== 'expired')) {
-    outcome.push(`${a.status === 'denied' ? 'Denied' : 'Approved'} by ${a.decidedBy}${a.decidedAt ? ` at ${at(a.decidedAt)}` : ''}.`);
+    const note = a.decisionNote?.trim() ? `: ${a.decisionNote.trim()}` : '.';
+    outcome.push(`${a.status === 'denied' ? 'Denied' : 'Approved'} by ${a.decidedBy}${a.decidedAt ? ` at ${at(a.decidedAt)}` : ''}${note}`);
   }
   if (a.status === 'expired') outcome.push(`Nobody decided before ${at(a.expiresAt)}; nothing was done.`);
   if (a.result) outcome.push(`Result: ${told(a.result)}`);

@@ -41,5 +41,5 @@ export function pickSuspects(changes: readonly RepoEvent[], startedAt: Date, win
     })
     .sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
     .slice(0, limit)
-    .map((e) => ({ repo: e.repo, change: e.change, title: e.title, url: e.url, at: e.at }));
+    .map((e) => ({ repo: e.repo, change: e.change, title: e.title, url: e.url, at: e.at, sha: e.sha }));
 }

@@ -23,6 +23,8 @@ export type Intent =
   | { type: 'notice'; channelId: string; key: string; text: string }
   /** The daily digest, posted to a channel once per local date. */
   | { type: 'digest'; channelId: string; date: string; text: string }
+  /** What an investigation found (src/investigate), in the incident's thread, once per investigation; with its chart, if any. */
+  | { type: 'post_findings'; incidentId: string; investigationId: string; text: string; chart?: { filename: string; base64: string }; hypotheses?: Hypothesis[] }
   /** A text file (report, timeline, log excerpt) uploaded into the incident's thread. */
   | { type: 'attach_file'; incidentId: string; filename: string; content: string }
   /** A direct message to one person who needs to know (the on-call, an approver). */
@@ -31,6 +33,13 @@ export type Intent =
   | { type: 'propose_action'; action: string; params: Record<string, unknown>; reason: string; incidentId?: string }
   /** Stage a memory; it becomes active only after what it records is verified. */
   | { type: 'remember'; topic: string; hint: string; body: string; sources: string[] };
+
+/** A possible cause of an incident, ranked by a brain: what it is, the evidence it rests on, how sure. */
+export interface Hypothesis {
+  cause: string;
+  evidence: string[];
+  confidence: 'high' | 'medium' | 'low';
+}
 
 /** `brain`: which brain actually decided, when it differs from the one asked (a fallback). */
 export type Decision =

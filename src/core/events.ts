@@ -80,7 +80,32 @@ export const ackEventSchema = z.object({
 });
 export type AckEvent = z.infer<typeof ackEventSchema>;
 
-export const eventPayloadSchema = z.discriminatedUnion('kind', [alertEventSchema, chatEventSchema, ackEventSchema, repoEventSchema]);
+/**
+ * A person's step on an incident other than the card's Acknowledge (src/oncall): declaring one by
+ * hand, resolving one, or the outcome of carrying an acknowledge/resolve to its source. Applied by the tick.
+ */
+export const incidentStepEventSchema = z.object({
+  kind: z.literal('incident.step'),
+  incidentId: z.string(),
+  by: z.object({ id: z.string(), name: z.string() }),
+  step: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('declare'), title: z.string().min(1).max(300), severity: z.enum(severities), channelId: z.string() }),
+    z.object({ type: z.literal('resolve'), note: z.string().max(2_000).default('') }),
+    /** The source sync (incidents.source_sync) changed: the card shows it. */
+    z.object({ type: z.literal('synced') }),
+  ]),
+});
+export type IncidentStepEvent = z.infer<typeof incidentStepEventSchema>;
+
+/** An investigation of an incident finished (src/investigate): its evidence is stored, the brain may tell it. */
+export const investigatedEventSchema = z.object({
+  kind: z.literal('incident.investigated'),
+  incidentId: z.string(),
+  investigationId: z.string(),
+});
+export type InvestigatedEvent = z.infer<typeof investigatedEventSchema>;
+
+export const eventPayloadSchema = z.discriminatedUnion('kind', [alertEventSchema, chatEventSchema, ackEventSchema, repoEventSchema, incidentStepEventSchema, investigatedEventSchema]);
 export type EventPayload = z.infer<typeof eventPayloadSchema>;
 
 /** An event as a tick sees it: the stored row with its parsed payload. */

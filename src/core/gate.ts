@@ -51,6 +51,12 @@ export function gate(input: GateInput): GateResult {
     }
   }
   for (const e of input.events) {
+    if (e.payload.kind === 'incident.investigated') {
+      // Evidence about an open incident is news worth a look; about one resolved meanwhile, it is history.
+      const incident = input.incidents.get(e.payload.incidentId);
+      if (incident && incident.status !== 'resolved') reasons.push(`investigation finished: ${incident.title} (${incident.severity})`);
+      continue;
+    }
     if (e.payload.kind !== 'repo' || (input.repoHealth && tracksHealth(e.payload))) continue;
     if (repoNeedsAttention(e.payload)) reasons.push(`${e.payload.repo}: ${e.payload.title}`);
   }

@@ -1,5 +1,19 @@
 // Times as people read them on cards, summaries and digests: "since 07:32 UTC (12 min ago)" in the
 // workspace's time zone. Zone arithmetic is Intl's; the clock is always passed in (`now`).
+import { z } from 'zod';
+
+/** A local time of day people type, `HH:MM` on the 24-hour clock. */
+export const clockSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
+
+/** An IANA time zone name the runtime knows (`Europe/Berlin`). */
+export const timezoneSchema = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected an IANA time zone such as Europe/Berlin');
 
 /** When a text is rendered and for whom: the clock's now and the workspace's IANA time zone. */
 export interface TimeContext {

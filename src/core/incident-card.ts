@@ -7,6 +7,7 @@ import type { Incident } from './incidents.js';
 import { firingAlerts } from './incidents.js';
 import { displayKey } from './keys.js';
 import type { Block, OutgoingMessage } from './message.js';
+import { syncSummary } from './source-sync.js';
 
 const statusLabel: Record<Incident['status'], string> = {
   firing: 'Firing',
@@ -16,6 +17,8 @@ const statusLabel: Record<Incident['status'], string> = {
 const statusTone = { firing: 'danger', acknowledged: 'warning', resolved: 'success' } as const;
 
 export const ACK_ACTION_ID = 'incident.acknowledge';
+/** Resolves the incident through Tacit (and where it lives: src/oncall). */
+export const RESOLVE_ACTION_ID = 'incident.resolve';
 
 /** Title characters on a card (Slack cuts headers at 150 anyway; Discord would not). */
 const TITLE_CHARS = 150;
@@ -36,7 +39,9 @@ export function incidentCard(incident: Incident, decisionId: string | null, time
     { label: 'Status', value: incident.acknowledgedBy && incident.status === 'acknowledged' ? `${status} by ${cut(incident.acknowledgedBy, 80)}` : status },
     { label: 'Severity', value: incident.severity },
     { label: 'Started', value: humanTime(incident.startedAt, time) },
-    { label: 'Alerts firing', value: `${count(firing)} of ${count(total)}` },
+    incident.kind === 'declared'
+      ? { label: 'Declared by', value: cut(incident.declaredBy ?? 'someone', 80) }
+      : { label: 'Alerts firing', value: `${count(firing)} of ${count(total)}` },
   ];
   if (incident.resolvedAt && incident.status === 'resolved') fields.push({ label: 'Resolved', value: humanTime(incident.resolvedAt, time) });
   if (incident.recurrences > 0) fields.push({ label: 'Recurrences', value: String(incident.recurrences) });
@@ -47,8 +52,14 @@ export function incidentCard(incident: Incident, decisionId: string | null, time
     { kind: 'fields', fields },
   ];
   if (total > 1) blocks.push({ kind: 'section', text: alertList(alertOverview(incident), incident.title, incident.awaitingAlerts ?? 0) });
-  if (incident.status === 'firing') {
-    blocks.push({ kind: 'actions', buttons: [{ actionId: ACK_ACTION_ID, value: incident.id, label: 'Acknowledge', style: 'primary' }] });
+  // Who acknowledged or resolved it, and whether each source took it (failures too).
+  const sync = syncSummary(incident.sourceSync, incident.startedAt.toISOString());
+  if (sync) blocks.push({ kind: 'section', text: cut(sync, LIST_CHARS) });
+  if (incident.status !== 'resolved') {
+    blocks.push({ kind: 'actions', buttons: [
+      ...(incident.status === 'firing' ? [{ actionId: ACK_ACTION_ID, value: incident.id, label: 'Acknowledge', style: 'primary' as const }] : []),
+      { actionId: RESOLVE_ACTION_ID, value: incident.id, label: 'Resolve' },
+    ] });
   }
   blocks.push({ kind: 'context', text: botFooter(decisionId) });
   return { text: `${status}: ${title} (${incident.severity})`, blocks };

@@ -3,6 +3,7 @@
 import type { AlertEvent } from './events.js';
 import { boundKey } from './keys.js';
 import { maxSeverity, type Severity } from './severity.js';
+import type { SourceSync } from './source-sync.js';
 
 export type IncidentStatus = 'firing' | 'acknowledged' | 'resolved';
 
@@ -15,6 +16,8 @@ export interface AlertState {
   startsAt: string;
   endsAt: string | null;
   links: { label: string; url: string }[];
+  /** Which kind of sender it came from (absent on alerts stored before it was kept): where an acknowledge is carried. */
+  source?: AlertEvent['source'];
 }
 
 export interface Incident {
@@ -26,7 +29,7 @@ export interface Incident {
   /** The original group key when `groupKey` is its hash; null (or absent) when they are the same. */
   groupLabel?: string | null;
   /** `storm`: stands for several incidents that opened together (core/storms.ts); absent means `alert`. */
-  kind?: 'alert' | 'storm';
+  kind?: 'alert' | 'storm' | 'declared';
   /** For a member of a storm: the storm's id. Its news is told on the storm's card. */
   stormId?: string | null;
   status: IncidentStatus;
@@ -52,6 +55,12 @@ export interface Incident {
   nudgedAt: Date | null;
   /** When the parent card was queued; reminders count from here (an old alert is not news to nag about). */
   announcedAt?: Date | null;
+  /** When Tacit first saw this incident (its row was created); absent for one created by this tick. */
+  firstSeenAt?: Date;
+  /** Escalation steps taken in the occurrence that started at `startedAt` (core/escalation.ts); absent means 0. */
+  escalationLevel?: number;
+  /** When the last escalation step was taken; a step before `startedAt` belongs to an earlier occurrence. */
+  escalatedAt?: Date | null;
   /**
    * Alerts the latest delivery of this group announced (its `groupSize`) that the incident does not
    * hold yet: a big group is still being read, over several ticks. Set by `applyAlerts`, never stored.
@@ -59,6 +68,12 @@ export interface Incident {
   awaitingAlerts?: number;
   /** Alerts new to the incident in this `applyAlerts` call (its list grew). Never stored. */
   addedAlerts?: number;
+  /** For an incident declared by hand (`/tacit incident declare`): who declared it. */
+  declaredBy?: string | null;
+  /** When alert news last advanced it; auto-resolve (src/oncall) counts silence from here. */
+  lastAlertAt?: Date | null;
+  /** Acknowledge/resolve carried to its sources (src/oncall/sync.ts writes it; the tick only reads it). */
+  sourceSync?: SourceSync;
 }
 
 export interface Suspect {
@@ -67,6 +82,8 @@ export interface Suspect {
   title: string;
   url: string | null;
   at: string;
+  /** The commit (or deployed sha), for looking at its diff (src/investigate); absent on suspects stored before. */
+  sha?: string | null;
 }
 
 /** A firing counts toward flapping when it starts within `windowMs` of the re-fire being judged. */
@@ -203,6 +220,7 @@ function applyOne(
     startsAt: alert.startsAt,
     endsAt: alert.endsAt,
     links: alert.links,
+    source: alert.source,
   };
   const ackBy = alert.actor ?? alert.source;
   if (!before) {

@@ -6,7 +6,8 @@ import type { TimeContext } from './human-time.js';
 import { incidentCard, botFooter } from './incident-card.js';
 import { stateSignature, type Incident, type IncidentTransition } from './incidents.js';
 import { boundKey } from './keys.js';
-import type { OutgoingMessage } from './message.js';
+import { feedbackButtons } from './feedback.js';
+import type { Block, OutgoingMessage } from './message.js';
 
 export type Anchor =
   | { type: 'channel' }
@@ -22,9 +23,15 @@ export type Anchor =
 /** Why a message exists; the policy treats openings, resolutions and card edits differently. */
 export type MessagePurpose =
   | 'card' | 'card_update' | 'summary' | 'resolution' | 'recurrence' | 'nudge' | 'notice' | 'digest' | 'reply' | 'file' | 'push'
+  /** What an investigation found (src/investigate), once per investigation, in the incident's thread. */
+  | 'findings'
   /** The full alert list of an incident too big for its card, as a file in its thread. */
   | 'alert_list'
-  | 'approval' | 'approval_update';
+  | 'approval' | 'approval_update'
+  /** An escalation step's direct message to the on-call (src/oncall/escalation.ts). */
+  | 'escalation'
+  /** The timeline and post-incident draft, as files in the thread once the incident resolved (src/oncall/report.ts). */
+  | 'report';
 
 export interface PlannedMessage {
   idempotencyKey: string;
@@ -104,10 +111,12 @@ export function planMessages(
     const incident = incidents.get(intent.incidentId);
     if (!incident) continue;
     switch (intent.type) {
-      case 'post_summary':
+      case 'post_summary': {
         ensureCard(incident);
-        messages.push(post(incident, `summary:${stateSignature(incident)}`, incident.status === 'resolved' ? 'resolution' : 'summary', { type: 'incident_thread' }, intent.text));
+        const summary = post(incident, `summary:${stateSignature(incident)}`, incident.status === 'resolved' ? 'resolution' : 'summary', { type: 'incident_thread' }, intent.text);
+        messages.push({ ...summary, message: summaryMessage(intent.text, decisionId) });
         break;
+      }
       case 'announce_recurrence':
         messages.push(post(incident, `recurred:${incident.recurrences}`, 'recurrence', { type: 'channel' }, intent.text));
         break;
@@ -116,6 +125,13 @@ export function planMessages(
         // Once per occurrence: a recurrence starts a new one.
         messages.push(post(incident, `nudge:${incident.startedAt.toISOString()}`, 'nudge', { type: 'incident_thread' }, intent.text));
         break;
+      case 'post_findings': {
+        ensureCard(incident);
+        // Once per investigation, with its chart: the picture is what people look at first.
+        const found = post(incident, `findings:${intent.investigationId}`, 'findings', { type: 'incident_thread' }, intent.text);
+        messages.push(intent.chart ? { ...found, message: { ...found.message, file: { filename: intent.chart.filename, content: intent.chart.base64, encoding: 'base64', contentType: 'image/png' } } } : found);
+        break;
+      }
       case 'attach_file': {
         ensureCard(incident);
         const file = post(incident, `file:${intent.filename}:${contentKey(intent.content)}`, 'file', { type: 'incident_thread' }, `📎 ${intent.filename}`);
@@ -217,6 +233,12 @@ function contentKey(content: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < content.length; i++) h = Math.imul(h ^ content.charCodeAt(i), 0x01000193) >>> 0;
   return `${content.length}-${h.toString(16)}`;
+}
+
+/** A summary: the brain's Markdown, the bot footer, and "was this helpful?" when a decision stands behind it. */
+export function summaryMessage(text: string, decisionId: string | null): OutgoingMessage {
+  const blocks: Block[] = [{ kind: 'section', text, markdown: true }, { kind: 'context', text: botFooter(decisionId) }];
+  return { text, blocks: decisionId ? [...blocks, feedbackButtons(decisionId)] : blocks };
 }
 
 function withFooter(text: string, decisionId: string | null): OutgoingMessage {

@@ -102,7 +102,8 @@ function judge(
   if (m.purpose === 'resolution' && incident?.flapping) return { kind: 'veto', reason: 'flapping: resolution notes are suppressed, the card shows each cycle' };
   const critical = incident?.severity === 'critical';
   // A card returning to Firing is always told in the channel, however recently Tacit spoke about it.
-  const visible = m.purpose === 'card' || m.purpose === 'recurrence';
+  // An escalation step is the on-call's page: a spent budget or a recent post must not swallow it.
+  const visible = m.purpose === 'card' || m.purpose === 'recurrence' || m.purpose === 'escalation';
   if (quietUntil && !critical) {
     return { kind: 'hold', until: quietUntil, reason: `quiet hours until ${quietUntil.toISOString()} (${incident?.severity ?? 'no'} severity)` };
   }
@@ -120,7 +121,8 @@ function judge(
 
   const last = m.incidentId ? ctx.lastIncidentPost.get(m.incidentId) : undefined;
   // The alert list belongs to the card it completes: posting it seconds after the summary is not chatter.
-  const exempt = visible || m.purpose === 'resolution' || m.purpose === 'alert_list';
+  // So do an investigation's findings (once per investigation): they complete the summary they follow.
+  const exempt = visible || m.purpose === 'resolution' || m.purpose === 'alert_list' || m.purpose === 'nudge' || m.purpose === 'report' || m.purpose === 'findings';
   if (last && !exempt && ctx.now.getTime() - last.getTime() < ctx.settings.incidentCooldownMs) {
     const waitS = Math.ceil((ctx.settings.incidentCooldownMs - (ctx.now.getTime() - last.getTime())) / 1000);
     return { kind: 'veto', reason: `cooldown: posted about this incident ${Math.round((ctx.now.getTime() - last.getTime()) / 1000)} s ago (next in ${waitS} s)` };

@@ -48,12 +48,21 @@ export function needsGroupLookup(person: Requester, admins: AdminList): boolean 
 }
 
 /**
- * What a `/tacit` command does: `read` changes nothing; `change` needs mayChangeSettings; `unknown`
+ * What a `/tacit` command does: `read` changes nothing; `change` needs mayChangeSettings; `respond`
+ * is an incident step any member may take (src/oncall/authority.ts refuses guests and externals); `unknown`
  * is answered with the usage and runs nothing (so a new verb runs only once it is listed here). A
  * settings verb given no arguments only shows the current value.
  */
-export function commandAccess(verb: string, args: readonly string[]): 'read' | 'change' | 'unknown' {
+export function commandAccess(verb: string, args: readonly string[]): 'read' | 'change' | 'respond' | 'unknown' {
   switch (verb) {
+    case 'ack':
+    case 'resolve':
+    case 'incident':
+    case 'pagerduty-email':
+      return 'respond';
+    case 'auto-resolve':
+    case 'ack-silence':
+      return args.length === 0 ? 'read' : 'change';
     case 'status':
     case 'memory':
     case 'sources':
@@ -67,6 +76,11 @@ export function commandAccess(verb: string, args: readonly string[]): 'read' | '
     case 'approvers':
     case 'admins':
       return args.length === 0 ? 'read' : 'change';
+    // Routing and on-call (src/oncall): reading is open; a person's own quiet hours are theirs to set.
+    case 'route':
+      return args.length === 0 || args[0]?.toLowerCase() === 'list' ? 'read' : 'change';
+    case 'oncall':
+      return args.length === 0 || ['quiet-hours', 'help'].includes(args[0]?.toLowerCase() ?? '') ? 'read' : 'change';
     case 'pause':
     case 'resume':
     case 'connect':

@@ -2,18 +2,14 @@
 // on the workspace, validated here; missing values take the defaults. Memory and model output can
 // never change these — only people, through commands.
 import { z } from 'zod';
+import { clockSchema, timezoneSchema } from './human-time.js';
+import { severities } from './severity.js';
 import { defaultStormPolicy } from './storms.js';
+import { escalationSchema, oncallSettingsSchema, routesSchema } from './oncall-settings.js';
 
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
+const clock = clockSchema;
 
-export const timezoneSchema = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'expected an IANA time zone such as Europe/Berlin');
+export { timezoneSchema };
 
 export const workspaceSettingsSchema = z.object({
   heartbeatIntervalMs: z.number().int().min(1_000).optional(),
@@ -55,9 +51,30 @@ export const workspaceSettingsSchema = z.object({
   /** Who is on call (platform user ids): the people Tacit may notify directly, with the approvers. Set by people (admin API). */
   onCall: z.array(z.string().min(1).max(100)).max(50).default([]),
   /** Incidents opening together (at least `threshold` within `windowMs`) become one storm with one card; null for never. */
-  storm: z.object({ windowMs: z.number().int().min(1_000).max(3_600_000), threshold: z.number().int().min(2).max(1_000) }).nullable().default(defaultStormPolicy),
+  storm: z
+    .object({
+      windowMs: z.number().int().min(1_000).max(3_600_000),
+      threshold: z.number().int().min(2).max(1_000),
+      burstWaitMs: z.number().int().min(0).max(300_000).default(defaultStormPolicy.burstWaitMs ?? 10_000),
+    })
+    .nullable()
+    .default({ ...defaultStormPolicy, burstWaitMs: defaultStormPolicy.burstWaitMs ?? 10_000 }),
   /** How long an approval request stays open. */
   approvalTtlMs: z.number().int().min(60_000).max(24 * 3_600_000).default(15 * 60_000),
+  /** Which incidents Tacit investigates (src/investigate) when they open or escalate, and its time bounds. */
+  investigation: z
+    .object({
+      severities: z.array(z.enum(severities)).max(3).default(['critical']),
+      sourceTimeoutMs: z.number().int().min(500).max(30_000).default(5_000),
+      totalTimeoutMs: z.number().int().min(1_000).max(60_000).default(20_000),
+    })
+    .default({ severities: ['critical'], sourceTimeoutMs: 5_000, totalTimeoutMs: 20_000 }),
+  /** Routing rules (core/routing.ts): the first match picks an incident's channel, or keeps it from posting. */
+  routes: routesSchema.default([]),
+  /** Who is on call (PagerDuty or a Tacit rotation), how PagerDuty people map to chat people, personal quiet hours. */
+  oncall: oncallSettingsSchema.prefault({}),
+  /** How unacknowledged incidents escalate (core/escalation.ts). */
+  escalation: escalationSchema.prefault({}),
 });
 export type WorkspaceSettings = z.infer<typeof workspaceSettingsSchema>;
 
@@ -80,7 +97,7 @@ export function localMinutes(at: Date, timezone: string): number {
 const toMinutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 /** When the current quiet hours end, or null when it is not quiet hours now. */
-export function quietHoursEnd(settings: WorkspaceSettings, now: Date): Date | null {
+export function quietHoursEnd(settings: Pick<WorkspaceSettings, 'quietHours' | 'timezone'>, now: Date): Date | null {
   const q = settings.quietHours;
   if (!q) return null;
   const start = toMinutes(q.start);

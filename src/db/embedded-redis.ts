@@ -9,11 +9,11 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config, RedisServerLookup } from '../config.js';
 import type { Logger } from '../log.js';
-import { probeRedis, RedisStartupError } from './redis.js';
+import { probeRedis, RedisStartupError, type RedisAddress } from './redis.js';
 
 export interface RedisTarget {
-  /** What Tacit's connections use (for the private Redis, with its password). */
-  url: string;
+  /** What Tacit's connections use (for the private Redis, with its password; a cluster's nodes). */
+  address: RedisAddress;
   /** Stops the private Redis (SIGTERM, then SIGKILL after a bound); nothing for a Redis Tacit did not start. */
   stop(): Promise<void>;
 }
@@ -34,13 +34,17 @@ const install =
 /** REDIS_URL if set (it must answer); else the default address if a Redis answers there; else a private Redis. */
 export async function provideRedis(choice: Config['redis'], log: Logger): Promise<RedisTarget> {
   const nothingToStop = async () => undefined;
+  if (choice.kind === 'cluster') {
+    await probeRedis(choice);
+    return { address: choice, stop: nothingToStop };
+  }
   if (choice.kind === 'url') {
     await probeRedis(choice.url);
-    return { url: choice.url, stop: nothingToStop };
+    return { address: choice.url, stop: nothingToStop };
   }
   if (await answersPing(choice.defaultUrl, 1_000)) {
     await probeRedis(choice.defaultUrl);
-    return { url: choice.defaultUrl, stop: nothingToStop };
+    return { address: choice.defaultUrl, stop: nothingToStop };
   }
   return startPrivateRedis({ dataDir: choice.dataDir, server: choice.server, log });
 }
@@ -154,7 +158,7 @@ function supervise(child: ChildProcess, url: string, opts: PrivateRedisOptions):
   const onExit = () => child.kill('SIGTERM');
   process.once('exit', onExit);
   return {
-    url,
+    address: url,
     async stop() {
       if (stopping) return exited;
       stopping = true;

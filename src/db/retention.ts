@@ -4,7 +4,7 @@
 import { and, asc, inArray, isNotNull, like, lt, notLike, sql, type SQL } from 'drizzle-orm';
 import type { RetentionDays } from '../config.js';
 import type { Db } from './client.js';
-import { decisions, events, outbox, playgroundMessages, quarantine } from './schema.js';
+import { decisions, events, evidence, feedback, incidentSteps, outbox, playgroundMessages, quarantine } from './schema.js';
 
 export interface PurgeOptions {
   now: Date;
@@ -28,9 +28,21 @@ function purgers(db: Db): Record<keyof RetentionDays, Purger> {
   return {
     chatTextDays: (cutoff, limit) => consumedEvents(cutoff, limit, like(events.kind, 'chat.%')),
     eventDays: (cutoff, limit) => consumedEvents(cutoff, limit, notLike(events.kind, 'chat.%')),
-    decisionDays: (cutoff, limit) =>
-      db.delete(decisions).where(inArray(decisions.id, db.select({ id: decisions.id }).from(decisions).where(lt(decisions.createdAt, cutoff)).limit(limit)))
-        .returning({ id: decisions.id }).then((r) => r.length),
+    decisionDays: async (cutoff, limit) => {
+      const gone = await db.delete(decisions).where(inArray(decisions.id, db.select({ id: decisions.id }).from(decisions).where(lt(decisions.createdAt, cutoff)).limit(limit)))
+        .returning({ id: decisions.id }).then((r) => r.length);
+      // Evidence explains decisions (investigations, src/investigate): it is kept as long as they are.
+      const evidenceGone = await db.delete(evidence).where(inArray(evidence.id, db.select({ id: evidence.id }).from(evidence).where(lt(evidence.createdAt, cutoff)).limit(limit)))
+        .returning({ id: evidence.id }).then((r) => r.length);
+      // Feedback is about decisions: kept as long as they are.
+      const feedbackGone = await db.delete(feedback).where(inArray(feedback.decisionId, db.select({ id: feedback.decisionId }).from(feedback).where(lt(feedback.at, cutoff)).limit(limit)))
+        .returning({ id: feedback.decisionId }).then((r) => r.length);
+      // Incident steps (acknowledgements, source syncs, escalations: src/oncall) explain incidents as decisions do.
+      // Append-only, so the oldest ids are the oldest rows: walked by the primary key.
+      const stepsGone = await db.delete(incidentSteps).where(inArray(incidentSteps.id, db.select({ id: incidentSteps.id }).from(incidentSteps).where(lt(incidentSteps.at, cutoff)).orderBy(asc(incidentSteps.id)).limit(limit)))
+        .returning({ id: incidentSteps.id }).then((r) => r.length);
+      return Math.max(gone, evidenceGone, feedbackGone, stepsGone);
+    },
     outboxDays: (cutoff, limit) =>
       db.delete(outbox).where(inArray(outbox.id, db.select({ id: outbox.id }).from(outbox)
         .where(and(lt(outbox.createdAt, cutoff), inArray(outbox.status, ['sent', 'skipped']))).limit(limit)))
@@ -78,7 +90,7 @@ export interface TableSize {
 }
 
 /** The tables that grow with traffic, largest first. */
-export const measuredTables = ['events', 'outbox', 'decisions', 'quarantine', 'incidents', 'playground_messages', 'approvals', 'approval_audit', 'memories'] as const;
+export const measuredTables = ['events', 'outbox', 'decisions', 'quarantine', 'incidents', 'playground_messages', 'approvals', 'approval_audit', 'memories', 'evidence'] as const;
 
 const COUNT_BOUND = 100_000;
 

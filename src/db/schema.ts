@@ -54,7 +54,7 @@ export const slackInstallations = pgTable('slack_installations', {
 export const integrations = pgTable('integrations', {
   id: text('id').primaryKey(),
   workspaceId: text('workspace_id').notNull().references(() => workspaces.id, { onDelete: 'cascade' }),
-  kind: text('kind', { enum: ['github', 'alertmanager', 'pagerduty', 'runbook'] }).notNull(),
+  kind: text('kind', { enum: ['github', 'alertmanager', 'pagerduty', 'runbook', 'prometheus', 'loki', 'sentry'] }).notNull(),
   /** `default` for the one GitHub/Alertmanager/PagerDuty per workspace; the runbook's name otherwise. */
   name: text('name').notNull(),
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
@@ -171,8 +171,11 @@ export const incidents = pgTable('incidents', {
   groupKey: text('group_key').notNull(),
   /** The original group key when `groupKey` is its hash; never indexed. */
   groupLabel: text('group_label'),
-  /** `storm`: an incident standing for several that opened together; its members point at it. */
-  kind: text('kind', { enum: ['alert', 'storm'] }).notNull().default('alert'),
+  /**
+   * `storm`: an incident standing for several that opened together; its members point at it.
+   * `declared`: opened by hand (`/tacit incident declare`), with no alerts. A text column without a check.
+   */
+  kind: text('kind', { enum: ['alert', 'storm', 'declared'] }).notNull().default('alert'),
   /** For a member of a storm: the storm incident's id. */
   stormId: text('storm_id'),
   status: text('status', { enum: ['firing', 'acknowledged', 'resolved'] }).notNull(),

@@ -10,7 +10,7 @@ import { noUsage, type Reply } from '../core/decisions.js';
 import { chatEventSchema, type ChatEvent } from '../core/events.js';
 import { botFooter } from '../core/incident-card.js';
 import type { Db } from '../db/client.js';
-import { channels, decisions, events, incidents, sources, workspaces } from '../db/schema.js';
+import { approvals, channels, decisions, events, incidents, outbox, sources, workspaces } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
@@ -34,6 +34,8 @@ export interface ConversationOptions {
   memory?: { view(workspaceId: string, now: Date): Promise<MemoryView | undefined> };
   /** Turns a person's request ("@tacit silence this for 1h") into an approval; nothing runs without one. */
   actions?: Pick<TickActions, 'available' | 'propose'>;
+  /** Shows "looking things up" in the thread while an answer is prepared (the adapter's `working`); best effort. */
+  working?(workspaceId: string, channelId: string, threadId: string, status: string): Promise<void>;
 }
 
 /** `silence`, `silence this for 2h`, `silence it 30m`: a person asking, in an incident's thread. */
@@ -73,6 +75,8 @@ export class Conversations {
       concurrency: 4,
       // An answer whose process died is stalled; BullMQ's default fails it after one stall. Answer again.
       maxStalledCount: Number.MAX_SAFE_INTEGER,
+      // Look for a dead process's answers every 5 s (BullMQ: 30 s), so one comes back soon after its lock expires.
+      stalledInterval: 5_000,
     });
     this.worker.on('failed', (job, err) => this.opts.log.error({ eventId: job?.data.eventId, err }, 'answering a mention failed'));
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'conversation worker error'));
@@ -82,6 +86,12 @@ export class Conversations {
     await this.worker?.close();
     await this.own?.close();
     await this.queue.close();
+  }
+
+  private async showWorking(workspaceId: string, channelId: string, threadId: string, status: string): Promise<void> {
+    await this.opts.working?.(workspaceId, channelId, threadId, status).catch((err: unknown) =>
+      this.opts.log.debug({ err, workspaceId, channelId }, 'could not show that Tacit is working on an answer'),
+    );
   }
 
   async answer(eventId: number): Promise<string | null> {
@@ -96,6 +106,7 @@ export class Conversations {
     const threadId = mention.threadId ?? mention.messageId;
     // While Tacit answers in this thread, proactive posts to it wait (delivery checks this mark).
     await this.opts.signals.beginConversation(workspaceId, mention.channelId, threadId);
+    await this.showWorking(workspaceId, mention.channelId, threadId, 'is looking things up…');
     let queuedReply = false;
     try {
       const silence = SILENCE_REQUEST.exec(mention.text.trim());
@@ -109,7 +120,10 @@ export class Conversations {
       return decisionId;
     } finally {
       // Delivery releases the mark once the reply is posted; if nothing was queued, release it now.
-      if (!queuedReply) await this.opts.signals.endConversation(workspaceId, mention.channelId, threadId);
+      if (!queuedReply) {
+        await this.opts.signals.endConversation(workspaceId, mention.channelId, threadId);
+        await this.showWorking(workspaceId, mention.channelId, threadId, '');
+      }
     }
   }
 
@@ -132,10 +146,20 @@ export class Conversations {
     const matchers = sharedMatchers(incident);
     if (matchers.length === 0) return 'This incident has no alert labels I could silence it by.';
     const minutes = Math.ceil(ms / 60_000);
-    const { notes, outboxIds } = await db.transaction((tx) =>
-      actions.propose(tx, {
+    const decisionId = `mention_${eventId}`;
+    const { notes, outboxIds, earlier } = await db.transaction(async (tx) => {
+      // This job may run again (its process died after this commit; BullMQ hands the stalled job to
+      // another): the approval asked for then is the answer, not a second one. The incident row lock
+      // keeps two runs from both finding none.
+      await tx.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incident.id)).for('update');
+      const [earlier] = await tx.select({ id: approvals.id }).from(approvals).where(and(eq(approvals.workspaceId, workspaceId), eq(approvals.decisionId, decisionId))).limit(1);
+      if (earlier) {
+        const queued = await tx.select({ id: outbox.id }).from(outbox).where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.decisionId, decisionId), eq(outbox.status, 'pending')));
+        return { notes: [], outboxIds: queued.map((r) => r.id), earlier: true };
+      }
+      return { ...(await actions.propose(tx, {
         workspaceId,
-        decisionId: `mention_${eventId}`,
+        decisionId,
         requestedBy: mention.author.id,
         incidents: new Map([[incident.id, incident]]),
         now: this.opts.clock.now(),
@@ -144,10 +168,10 @@ export class Conversations {
           params: { matchers, durationMinutes: minutes, comment: `Asked by ${mention.author.name}: ${incident.title}` },
           reason: `${mention.author.name} asked to silence "${incident.title}" for ${duration}.`,
         }],
-      }),
-    );
+      })), earlier: false };
+    });
     await this.opts.deliver(outboxIds);
-    if (outboxIds.length === 0) return `I could not ask for that: ${notes.join('; ')}`;
+    if (!earlier && outboxIds.length === 0) return `I could not ask for that: ${notes.join('; ')}`;
     return `I asked for approval to silence ${matchers.map((m) => `${m.name}=${m.value}`).join(', ')} for ${duration}; nothing happens until an approver presses Approve on the card.`;
   }
 
@@ -198,7 +222,8 @@ export class Conversations {
           anchor: { type: 'thread', threadId },
           incidentId: null,
           incidentVersion: null,
-          message: { text: reply.text, blocks: [{ kind: 'section', text: reply.text }, { kind: 'context', text: botFooter(decisionId) }] },
+          // Model-written Markdown, streamed to the asker where the platform streams answers.
+          message: { text: reply.text, blocks: [{ kind: 'section', text: reply.text, markdown: true }, { kind: 'context', text: botFooter(decisionId) }], answerTo: mention.author.id },
         },
       ]);
       if (result.inserted.length === 0) return result; // answered before

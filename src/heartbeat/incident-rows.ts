@@ -5,6 +5,7 @@ import { incidents } from '../db/schema.js';
 import { TickFencedError } from './errors.js';
 import type { AlertState, Incident, Suspect } from '../core/incidents.js';
 import { boundKey } from '../core/keys.js';
+import { readSourceSync } from '../core/source-sync.js';
 
 type Row = typeof incidents.$inferSelect;
 
@@ -35,16 +36,24 @@ export function toIncident(row: Row): Incident {
     suspects: row.suspects as Suspect[],
     nudgedAt: row.nudgedAt,
     announcedAt: row.announcedAt,
+    firstSeenAt: row.createdAt,
+    escalationLevel: row.escalationLevel,
+    escalatedAt: row.escalatedAt,
+    declaredBy: row.declaredBy,
+    lastAlertAt: row.lastAlertAt,
+    // Read only: src/oncall/sync.ts writes it with atomic JSON updates, never a tick.
+    sourceSync: readSourceSync(row.sourceSync),
   };
 }
 
-/** Open incidents plus any incident with one of the given group keys. */
-export async function loadIncidents(db: Db, workspaceId: string, groupKeys: string[]): Promise<Incident[]> {
+/** Open incidents plus any incident with one of the given group keys (or ids: those a person's step names). */
+export async function loadIncidents(db: Db, workspaceId: string, groupKeys: string[], ids: string[] = []): Promise<Incident[]> {
   const open = ne(incidents.status, 'resolved');
+  const named = [...(groupKeys.length > 0 ? [inArray(incidents.groupKey, groupKeys)] : []), ...(ids.length > 0 ? [inArray(incidents.id, ids)] : [])];
   const rows = await db
     .select()
     .from(incidents)
-    .where(and(eq(incidents.workspaceId, workspaceId), groupKeys.length > 0 ? or(open, inArray(incidents.groupKey, groupKeys)) : open));
+    .where(and(eq(incidents.workspaceId, workspaceId), named.length > 0 ? or(open, ...named) : open));
   return rows.map(toIncident);
 }
 
@@ -76,7 +85,13 @@ export async function saveIncidents(tx: Tx, list: Incident[], now: Date, loaded:
       cycleTimes: i.cycleTimes,
       suspects: i.suspects,
       nudgedAt: i.nudgedAt,
+      escalationLevel: i.escalationLevel ?? 0,
+      escalatedAt: i.escalatedAt ?? null,
+      declaredBy: i.declaredBy ?? null,
+      lastAlertAt: i.lastAlertAt ?? null,
       updatedAt: now,
+      // On the tick's clock, so holds that count from first sight agree with the tick's `now`.
+      createdAt: i.firstSeenAt ?? now,
     };
     const before = loaded.get(i.id);
     const written = await tx
@@ -85,7 +100,7 @@ export async function saveIncidents(tx: Tx, list: Incident[], now: Date, loaded:
       .onConflictDoUpdate({
         target: incidents.id,
         // The alert map can be megabytes (a 12,000-alert group): sent once, in VALUES, not again for SET.
-        set: { ...values, id: sql`excluded.id`, alerts: sql`excluded.alerts` },
+        set: { ...values, id: sql`excluded.id`, alerts: sql`excluded.alerts`, createdAt: sql`${incidents.createdAt}` },
         ...(before !== undefined ? { setWhere: eq(incidents.version, before) } : {}),
       })
       .returning({ id: incidents.id });

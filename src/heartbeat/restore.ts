@@ -40,6 +40,15 @@ if ARGV[2] == '0' then return redis.call('DEL', KEYS[1]) end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 `;
 
+/**
+ * The marker key. Its version names the layout of what Redis holds: the heartbeat's keys changed shape
+ * (v2: one state hash per workspace, issue 21), so a Redis of the old layout is restored as after a
+ * loss: every workspace ticks once and asks again for its due times.
+ */
+export function restoreMarker(prefix: string): string {
+  return `${prefix}:restored:v2`;
+}
+
 export class ScheduleRestore {
   private restoring: Promise<void> | undefined;
   private checking = false;
@@ -52,7 +61,7 @@ export class ScheduleRestore {
   private readonly lock: string;
 
   constructor(private readonly opts: RestoreOptions) {
-    this.marker = `${opts.prefix}:restored`;
+    this.marker = restoreMarker(opts.prefix);
     this.lock = `${opts.prefix}:restore-lock`;
   }
 
@@ -124,9 +133,14 @@ export class ScheduleRestore {
     const renew = setInterval(() => void redis.eval(RENEW, 1, this.lock, token, String(ttl)).catch(() => undefined), ttl / 3);
     const started = Date.now();
     const restored: Record<string, number> = {};
+    const stepMs: Record<string, number> = {};
     try {
       if (lost) log.warn({ reason }, 'Redis holds no schedules (restarted empty?); restoring them from Postgres');
-      for (const step of this.opts.steps) restored[step.name] = await step.run(lost);
+      for (const step of this.opts.steps) {
+        const stepStarted = Date.now();
+        restored[step.name] = await step.run(lost);
+        stepMs[step.name] = Date.now() - stepStarted;
+      }
     } catch (err) {
       await redis.eval(RENEW, 1, this.lock, token, '0').catch(() => undefined);
       throw err;
@@ -135,7 +149,7 @@ export class ScheduleRestore {
     }
     const epoch = Date.now();
     const done = Number(await redis.eval(FINISH, 2, this.lock, this.marker, token, String(epoch))) === 1;
-    if (done) log.info({ reason, lost, restored, durationMs: epoch - started, epoch }, 'schedules restored');
+    if (done) log.info({ reason, lost, restored, stepMs, durationMs: epoch - started, epoch }, 'schedules restored');
     else log.warn({ reason }, 'lost the restore lock before finishing (Redis emptied again?); restoring again');
     return done;
   }

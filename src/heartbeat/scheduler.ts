@@ -2,7 +2,7 @@
 // wake jobs for urgent news, and the worker that runs ticks. Phases are spread with `offset` so
 // ticks do not bunch up after a restart.
 import { createHash } from 'node:crypto';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { dedicatedConnection } from '../db/redis.js';
 import type { Logger } from '../log.js';
@@ -15,16 +15,33 @@ export interface HeartbeatOptions {
   prefix: string;
   signals: HeartbeatSignals;
   log: Logger;
-  runTick(workspaceId: string, trigger: TickTrigger): Promise<TickOutcome>;
+  /** `slot`: for a scheduler's job, the time its beat was due (see scheduledSlot). */
+  runTick(workspaceId: string, trigger: TickTrigger, slot?: number): Promise<TickOutcome>;
   concurrency?: number;
+  /**
+   * How long a tick job's BullMQ lock lasts without renewal, and how often workers look for stalled
+   * jobs (a killed process's ticks): BullMQ's 30 s each by default; tests shorten them.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 interface TickJob {
   workspaceId: string;
-  trigger: TickTrigger;
+  /** Absent on a scheduler's jobs: every workspace has one, and Redis keeps it twice (memory per workspace counts). */
+  trigger?: TickTrigger;
 }
 
 const QUEUE = 'heartbeat';
+
+/**
+ * The slot a scheduler's job stands for: the time its beat was due, which BullMQ keeps in the job id
+ * (`repeat:<scheduler>:<ms>`, aligned to the interval and offset). A retried job keeps its slot.
+ */
+export function scheduledSlot(jobId: string | undefined): number | undefined {
+  const ms = /^repeat:.+:(\d+)$/.exec(jobId ?? '')?.[1];
+  return ms === undefined ? undefined : Number(ms);
+}
 
 /** BullMQ job ids may not contain ':'; workspace ids do (`slack:T123`). */
 export function jobKey(workspaceId: string): string {
@@ -42,7 +59,8 @@ export class Heartbeat implements WorkspaceSignal {
   }
 
   constructor(private readonly opts: HeartbeatOptions) {
-    this.queue = new Queue<TickJob>(QUEUE, { connection: opts.connection, prefix: opts.prefix });
+    // Nobody listens to this queue's event stream, and every tick writes to it: keep it short (BullMQ's default is 10,000).
+    this.queue = new Queue<TickJob>(QUEUE, { connection: opts.connection, prefix: opts.prefix, streams: { events: { maxLen: 1_000 } } });
     // Without a listener BullMQ prints each connection error raw to stderr; the connection owner logs them already.
     this.queue.on('error', (err) => opts.log.debug({ err: err.message }, 'heartbeat queue: redis error'));
   }
@@ -55,8 +73,8 @@ export class Heartbeat implements WorkspaceSignal {
       { every: intervalMs, offset },
       {
         name: 'tick',
-        data: { workspaceId, trigger: 'schedule' },
-        opts: { removeOnComplete: true, removeOnFail: { count: 100 } },
+        data: { workspaceId },
+        opts: { removeOnComplete: true, removeOnFail: 100 },
       },
     );
   }
@@ -80,12 +98,12 @@ export class Heartbeat implements WorkspaceSignal {
   }
 
   /** One wake job per dirty generation: repeats of the same wake collapse, a later one never does. */
-  async wake(workspaceId: string, generation: number): Promise<void> {
+  async wake(workspaceId: string, generation: number, delayMs = 0): Promise<void> {
     await this.queue.add(
       'tick',
       { workspaceId, trigger: 'wake' },
       // Generations only grow, so this id is never reused; finished wake jobs are not kept.
-      { jobId: `wake.${jobKey(workspaceId)}.${generation}`, removeOnComplete: true, removeOnFail: true },
+      { jobId: `wake.${jobKey(workspaceId)}.${generation}`, removeOnComplete: true, removeOnFail: true, ...(delayMs > 0 ? { delay: delayMs } : {}) },
     );
   }
 
@@ -99,10 +117,16 @@ export class Heartbeat implements WorkspaceSignal {
   }
 
   start(): void {
-    this.worker = new Worker<TickJob, TickOutcome>(QUEUE, (job) => this.opts.runTick(job.data.workspaceId, job.data.trigger), {
+    const run = (job: Job<TickJob>) => {
+      const trigger = job.data.trigger ?? 'schedule';
+      return this.opts.runTick(job.data.workspaceId, trigger, trigger === 'schedule' ? scheduledSlot(job.id) : undefined);
+    };
+    this.worker = new Worker<TickJob, TickOutcome>(QUEUE, run, {
       connection: this.workerConnection(),
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency ?? 16,
+      ...(this.opts.lockDurationMs ? { lockDuration: this.opts.lockDurationMs } : {}),
+      ...(this.opts.stalledIntervalMs ? { stalledInterval: this.opts.stalledIntervalMs } : {}),
       // A tick whose process died is stalled; BullMQ's default fails it after one stall. Run it again.
       maxStalledCount: Number.MAX_SAFE_INTEGER,
     });

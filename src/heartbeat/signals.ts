@@ -1,52 +1,82 @@
 // The heartbeat's Redis state: per-workspace dirty generation, due time, tick lock and counters.
 // A clean workspace's tick is one round trip (the claim script), with no Postgres and no brain.
+// Every script touches one workspace's keys only (one hash slot on a Redis Cluster); the global
+// counters are summed in the process and added to Redis once a second.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TickLeaseLostError } from './errors.js';
+import { GlobalCounters } from './global-counters.js';
+import { beatFields, decodeTimeline, minuteOf, TIMELINE_LUA, type TimelineMinute } from './timeline.js';
 
 /**
  * The dirty mark is a generation counter that only grows (so wake job ids built from it never
  * repeat); `seen` is the generation the last committed tick consumed. Dirty means dirty > seen.
+ * Both live in the workspace's state hash with the due time and the workspace's counters: one small
+ * hash per workspace instead of a key each (Redis spends ~90 bytes on every key before its value).
  *
- * KEYS: dirty, seen, due, lock, global counters, workspace counters, this hour's timeline.
- * ARGV: now ms, lock token, lock ttl ms, minute of the hour.
- * Returns {0} quiet, {1, generation, due} claimed, {2} busy (another process is ticking it).
+ * `slot` is the last scheduled slot whose tick finished: a quiet claim finishes it at once, a claimed
+ * tick on its committed release. A job retried after a crash (BullMQ runs stalled jobs again) for a
+ * slot already finished is skipped here; one whose release the crash lost, by the tick's Postgres check.
+ *
+ * KEYS: workspace state, lock, the timeline's news hash.
+ * ARGV: now ms, lock token, lock ttl ms, minute (since the epoch), scheduled slot ms (empty for wakes).
+ * Returns {0} quiet, {1, generation, due} claimed, {2} busy (another process is ticking it), {3} slot already finished.
  */
-const CLAIM = `
-redis.call('HINCRBY', KEYS[5], 'ticks', 1)
-redis.call('HINCRBY', KEYS[6], 'ticks', 1)
-if redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':ticks', 1) == 1 then redis.call('EXPIRE', KEYS[7], 90000) end
-local marks = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+const CLAIM = `${TIMELINE_LUA}
+local slot = tonumber(ARGV[5])
+if slot and slot <= tonumber(redis.call('HGET', KEYS[1], 'slot') or '0') then return {3} end
+redis.call('HINCRBY', KEYS[1], 'ticks', 1)
+beat(KEYS[1], tonumber(ARGV[4]))
+local marks = redis.call('HMGET', KEYS[1], 'dirty', 'seen', 'due')
 local gen = tonumber(marks[1] or '0')
 local dirty = gen > tonumber(marks[2] or '0')
 local isDue = marks[3] and tonumber(marks[3]) <= tonumber(ARGV[1])
 if not dirty and not isDue then
-  redis.call('HINCRBY', KEYS[5], 'quiet', 1)
-  redis.call('HINCRBY', KEYS[6], 'quiet', 1)
-  redis.call('HINCRBY', KEYS[7], ARGV[4] .. ':quiet', 1)
+  redis.call('HINCRBY', KEYS[1], 'quiet', 1)
+  if slot then redis.call('HSET', KEYS[1], 'slot', slot) end
   return {0}
 end
-if redis.call('SET', KEYS[4], ARGV[2], 'NX', 'PX', ARGV[3]) then
-  if isDue then redis.call('DEL', KEYS[3]) end
+if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  if isDue then redis.call('HDEL', KEYS[1], 'due') end
   return {1, tostring(gen), isDue and '1' or '0'}
 end
-redis.call('HINCRBY', KEYS[5], 'busy', 1)
+redis.call('HINCRBY', KEYS[1], 'busy', 1)
+news(KEYS[3], tonumber(ARGV[4]), newsIndex.busy, 1)
 return {2}
 `;
 
 /**
- * KEYS: dirty, seen, lock. ARGV: lock token, claimed generation, committed (1) or failed (0).
- * A committed tick marks its generation seen; a failed one leaves the workspace dirty for the next
- * beat. Returns the generation still unseen (0 when clean), so the caller can wake again at once.
+ * KEYS: workspace state, lock. ARGV: lock token, claimed generation, committed (1) or failed (0),
+ * scheduled slot ms (empty for wakes).
+ * A committed tick marks its generation seen and its slot finished; a failed one leaves the workspace
+ * dirty for the next beat. Returns the generation still unseen (0 when clean), so the caller can wake again at once.
  */
 const RELEASE = `
-if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
-if ARGV[3] == '1' and tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then
-  redis.call('SET', KEYS[2], ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if ARGV[3] == '1' and tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'seen') or '0') then
+  redis.call('HSET', KEYS[1], 'seen', ARGV[2])
 end
-local gen = tonumber(redis.call('GET', KEYS[1]) or '0')
-if gen > tonumber(redis.call('GET', KEYS[2]) or '0') then return gen end
+local slot = tonumber(ARGV[4])
+if ARGV[3] == '1' and slot and slot > tonumber(redis.call('HGET', KEYS[1], 'slot') or '0') then
+  redis.call('HSET', KEYS[1], 'slot', slot)
+end
+local marks = redis.call('HMGET', KEYS[1], 'dirty', 'seen')
+local gen = tonumber(marks[1] or '0')
+if gen > tonumber(marks[2] or '0') then return gen end
 return 0
+`;
+
+/**
+ * KEYS: workspace state, the timeline's news hash.
+ * ARGV: minute (since the epoch), then counter name and amount pairs.
+ */
+const COUNT = `${TIMELINE_LUA}
+local minute = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local name, by = ARGV[i], tonumber(ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[1], name, by)
+  if newsIndex[name] then news(KEYS[2], minute, newsIndex[name], by) end
+end
 `;
 
 /** KEYS: lock. ARGV: token, ttl ms. Extends the lock only while this holder still owns it (1), else 0. */
@@ -58,8 +88,10 @@ return 0
 export type Claim =
   | { kind: 'quiet' }
   | { kind: 'busy' }
+  /** A retried scheduler job whose slot already ticked (see CLAIM). */
+  | { kind: 'skipped'; reason: string }
   /** `due`: a time-based wake the previous tick asked for has come. */
-  | { kind: 'claimed'; generation: string; token: string; due: boolean };
+  | { kind: 'claimed'; generation: string; token: string; due: boolean; slot?: number };
 
 /** One minute of a workspace's heartbeat, for the dashboard's timeline. */
 export type TimelinePoint = { minute: number } & Partial<Record<CounterName, number>>;
@@ -69,7 +101,18 @@ export const counterNames = [
 ] as const;
 export type CounterName = (typeof counterNames)[number];
 
+/**
+ * A workspace's heartbeat keys: `state` (dirty, seen, due, its counters and the timeline's ring),
+ * `lock`, and the timeline's `news`. The workspace id is the key's hash tag, so on a Redis Cluster
+ * all of one workspace's keys share a slot and one script may use them together.
+ */
+export function workspaceKey(prefix: string, workspaceId: string, kind: 'state' | 'lock' | 'news' = 'state'): string {
+  return kind === 'state' ? `${prefix}:ws:{${workspaceId}}` : `${prefix}:ws:{${workspaceId}}:${kind}`;
+}
+
 export class HeartbeatSignals {
+  private readonly global: GlobalCounters<CounterName>;
+
   constructor(
     private readonly redis: Redis,
     /** Key namespace, so tests and deployments sharing a Redis stay apart. */
@@ -77,9 +120,11 @@ export class HeartbeatSignals {
     // Renewed every third of it while the tick runs: short, so a killed process's lock frees soon.
     readonly lockTtlMs = 15_000,
   ) {
-    redis.defineCommand('tacitClaim', { numberOfKeys: 7, lua: CLAIM });
-    redis.defineCommand('tacitRelease', { numberOfKeys: 3, lua: RELEASE });
+    this.global = new GlobalCounters(redis, `${prefix}:counters`);
+    redis.defineCommand('tacitClaim', { numberOfKeys: 3, lua: CLAIM });
+    redis.defineCommand('tacitRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('tacitRenew', { numberOfKeys: 1, lua: RENEW });
+    redis.defineCommand('tacitCount', { numberOfKeys: 2, lua: COUNT });
   }
 
   /**
@@ -113,8 +158,8 @@ export class HeartbeatSignals {
     };
   }
 
-  private key(kind: string, workspaceId: string): string {
-    return `${this.prefix}:${kind}:${workspaceId}`;
+  private key(kind: 'state' | 'lock' | 'news', workspaceId: string): string {
+    return workspaceKey(this.prefix, workspaceId, kind);
   }
 
   /** Marks a thread as being answered; the mark expires on its own if the answer never comes. */
@@ -136,72 +181,53 @@ export class HeartbeatSignals {
 
   /** Marks the workspace as having news; returns the new dirty generation. */
   async markDirty(workspaceId: string): Promise<number> {
-    return this.redis.incr(this.key('dirty', workspaceId));
+    return this.redis.hincrby(this.key('state', workspaceId), 'dirty', 1);
   }
 
   /** Asks for a tick at `at` even without news (a time-based wake the gate knows about); null clears it. */
   async setDue(workspaceId: string, at: Date | null): Promise<void> {
-    if (at) await this.redis.set(this.key('due', workspaceId), String(at.getTime()));
-    else await this.redis.del(this.key('due', workspaceId));
+    if (at) await this.redis.hset(this.key('state', workspaceId), 'due', String(at.getTime()));
+    else await this.redis.hdel(this.key('state', workspaceId), 'due');
   }
 
-  async claim(workspaceId: string, now: Date): Promise<Claim> {
+  /** @param slot a scheduled tick's slot (heartbeat/scheduler.ts scheduledSlot); none for wakes. */
+  async claim(workspaceId: string, now: Date, slot?: number): Promise<Claim> {
     const token = randomUUID();
-    const { hourKey, minute } = this.bucket(workspaceId, now);
     const result = (await (this.redis as unknown as ClaimCommands).tacitClaim(
-      this.key('dirty', workspaceId),
-      this.key('seen', workspaceId),
-      this.key('due', workspaceId),
+      this.key('state', workspaceId),
       this.key('lock', workspaceId),
-      `${this.prefix}:counters`,
-      this.key('counters', workspaceId),
-      hourKey,
+      this.key('news', workspaceId),
       String(now.getTime()),
       token,
       String(this.lockTtlMs),
-      minute,
+      String(minuteOf(now)),
+      slot === undefined ? '' : String(slot),
     )) as [number, string?, string?];
+    if (result[0] === 3) return { kind: 'skipped', reason: `slot ${slot} already ticked` };
+    this.global.add({ ticks: 1, ...(result[0] === 0 ? { quiet: 1 } : result[0] === 2 ? { busy: 1 } : {}) });
     if (result[0] === 0) return { kind: 'quiet' };
     if (result[0] === 2) return { kind: 'busy' };
-    return { kind: 'claimed', generation: String(result[1] ?? '0'), token, due: result[2] === '1' };
+    return { kind: 'claimed', generation: String(result[1] ?? '0'), token, due: result[2] === '1', ...(slot === undefined ? {} : { slot }) };
   }
 
-  /** Timeline buckets: one hash per workspace and hour, a field per minute and counter, kept 25 h. */
-  private bucket(workspaceId: string, at: Date): { hourKey: string; minute: string } {
-    const minutes = Math.floor(at.getTime() / 60_000);
-    return { hourKey: `${this.prefix}:timeline:${workspaceId}:${Math.floor(minutes / 60)}`, minute: String(minutes % 60) };
-  }
-
-  /** Per-minute counts for the last `hours` hours, oldest first (minutes with no ticks are omitted). */
-  async timeline(workspaceId: string, now: Date, hours = 1): Promise<TimelinePoint[]> {
-    const hourNow = Math.floor(now.getTime() / 3_600_000);
-    const pipeline = this.redis.pipeline();
-    for (let h = hourNow - hours; h <= hourNow; h++) pipeline.hgetall(`${this.prefix}:timeline:${workspaceId}:${h}`);
-    const results = (await pipeline.exec()) ?? [];
-    const points = new Map<number, TimelinePoint>();
-    results.forEach(([, value], i) => {
-      const hour = hourNow - hours + i;
-      for (const [field, count] of Object.entries((value ?? {}) as Record<string, string>)) {
-        const [m, name] = field.split(':');
-        const minute = hour * 60 + Number(m);
-        const point = points.get(minute) ?? { minute };
-        point[name as CounterName] = Number(count);
-        points.set(minute, point);
-      }
-    });
-    const from = Math.floor(now.getTime() / 60_000) - hours * 60;
-    return [...points.values()].filter((p) => p.minute > from).sort((a, b) => a.minute - b.minute);
+  /** Per-minute counts for the last hour (heartbeat/timeline.ts), oldest first; minutes with no ticks are omitted. */
+  async timeline(workspaceId: string, now: Date): Promise<TimelineMinute[]> {
+    const [ring, news] = await Promise.all([
+      this.redis.hmgetBuffer(this.key('state', workspaceId), ...beatFields),
+      this.redis.hgetall(this.key('news', workspaceId)),
+    ]);
+    return decodeTimeline(ring, news, now);
   }
 
   /** Releases the tick lock; returns the dirty generation still pending (0 when clean). */
-  async release(workspaceId: string, claim: { generation: string; token: string }, committed: boolean): Promise<number> {
+  async release(workspaceId: string, claim: { generation: string; token: string; slot?: number }, committed: boolean): Promise<number> {
     const pending = await (this.redis as unknown as ClaimCommands).tacitRelease(
-      this.key('dirty', workspaceId),
-      this.key('seen', workspaceId),
+      this.key('state', workspaceId),
       this.key('lock', workspaceId),
       claim.token,
       claim.generation,
       committed ? '1' : '0',
+      claim.slot === undefined ? '' : String(claim.slot),
     );
     return Number(pending);
   }
@@ -209,20 +235,24 @@ export class HeartbeatSignals {
   async count(workspaceId: string, counts: Partial<Record<CounterName, number>>, at = new Date()): Promise<void> {
     const entries = Object.entries(counts).filter(([, v]) => v);
     if (entries.length === 0) return;
-    const { hourKey, minute } = this.bucket(workspaceId, at);
-    const multi = this.redis.multi();
-    for (const [name, by] of entries) {
-      multi.hincrby(`${this.prefix}:counters`, name, by as number);
-      multi.hincrby(this.key('counters', workspaceId), name, by as number);
-      multi.hincrby(hourKey, `${minute}:${name}`, by as number);
-    }
-    multi.expire(hourKey, 90_000);
-    await multi.exec();
+    await (this.redis as unknown as ClaimCommands).tacitCount(
+      this.key('state', workspaceId),
+      this.key('news', workspaceId),
+      String(minuteOf(at)),
+      ...entries.flatMap(([name, by]) => [name, String(by)]),
+    );
+    this.global.add(counts);
   }
 
+  /** A workspace's counters, or without one the deployment's (this process's last second included). */
   async counters(workspaceId?: string): Promise<Record<CounterName, number>> {
-    const raw = await this.redis.hgetall(workspaceId ? this.key('counters', workspaceId) : `${this.prefix}:counters`);
+    const raw: Partial<Record<string, string | number>> = workspaceId ? await this.redis.hgetall(this.key('state', workspaceId)) : await this.global.read();
     return Object.fromEntries(counterNames.map((n) => [n, Number(raw[n] ?? 0)])) as Record<CounterName, number>;
+  }
+
+  /** Adds this process's last global counts to Redis (at shutdown). */
+  close(): Promise<void> {
+    return this.global.close();
   }
 }
 
@@ -238,4 +268,5 @@ interface ClaimCommands {
   tacitClaim(...args: string[]): Promise<unknown>;
   tacitRelease(...args: string[]): Promise<unknown>;
   tacitRenew(...args: string[]): Promise<unknown>;
+  tacitCount(...args: string[]): Promise<unknown>;
 }

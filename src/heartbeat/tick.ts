@@ -3,7 +3,8 @@
 // commit incidents, decision, outbox rows and consumed events in one transaction.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Brain, DigestFacts, MemoryView } from '../brain/port.js';
+import type { Brain, DigestFacts, EvidenceTools, MemoryView } from '../brain/port.js';
+import type { InvestigationReport } from '../core/evidence.js';
 import type { ActionInfo } from '../core/actions.js';
 import type { Clock } from '../core/clock.js';
 import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
@@ -11,11 +12,11 @@ import { noUsage, type Decision, type Intent } from '../core/decisions.js';
 import { eventPayloadSchema, repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
 import { gate } from '../core/gate.js';
 import {
-  applyAcks, applyAlerts, dueTransitions, incidentGroupKey, nextNudgeAt, type Incident, type IncidentTransition,
+  applyAcks, applyAlerts, incidentGroupKey, type Incident, type IncidentTransition,
 } from '../core/incidents.js';
 import { boundKey } from '../core/keys.js';
 import { planMessages, type Plan } from '../core/plan.js';
-import { formStorms } from '../core/storms.js';
+import { formStorms, holdFormingBurst } from '../core/storms.js';
 import { applyPolicy, policyConstraints, type ChannelState, type PolicyResult } from '../core/policy.js';
 import { digestHourNow, localDate, nextDigestAt, quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
@@ -27,6 +28,10 @@ import { loadIncidents, saveIncidents, toIncident } from './incident-rows.js';
 import { advanceRepoHealth, saveRepoHealth } from './repo-health-rows.js';
 import { readLimit, recordTickFailure, type ReadEvent } from './poison.js';
 import type { HeartbeatSignals, TickLease } from './signals.js';
+import { applyAutoResolve, applySteps, noteMessages, stepRecords } from '../oncall/advance.js';
+import { nextAutoResolveAt } from '../oncall/auto-resolve.js';
+import { readSyncSettings } from '../oncall/sync-settings.js';
+import { commitOncall, nextStepAt, onCallPeople, planOncall, routeNewIncidents, takeDueSteps, vetoQuietRoutes, type TickOncall } from '../oncall/tick-oncall.js';
 
 export type TickTrigger = 'schedule' | 'wake';
 
@@ -35,6 +40,8 @@ export type TickOutcome =
   | { kind: 'busy' }
   /** Its claim passed to a newer tick before it could commit: nothing it did was kept. */
   | { kind: 'fenced'; reason: string }
+  /** Its scheduled slot already ticked (the job was retried after a crash that followed the commit): nothing done again. */
+  | { kind: 'skipped'; reason: string }
   | { kind: 'gated'; reason: string; events: number }
   | { kind: 'decided'; decisionId: string; outcome: 'quiet' | 'spoke' | 'vetoed'; outboxIds: string[] };
 
@@ -55,6 +62,21 @@ export interface TickDeps {
   brainTimeoutMs?: number;
   actions?: TickActions;
   memory?: TickMemory;
+  /** Who is on call (PagerDuty) and report drafts by a model (src/oncall); without it, the rotation and the rules draft. */
+  oncall?: TickOncall;
+  /** Investigations of incidents that open or escalate, and their findings for the brain (src/investigate). */
+  investigation?: TickInvestigation;
+}
+
+/** How a tick asks for investigations (run as jobs of their own) and hands what they found to the brain. */
+export interface TickInvestigation {
+  /** Finished investigations these events announce; no query when they announce none. */
+  reports(workspaceId: string, records: readonly EventRecord[]): Promise<InvestigationReport[]>;
+  /** The decision log's lines for them: which queries ran, how long, what came back. */
+  reasons(reports: readonly InvestigationReport[]): string[];
+  tools(workspaceId: string): EvidenceTools;
+  /** After the commit: enqueues investigations of the incidents that qualify (Redis only, nothing when none do). */
+  request(request: { workspaceId: string; decisionId: string | null; transitions: readonly IncidentTransition[]; incidents: ReadonlyMap<string, Incident>; settings: WorkspaceSettings }): Promise<void>;
 }
 
 /** A database transaction, as the tick's hooks receive it. */
@@ -75,26 +97,32 @@ export interface TickMemory {
   stage(tx: Tx, request: { workspaceId: string; decisionId: string; intents: Extract<Intent, { type: 'remember' }>[]; outboxIds: string[]; approvalOutboxIds: string[]; now: Date }): Promise<{ notes: string[] }>;
 }
 
-export async function runTick(deps: TickDeps, workspaceId: string, trigger: TickTrigger): Promise<TickOutcome> {
-  const claim = await deps.signals.claim(workspaceId, deps.clock.now());
+/**
+ * @param slot for a scheduled tick, the time its beat was due (interval-aligned, ms): a slot already
+ * committed is not ticked again. Wakes have none: each is news that must be looked at.
+ */
+export async function runTick(deps: TickDeps, workspaceId: string, trigger: TickTrigger, slot?: number): Promise<TickOutcome> {
+  const claim = await deps.signals.claim(workspaceId, deps.clock.now(), slot);
   if (claim.kind !== 'claimed') return claim;
   const tickId = `tick_${randomUUID()}`;
   const log = deps.log.child({ workspaceId, tickId, trigger });
   const lease = deps.signals.hold(workspaceId, claim.token);
-  const t: TickContext = { workspaceId, tickId, trigger, due: claim.due, log, lease, read: [] };
+  const t: TickContext = { workspaceId, tickId, trigger, slot, due: claim.due, log, lease, read: [] };
   let committed = false;
   try {
     const outcome = await tickClaimed(deps, t);
-    committed = true;
+    // A skipped slot consumed nothing: the workspace stays dirty, and the next beat redoes what the
+    // crash lost after the commit (the due time, the wake for news that came meanwhile).
+    committed = outcome.kind !== 'skipped';
     return outcome;
   } catch (err) {
     if (err instanceof HeartbeatError) {
       // Another tick owns the workspace now and reads the same events: nothing is lost, nothing counted against them.
-      await deps.signals.count(workspaceId, { fenced: 1 }).catch(() => undefined);
+      await deps.signals.count(workspaceId, { fenced: 1 }, deps.clock.now()).catch(() => undefined);
       log.warn({ reason: err.message }, 'tick did not commit: its claim passed to a newer tick');
       return { kind: 'fenced', reason: err.message };
     }
-    await deps.signals.count(workspaceId, { failed: 1 }).catch(() => undefined);
+    await deps.signals.count(workspaceId, { failed: 1 }, deps.clock.now()).catch(() => undefined);
     const poison = await recordTickFailure(deps.db, workspaceId, tickId, t.read, err).catch((e: unknown) => {
       log.warn({ err: e }, 'could not record the failure against the events the tick read');
       return 'none' as const;
@@ -119,6 +147,8 @@ interface TickContext {
   workspaceId: string;
   tickId: string;
   trigger: TickTrigger;
+  /** A scheduled tick's slot (see runTick); recorded in workspaces.last_tick_slot by its commit. */
+  slot: number | undefined;
   /** A time-based wake asked for by an earlier tick has come. */
   due: boolean;
   log: Logger;
@@ -141,10 +171,14 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     t.log.warn('tick for unknown workspace; ignoring');
     return { kind: 'gated', reason: 'unknown workspace', events: 0 };
   }
+  if (t.slot !== undefined && t.slot <= workspace.lastTickSlot) {
+    t.log.info({ slot: t.slot, lastTickSlot: workspace.lastTickSlot }, 'scheduled slot already ticked (job retried after a crash); skipping it');
+    return { kind: 'skipped', reason: `slot ${t.slot} already ticked` };
+  }
   const fence = workspace.tickFence;
   const settings = readSettings(workspace.settings);
   const { rows, records, more } = await readNews(deps, t);
-  const state = await advanceIncidents(db, t, records, settings, now);
+  const state = await advanceIncidents(db, t, records, settings, now, workspace.settings);
   const health = await advanceRepoHealth(db, t.workspaceId, records);
 
   const digest = await digestIfDue(db, t.workspaceId, settings, now);
@@ -157,19 +191,27 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     decision = { kind: 'quiet', reasons: gated.reasons, usage: noUsage };
     brainName = 'none';
   } else if (gated.kind === 'wake') {
+    const investigations = (await deps.investigation?.reports(t.workspaceId, records)) ?? [];
     decision = await think(deps, t, {
-      workspaceId: t.workspaceId, now, timezone: settings.timezone, reasons: gated.reasons, transitions: state.transitions, incidents: state.byId, events: records, digest,
+      workspaceId: t.workspaceId, now, timezone: settings.timezone, reasons: [...gated.reasons, ...(deps.investigation?.reasons(investigations) ?? [])],
+      transitions: state.transitions, incidents: state.byId, events: records, digest,
+      ...(investigations.length > 0 && deps.investigation ? { investigations, evidence: deps.investigation.tools(t.workspaceId) } : {}),
       ...(health.changes ? { repoHealth: health.changes } : {}),
       constraints: policyConstraints(settings, now, state.byId.values()),
       actions: await deps.actions?.available(t.workspaceId), memory: await deps.memory?.view(t.workspaceId, now, { incidents: state.byId }),
       // The only people the brain may address (notify_person): set by people in the workspace's settings.
-      people: [...settings.onCall.map((id) => ({ id, role: 'on-call' as const })), ...settings.approvers.users.map((id) => ({ id, role: 'approver' as const }))],
+      people: [...onCallPeople(settings, now).map((id) => ({ id, role: 'on-call' as const })), ...settings.approvers.users.map((id) => ({ id, role: 'approver' as const }))],
     });
     brainName = decision.brain ?? deps.brain.name;
   }
   const decisionId = decision ? `dec_${randomUUID()}` : null;
   const plan = planMessages(decision?.kind === 'speak' ? decision.intents : [], state.byId, state.changed, decisionId, { now, timezone: settings.timezone }, state.transitions);
-  const policy = plan.messages.length > 0 ? await judge(db, t.workspaceId, workspace.pausedUntil, settings, plan, state.byId, now) : undefined;
+  // Who resolved it, or that silence did (src/oncall): told in the thread whatever the brain said.
+  plan.messages.push(...noteMessages(state.notes, state.byId, new Set(plan.announced), decisionId));
+  // Escalation steps taken and reports of incidents that resolved (src/oncall), whatever the brain said.
+  const oncall = await planOncall(deps.oncall, db, { workspaceId: t.workspaceId, settings, now, decisionId, byId: state.byId, transitions: state.transitions, planned: plan.messages, signal: t.lease.signal });
+  plan.messages.push(...oncall.messages);
+  const policy = plan.messages.length > 0 ? await vetoQuietRoutes(db, t.workspaceId, settings.routes, await judge(db, t.workspaceId, workspace.pausedUntil, settings, plan, state.byId, now), state.byId) : undefined;
   const allowed = policy?.allowed ?? [];
   const announced = plan.announced.filter((id) => allowed.some((m) => m.incidentId === id && m.purpose === 'card'));
 
@@ -178,13 +220,15 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     // First, under the workspace row's lock: still ours? A newer tick waits here until this commits.
     const held = await tx
       .update(workspaces)
-      .set({ tickFence: fence })
+      // A scheduled tick records its slot with the rest of its work: a retry of its job finds it done.
+      .set({ tickFence: fence, ...(t.slot !== undefined ? { lastTickSlot: sql`greatest(${workspaces.lastTickSlot}, ${t.slot})` } : {}) })
       .where(and(eq(workspaces.id, t.workspaceId), eq(workspaces.tickFence, fence)))
       .returning({ id: workspaces.id });
     if (held.length === 0) throw new TickFencedError(t.workspaceId, `fence ${fence} is no longer the workspace's`);
     await saveIncidents(tx, state.changed, now, state.loadedVersions);
     await saveRepoHealth(tx, t.workspaceId, health.changed, now);
     const queued = await queueMessages(tx, t.workspaceId, decisionId, allowed);
+    await commitOncall(tx, oncall, policy, new Set(queued.inserted.map((r) => r.idempotencyKey)), now);
     if (announced.length > 0) await tx.update(incidents).set({ announcedAt: now }).where(inArray(incidents.id, announced));
     const intents = decision?.kind === 'speak' && !pausedUntil ? decision.intents : [];
     const proposals = intents.filter((i): i is Extract<Intent, { type: 'propose_action' }> => i.type === 'propose_action');
@@ -203,7 +247,8 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
         id: decisionId,
         workspaceId: t.workspaceId,
         tickId: t.tickId,
-        trigger: t.due && t.trigger === 'schedule' ? 'time' : t.trigger,
+        // A due time-based wake is what woke it, unless urgent news it read came with a wake of its own.
+        trigger: t.due && !(t.trigger === 'wake' && rows.some((r) => r.urgent)) ? 'time' : t.trigger,
         brain: brainName,
         outcome,
         reasons: [...decision.reasons, ...asked.notes, ...staged.notes],
@@ -232,8 +277,16 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   const waiting = new Set(allowed.filter((m) => m.anchor.type === 'incident_thread' && m.incidentId && announced.includes(m.incidentId)).map((m) => m.idempotencyKey));
   const ready = [...result.queued.inserted.filter((r) => !waiting.has(r.idempotencyKey)).map((r) => r.id), ...result.approvalOutbox];
   if (ready.length > 0) await deps.deliver(ready);
+  // After the commit, never before: the card goes out as always; the findings follow in its thread.
+  await deps.investigation?.request({ workspaceId: t.workspaceId, decisionId, transitions: state.transitions, incidents: state.byId, settings })
+    .catch((err: unknown) => t.log.warn({ err }, 'could not ask for investigations; the incidents go without'));
   if (more) await deps.signals.markDirty(t.workspaceId); // more to read
-  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now);
+  // As committed: cards queued by this tick count as announced, so their reminders are scheduled now.
+  for (const id of announced) {
+    const i = state.byId.get(id);
+    if (i) state.byId.set(id, { ...i, announced: true, announcedAt: now });
+  }
+  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now, state.heldUntil, state.autoResolveAt);
   return report(deps, t, records.length, gated, decision, decisionId, result.outcome, outboxIds);
 }
 
@@ -277,24 +330,28 @@ async function think(deps: TickDeps, t: TickContext, ctx: Parameters<Brain['deci
 }
 
 /** Applies alerts and acknowledgements, and the time-based news that is due, to the incidents. */
-async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], settings: WorkspaceSettings, now: Date) {
+async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], settings: WorkspaceSettings, now: Date, rawSettings: unknown) {
   const alerts = records.flatMap((r) => (r.payload.kind === 'alert' ? [{ eventId: r.id, alert: r.payload }] : []));
-  const known = await loadIncidents(db, t.workspaceId, [...new Set(alerts.map((a) => incidentGroupKey(a.alert)))]);
+  // People's steps (declare, resolve, synced) name incidents by id, resolved ones included.
+  const steps = stepRecords(records);
+  const known = await loadIncidents(db, t.workspaceId, [...new Set(alerts.map((a) => incidentGroupKey(a.alert)))], steps.map((s) => s.event.incidentId));
   const grouping = applyAlerts(t.workspaceId, new Map(known.map((i) => [i.groupKey, i])), alerts, () => `inc_${randomUUID()}`);
+  routeNewIncidents(grouping.changed, new Set(known.map((i) => i.id)), alerts, settings.routes);
   const byId = new Map<string, Incident>(known.map((i) => [i.id, i]));
-  for (const i of grouping.changed.values()) byId.set(i.id, i);
+  // Alert news advanced it: auto-resolve counts its silence from now.
+  for (const i of grouping.changed.values()) byId.set(i.id, { ...i, lastAlertAt: now });
   const acks = records.flatMap((r) =>
     r.payload.kind === 'incident.ack' ? [{ eventId: r.id, incidentId: r.payload.incidentId, by: r.payload.by.name }] : [],
   );
-  const transitions: IncidentTransition[] = [...grouping.transitions, ...applyAcks(byId, acks)];
+  const stepped = applySteps(byId, steps, t.workspaceId);
+  const transitions: IncidentTransition[] = [...grouping.transitions, ...applyAcks(byId, acks), ...stepped.transitions];
   const moved = new Set(transitions.map((x) => x.incidentId));
 
-  for (const nudge of dueTransitions(byId.values(), settings.unacknowledgedAfterMs, now)) {
-    if (moved.has(nudge.incidentId)) continue;
-    const incident = byId.get(nudge.incidentId);
-    if (incident) byId.set(incident.id, { ...incident, nudgedAt: now });
-    transitions.push(nudge);
-  }
+  // The escalation policy's due steps (src/oncall); its first is the thread reminder that used to stand alone.
+  transitions.push(...takeDueSteps(byId, moved, settings, now));
+  const autoResolve = readSyncSettings(rawSettings).autoResolveMs;
+  const auto = applyAutoResolve(byId, new Set(transitions.map((x) => x.incidentId)), autoResolve, now);
+  transitions.push(...auto.transitions);
   // Held back by quiet hours or a spent budget: when that ends, open incidents never announced, and
   // returns to Firing never told in the channel, are news again.
   if (t.due && !quietHoursEnd(settings, now)) {
@@ -306,11 +363,17 @@ async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], 
   // Many incidents opening together are one storm: their news is told on its one card.
   const storms = settings.storm ? formStorms(byId, transitions, settings.storm, () => `inc_${randomUUID()}`) : undefined;
   if (storms) transitions.splice(0, transitions.length, ...storms.transitions);
+  // A burst still arriving waits a little, so it becomes one storm card rather than a card each first.
+  const burst = settings.storm ? holdFormingBurst(byId, transitions, settings.storm, now) : undefined;
+  if (burst) transitions.splice(0, transitions.length, ...burst.transitions);
   await attachSuspects(db, t.workspaceId, transitions, byId);
   const changedIds = new Set([...grouping.changed.values(), ...(storms?.changed ?? [])].map((i) => i.id));
   for (const x of transitions) changedIds.add(x.incidentId);
   const loadedVersions = new Map(known.map((i) => [i.id, i.version]));
-  return { byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []), loadedVersions };
+  return {
+    byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []), loadedVersions, heldUntil: burst?.until ?? null,
+    notes: [...stepped.notes, ...auto.notes], autoResolveAt: nextAutoResolveAt(byId.values(), autoResolve, now),
+  };
 }
 
 /** Announced incidents firing again whose return notice (`incident:<id>:recurred:<n>`) was never queued. */
@@ -355,9 +418,9 @@ async function judge(
 /** Tells the quiet path when to look again without news: a reminder falling due, quiet hours ending. */
 async function scheduleNextWake(
   deps: TickDeps, workspaceId: string, settings: WorkspaceSettings, byId: Map<string, Incident>, policy: PolicyResult | undefined,
-  pausedUntil: Date | null, now: Date,
+  pausedUntil: Date | null, now: Date, heldUntil: Date | null, autoResolveAt: Date | null = null,
 ): Promise<void> {
-  const candidates = [nextNudgeAt(byId.values(), settings.unacknowledgedAfterMs, now), nextDigestAt(settings, now)];
+  const candidates = [nextStepAt(byId.values(), settings, now), nextDigestAt(settings, now), heldUntil, autoResolveAt];
   for (const h of policy?.held ?? []) candidates.push(h.until);
   // When a pause ends, open incidents it kept quiet are announced then.
   const unannounced = [...byId.values()].some((i) => i.status !== 'resolved' && !i.announced);
@@ -371,7 +434,7 @@ async function report(
   decisionId: string | null, outcome: 'quiet' | 'spoke' | 'vetoed', outboxIds: string[],
 ): Promise<TickOutcome> {
   if (!decision || !decisionId) {
-    await deps.signals.count(t.workspaceId, { quiet: 1 });
+    await deps.signals.count(t.workspaceId, { quiet: 1 }, deps.clock.now());
     const reason = gated.kind === 'quiet' ? gated.reason : 'no decision';
     t.log.debug({ events: eventCount, reason }, 'tick gated quiet');
     return { kind: 'gated', reason, events: eventCount };
@@ -385,7 +448,7 @@ async function report(
     model_calls: usage.modelCalls,
     tokens: usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens,
     cost_micro_usd: usage.costMicroUsd,
-  });
+  }, deps.clock.now());
   t.log.info({ decisionId, outcome, reasons: decision.reasons, outbox: outboxIds.length }, 'tick decided');
   return { kind: 'decided', decisionId, outcome, outboxIds };
 }

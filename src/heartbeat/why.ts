@@ -5,6 +5,8 @@ import { timeWithRelative } from '../core/human-time.js';
 import { readSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
 import { approvalAudit, approvals, decisions, events, outbox, workspaces } from '../db/schema.js';
+import { explainSteps } from '../oncall/why-steps.js';
+import { explainEvidence } from '../investigate/explain.js';
 
 /** @param now the clock's now: times read "07:32 UTC (12 min ago)" in the workspace's zone */
 export async function explainThread(db: Db, workspaceId: string, threadId: string | null, now: Date): Promise<string> {
@@ -32,7 +34,8 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
   const [workspace] = await db.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId));
   const when = (at: Date) => timeWithRelative(at, { now, timezone: readSettings(workspace?.settings).timezone });
   const approvalLines = await explainApprovals(db, workspaceId, threadId, incidentIds, when);
-  if (ids.length === 0 && approvalLines.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
+  const stepLines = await explainSteps(db, incidentIds, when);
+  if (ids.length === 0 && approvalLines.length === 0 && stepLines.length === 0) return 'I did not post anything in this thread, so there is no decision of mine to explain.';
 
   const rows = await db.select().from(decisions).where(inArray(decisions.id, ids)).orderBy(asc(decisions.createdAt)).limit(10);
   const eventIds = [...new Set(rows.flatMap((d) => d.eventIds))].slice(0, 200);
@@ -50,7 +53,7 @@ export async function explainThread(db: Db, workspaceId: string, threadId: strin
       `  Cost: ${tokens} tokens, $${(d.costMicroUsd / 1_000_000).toFixed(4)}${d.vetoes.length > 0 ? `. Held back or vetoed: ${d.vetoes.join('; ')}` : ''}`,
     );
   }
-  return [...lines, ...approvalLines].join('\n');
+  return [...lines, ...approvalLines, ...stepLines, ...(await explainEvidence(db, incidentIds))].join('\n');
 }
 
 /** The audit trail of approvals asked for in this thread: who asked, who decided, what ran, what verification found. */

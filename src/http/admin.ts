@@ -20,6 +20,7 @@ import type { HttpAccess, Principal } from './access.js';
 import { loginRoutes } from './login.js';
 import { loadDashboard } from './dashboard/load.js';
 import { renderDashboard } from './dashboard/page.js';
+import { oncallAdminRoutes } from '../oncall/admin-routes.js';
 
 
 /** `{"storm": {"windowMs": 60000, "threshold": 5}}`, or `{"storm": null}` for never. */
@@ -64,6 +65,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   const router = express.Router();
   router.use(loginRoutes(deps.access, deps.log));
   router.use('/api', deps.access.guard('api'));
+  router.use(oncallAdminRoutes(deps.db));
 
   // The dashboard: a browser logs in at /login (the admin token as password) and gets a session cookie.
   router.get('/', deps.access.guard('page'), async (_req, res) => {
@@ -122,10 +124,10 @@ export function adminRoutes(deps: AdminDeps): Router {
 
   // Integrations that actions run against; secrets go in, never come out.
   router.put('/api/workspaces/:workspaceId/integrations/:kind/:name', express.json({ limit: '64kb' }), async (req, res) => {
-    const kind = z.enum(['github', 'alertmanager', 'pagerduty', 'runbook']).safeParse(req.params.kind);
+    const kind = z.enum(['github', 'alertmanager', 'pagerduty', 'runbook', 'prometheus', 'loki', 'sentry']).safeParse(req.params.kind);
     const body = putIntegrationSchema.safeParse(req.body);
     if (!kind.success || !body.success) {
-      res.status(400).json({ error: kind.success ? describeIssues(body.error?.issues ?? []) : 'kind must be github, alertmanager, pagerduty or runbook' });
+      res.status(400).json({ error: kind.success ? describeIssues(body.error?.issues ?? []) : 'kind must be github, alertmanager, pagerduty, runbook, prometheus, loki or sentry' });
       return;
     }
     if (!(await workspaceExists(deps.db, req.params.workspaceId))) {
@@ -146,9 +148,9 @@ export function adminRoutes(deps: AdminDeps): Router {
     res.json({ integrations: await listIntegrations(deps.db, req.params.workspaceId) });
   });
   router.delete('/api/workspaces/:workspaceId/integrations/:kind/:name', async (req, res) => {
-    const kind = z.enum(['github', 'alertmanager', 'pagerduty', 'runbook']).safeParse(req.params.kind);
+    const kind = z.enum(['github', 'alertmanager', 'pagerduty', 'runbook', 'prometheus', 'loki', 'sentry']).safeParse(req.params.kind);
     if (!kind.success) {
-      res.status(400).json({ error: 'kind must be github, alertmanager, pagerduty or runbook' });
+      res.status(400).json({ error: 'kind must be github, alertmanager, pagerduty, runbook, prometheus, loki or sentry' });
       return;
     }
     const gone = await deleteIntegration(deps.db, req.params.workspaceId, kind.data, req.params.name);
@@ -198,6 +200,22 @@ export function adminRoutes(deps: AdminDeps): Router {
     }
     await recordAudit(deps.db, { workspaceId, actor: 'admin-api', action: 'storm', outcome: 'allowed', detail: { storm: parsed.data.storm } });
     res.json({ storm: parsed.data.storm });
+  });
+
+  // Investigations (src/investigate): which severities, and each source's and the whole budget.
+  router.put('/api/workspaces/:workspaceId/investigation', express.json({ limit: '4kb' }), async (req, res) => {
+    const parsed = workspaceSettingsSchema.shape.investigation.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: describeIssues(parsed.error.issues) });
+      return;
+    }
+    const workspaceId = req.params.workspaceId;
+    if (!(await patchWorkspaceSettings(deps.db, workspaceId, { investigation: parsed.data }))) {
+      res.status(404).json({ error: `no workspace ${workspaceId}` });
+      return;
+    }
+    await recordAudit(deps.db, { workspaceId, actor: 'admin-api', action: 'investigation', outcome: 'allowed', detail: { investigation: parsed.data } });
+    res.json({ investigation: parsed.data });
   });
 
   // An approval and its whole audit trail.

@@ -3,12 +3,14 @@
 // (one connection) a scrape never holds it for long.
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { decisions, events, incidents, outbox, workspaces } from '../db/schema.js';
+import { decisions, events, feedback, incidents, outbox, workspaces } from '../db/schema.js';
 
 export interface ScrapeCounts {
   openIncidents: number;
   pendingOutbox: number;
   workspaces: number;
+  /** People's verdicts on summaries (the feedback buttons), all time. */
+  feedback: { helpful: number; notHelpful: number };
 }
 
 /** A finished delivery as its outbox row tells it. */
@@ -28,9 +30,15 @@ export async function scrapeCounts(db: Db): Promise<ScrapeCounts> {
     select
       (select count(*)::int from ${incidents} where ${incidents.status} <> 'resolved') as open_incidents,
       (select count(*)::int from ${outbox} where ${outbox.status} = 'pending') as pending_outbox,
-      (select count(*)::int from ${workspaces} where ${workspaces.removedAt} is null) as workspaces`);
-  const row = (result as unknown as { rows: { open_incidents: number; pending_outbox: number; workspaces: number }[] }).rows[0];
-  return { openIncidents: Number(row?.open_incidents ?? 0), pendingOutbox: Number(row?.pending_outbox ?? 0), workspaces: Number(row?.workspaces ?? 0) };
+      (select count(*)::int from ${workspaces} where ${workspaces.removedAt} is null) as workspaces,
+      (select count(*)::int from ${feedback} where ${feedback.verdict} = 'helpful') as helpful,
+      (select count(*)::int from ${feedback} where ${feedback.verdict} = 'not_helpful') as not_helpful`);
+  type Row = { open_incidents: number; pending_outbox: number; workspaces: number; helpful: number; not_helpful: number };
+  const row = (result as unknown as { rows: Row[] }).rows[0];
+  return {
+    openIncidents: Number(row?.open_incidents ?? 0), pendingOutbox: Number(row?.pending_outbox ?? 0), workspaces: Number(row?.workspaces ?? 0),
+    feedback: { helpful: Number(row?.helpful ?? 0), notHelpful: Number(row?.not_helpful ?? 0) },
+  };
 }
 
 export async function deliveryTimes(db: Db, outboxId: string): Promise<DeliveryTimes | null> {

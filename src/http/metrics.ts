@@ -162,6 +162,7 @@ function instruments(registers: Registry[]) {
     openIncidents: new Gauge({ name: 'tacit_open_incidents', help: 'Incidents not resolved', registers }),
     pendingOutbox: new Gauge({ name: 'tacit_outbox_pending', help: 'Outbox rows waiting for delivery', registers }),
     workspaces: new Gauge({ name: 'tacit_workspaces', help: 'Workspaces installed (not removed)', registers }),
+    feedback: new Gauge({ name: 'tacit_feedback', help: "People's verdicts on summaries (feedback buttons), one per person and decision", labelNames: ['verdict'], registers }),
     readUp: new Gauge({ name: 'tacit_scrape_read_up', help: 'Whether the last scrape could read its values (redis: heartbeat counters; database: counts)', labelNames: ['store'], registers }),
   };
 }
@@ -182,6 +183,8 @@ function scrapeReader(reads: MetricsReads, m: Instruments, log: { debug(obj: obj
       m.openIncidents.set(counts.value.openIncidents);
       m.pendingOutbox.set(counts.value.pendingOutbox);
       m.workspaces.set(counts.value.workspaces);
+      m.feedback.set({ verdict: 'helpful' }, counts.value.feedback.helpful);
+      m.feedback.set({ verdict: 'not_helpful' }, counts.value.feedback.notHelpful);
     } else log.debug({ err: String(counts.reason) }, 'metrics: database counts unreadable');
   };
 }

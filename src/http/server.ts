@@ -19,6 +19,8 @@ export interface HttpDeps {
   ready(): Promise<{ database: boolean; redis: boolean; schedules: boolean; brain?: string | null }>;
   /** Renders `/metrics`, and times each webhook's answer. */
   metrics: Pick<Metrics, 'contentType' | 'render' | 'webhookAcked'>;
+  /** False in a process without the `http` role (config.ts): no webhook routes, only health, readiness and metrics. */
+  webhooks?: boolean;
   /** Extra routers (the playground, later Slack). */
   routers: Router[];
 }
@@ -79,8 +81,10 @@ export function createHttpServer(deps: HttpDeps): Server {
       }
     }
   };
-  app.post('/hooks/alerts/:sourceId', webhook('alert'));
-  app.post('/hooks/github/:sourceId', webhook('github'));
+  if (deps.webhooks !== false) {
+    app.post('/hooks/alerts/:sourceId', webhook('alert'));
+    app.post('/hooks/github/:sourceId', webhook('github'));
+  }
 
   for (const router of deps.routers) app.use(router);
 

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { LiveIncidents } from './checks.js';
 import { defaultDreamOptions, dream, dueWorkspaces, type DreamOptions, type DreamResult } from './dreamer.js';
 import { defaultIndexBounds, type IndexBounds } from './render.js';
+import { applyFeedback } from './feedback.js';
 import { activate, dropStaged, readIndex, recallEntry, reconcileStaged, stageEntries } from './store.js';
 
 export interface MemoryOptions {
@@ -66,6 +67,12 @@ export class Memory implements TickMemory {
 
   async stage(tx: Tx, request: Parameters<TickMemory['stage']>[1]): Promise<{ notes: string[] }> {
     return stageEntries(tx, request);
+  }
+
+  /** People gave feedback on a decision's message: what it taught memory may be retired (memory/feedback.ts). */
+  async onFeedback(workspaceId: string, decisionId: string): Promise<void> {
+    const retired = await applyFeedback(this.deps.db, workspaceId, decisionId, this.deps.clock.now());
+    if (retired.length > 0) this.deps.log.info({ workspaceId, decisionId, retired }, 'memory entries retired after not-helpful feedback');
   }
 
   /** A message was delivered: entries staged on it become active. */

@@ -7,12 +7,16 @@ import type { ChatEvent } from '../core/events.js';
 import type { Db } from '../db/client.js';
 import { channels, events, workspaces } from '../db/schema.js';
 import type { InboundInteraction, InboundMessage, InteractionResponse, MessageChange } from '../chat/port.js';
+import { FEEDBACK_ACTION_ID } from '../core/feedback.js';
 import { ACK_ACTION_ID } from '../core/incident-card.js';
+import { recordFeedback, type FeedbackDeps } from './feedback.js';
 import { boundedSignal, insertEvents, type IntakeDeps } from './intake.js';
 
 export interface ChatIntakeDeps extends IntakeDeps {
   /** Starts answering a mention; idempotent per event id. */
   converse(eventId: number, workspaceId: string): Promise<void>;
+  /** Where feedback clicks go besides the feedback table (memory, metrics). */
+  feedback?: Omit<FeedbackDeps, 'db' | 'log'>;
 }
 
 /**
@@ -23,6 +27,18 @@ export async function ensureChannel(db: Db, workspaceId: string, channelId: stri
   const created = await db.insert(workspaces).values({ id: workspaceId, platform, name: workspaceId }).onConflictDoNothing().returning({ id: workspaces.id });
   await db.insert(channels).values({ id: channelId, workspaceId, name: channelId.split('/').pop() ?? channelId }).onConflictDoNothing();
   return created.length > 0;
+}
+
+/**
+ * Channels the platform listed with a workspace (Discord's GUILD_CREATE): known at once, so a source
+ * can be bound to one before anyone speaks there. Names follow the platform's; cursors stay as they are.
+ */
+export async function recordChannels(db: Db, workspaceId: string, list: { id: string; name: string }[]): Promise<void> {
+  if (list.length === 0) return;
+  await db
+    .insert(channels)
+    .values(list.map((c) => ({ id: c.id, workspaceId, name: c.name })))
+    .onConflictDoUpdate({ target: channels.id, set: { name: sql`excluded.name` } });
 }
 
 export async function ingestChatMessage(deps: ChatIntakeDeps, message: InboundMessage): Promise<void> {
@@ -81,6 +97,7 @@ export async function applyChatChange(deps: ChatIntakeDeps, change: MessageChang
 
 /** Button clicks. Acknowledging an incident is recorded as an event and applied by the next tick. */
 export async function handleInteraction(deps: ChatIntakeDeps, interaction: InboundInteraction): Promise<InteractionResponse> {
+  if (interaction.actionId === FEEDBACK_ACTION_ID) return recordFeedback({ db: deps.db, log: deps.log, ...deps.feedback }, interaction);
   if (interaction.actionId !== ACK_ACTION_ID) {
     return { privateText: 'That button is not something I know how to handle.' };
   }

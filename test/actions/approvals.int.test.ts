@@ -37,7 +37,7 @@ describe('approvals in the playground', () => {
     expect(id).toMatch(/^apr_[0-9a-f-]{36}$/);
     // The card hangs in the incident's thread and names who may approve; alice got a DM about it.
     expect(posted.threadId).not.toBeNull();
-    expect(JSON.stringify(posted.blocks)).toContain('user alice');
+    expect(JSON.stringify(posted.blocks)).toContain('{"label":"Who may approve","value":"alice"}');
     await waitFor(async () => (await channelMessages(world.tacit.url)).some((m) => m.channelId === 'playground:dm-alice' && m.text.includes(id)), { what: 'a DM to alice' });
 
     // bob is not an approver: nothing changes, he is told why, and it is audited.

@@ -67,6 +67,13 @@ describe('approvalCard', () => {
     expect(JSON.stringify(done)).not.toMatch(/\d{4}-\d\d-\d\dT/);
   });
 
+  it('shows a Deny\'s reason after who denied it, and no buttons', () => {
+    const denied = approvalCard(view({ status: 'denied', decidedBy: 'bob', decidedAt: new Date(now.getTime() + 60_000), decisionNote: ' not during the release ' }), { now, timezone: 'UTC' });
+    expect(sections(denied)).toContain('Denied by bob at 07:33 UTC: not during the release');
+    expect(denied.blocks?.some((b) => b.kind === 'actions')).toBe(false);
+    expect(sections(approvalCard(view({ status: 'denied', decidedBy: 'bob' }), { now, timezone: 'UTC' }))).toContain('Denied by bob.');
+  });
+
   it('keeps other parameters readable: strings as they are, lists joined, objects as JSON', () => {
     const f = fields(approvalCard(view({ params: { silenceId: 'abc', labels: ['a', 'b'], extra: { k: 1 } } })));
     expect(f).toMatchObject({ 'Silence id': 'abc', Labels: 'a, b', Extra: '{"k":1}' });

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { decisionPrompt } from '../../src/brain/claude/prompt.js';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
+import { countComponents, textDisplays } from '../../src/chat/discord/cards.js';
 import { renderMessage as renderDiscord } from '../../src/chat/discord/render.js';
 import { renderMessage as renderSlack } from '../../src/chat/slack/render.js';
 import type { AlertEvent } from '../../src/core/events.js';
@@ -85,7 +86,9 @@ describe('a 12,000-alert incident', () => {
         if (b.type === 'section' && b.fields) expect(b.fields.length).toBeLessThanOrEqual(10);
       }
       const discord = renderDiscord(incidentCard(i, 'dec_1'), { idempotencyKey: 'incident:inc_big:parent' });
-      expect(discord.body.content.length).toBeLessThanOrEqual(2_000);
+      // A card is Components V2: at most 40 components and 4,000 characters of text.
+      expect(textDisplays(discord.body.components).join('').length).toBeLessThanOrEqual(4_000);
+      expect(countComponents(discord.body.components)).toBeLessThanOrEqual(40);
       expect(discord.files).toEqual([]);
     }
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaults, type RetentionDays } from '../../src/config.js';
 import { connectPglite, connectPostgres, type Database } from '../../src/db/client.js';
 import { purgeExpired, tableSizes } from '../../src/db/retention.js';
-import { approvalAudit, decisions, events, outbox, playgroundMessages, quarantine, workspaces } from '../../src/db/schema.js';
+import { approvalAudit, decisions, events, feedback, outbox, playgroundMessages, quarantine, workspaces } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const DAY = 86_400_000;
@@ -30,6 +30,11 @@ async function seed(db: Database['db']): Promise<void> {
     id, workspaceId: ws, tickId: 'tick_1', trigger: 'wake', brain: 'rules', outcome: 'spoke' as const, reasons: [], eventIds: [], createdAt: ago(days),
   });
   await db.insert(decisions).values([decision('dec_old', 100), decision('dec_recent', 10)]);
+  // Feedback is about decisions: it goes with them.
+  await db.insert(feedback).values([
+    { workspaceId: ws, decisionId: 'dec_old', person: 'u', verdict: 'helpful', at: ago(100) },
+    { workspaceId: ws, decisionId: 'dec_recent', person: 'u', verdict: 'not_helpful', at: ago(10) },
+  ]);
   const row = (id: string, status: 'pending' | 'sent' | 'skipped' | 'dead', days: number) => ({
     id, workspaceId: ws, idempotencyKey: id, kind: 'post' as const, channelId: 'playground:c', anchor: { type: 'channel' }, message: { text: id }, status, createdAt: ago(days),
   });
@@ -81,6 +86,7 @@ describe.each(databases)('retention on %s', (_name, open) => {
       ['alert-old-unconsumed', 'alert-recent', 'chat-old-unconsumed', 'chat-recent'],
     );
     expect((await db.select({ id: decisions.id }).from(decisions)).map((r) => r.id)).toEqual(['dec_recent']);
+    expect((await db.select({ id: feedback.decisionId }).from(feedback)).map((r) => r.id)).toEqual(['dec_recent']);
     expect((await db.select({ id: outbox.id }).from(outbox)).map((r) => r.id).sort()).toEqual(['out_old_dead', 'out_old_pending', 'out_recent_sent']);
     expect((await db.select({ r: quarantine.reason }).from(quarantine)).map((r) => r.r)).toEqual(['recent']);
     expect((await db.select({ id: playgroundMessages.id }).from(playgroundMessages)).map((r) => r.id)).toEqual(['pm_recent']);

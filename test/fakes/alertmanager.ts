@@ -1,5 +1,6 @@
 // A local Alertmanager speaking the v2 silences API (POST/GET /api/v2/silences, GET/DELETE
-// /api/v2/silence/:id) with Alertmanager's shapes and states, plus fault injection.
+// /api/v2/silence/:id) and GET /api/v2/alerts (the alerts it holds, `filter` matchers applied, each
+// suppressed by the active silences that match it), with Alertmanager's shapes and states, plus fault injection.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,9 +16,17 @@ export interface FakeSilence {
   updatedAt: string;
 }
 
+/** An alert Alertmanager holds (still firing): tests add and remove them. */
+export interface FakeAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+}
+
 export interface FakeAlertmanager {
   url: string;
   silences: FakeSilence[];
+  /** The alerts it currently holds; a resolved alert is one removed from here. */
+  alerts: FakeAlert[];
   /** Every POST /api/v2/silences received, including failed ones. */
   createRequests: number;
   /** The next `n` create calls answer this status instead. */
@@ -37,6 +46,7 @@ async function body(req: IncomingMessage): Promise<string> {
 
 export async function startFakeAlertmanager(): Promise<FakeAlertmanager> {
   const silences: FakeSilence[] = [];
+  const alerts: FakeAlert[] = [];
   let failing = 0;
   let failStatus = 500;
   let expired = false;
@@ -80,6 +90,16 @@ export async function startFakeAlertmanager(): Promise<FakeAlertmanager> {
         return send(200, { silenceID: silence.id });
       }
       if (req.method === 'GET' && url.pathname === '/api/v2/silences') return send(200, silences.map(view));
+      if (req.method === 'GET' && url.pathname === '/api/v2/alerts') {
+        // filter=name="value" (equality matchers only), as Alertmanager's ?filter= takes them.
+        const filters = url.searchParams.getAll('filter').map((f) => /^([^=!~]+)="(.*)"$/.exec(f)).flatMap((m) => (m ? [[m[1] ?? '', m[2] ?? ''] as const] : []));
+        const matches = (labels: Record<string, string>, ms: { name: string; value: string }[]) => ms.every((m) => labels[m.name] === m.value);
+        const held = alerts.filter((a) => filters.every(([k, v]) => a.labels[k] === v)).map((a) => {
+          const silencedBy = silences.filter((x) => view(x).status.state === 'active' && matches(a.labels, x.matchers)).map((x) => x.id);
+          return { fingerprint: a.fingerprint, labels: a.labels, annotations: {}, status: { state: silencedBy.length > 0 ? 'suppressed' : 'active', silencedBy, inhibitedBy: [] } };
+        });
+        return send(200, held);
+      }
       const one = /^\/api\/v2\/silence\/([^/]+)$/.exec(url.pathname);
       if (one) {
         const s = silences.find((x) => x.id === decodeURIComponent(one[1] ?? ''));
@@ -99,6 +119,7 @@ export async function startFakeAlertmanager(): Promise<FakeAlertmanager> {
   return {
     url: `http://127.0.0.1:${port}`,
     silences,
+    alerts,
     get createRequests() {
       return state.createRequests;
     },

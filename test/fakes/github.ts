@@ -35,6 +35,10 @@ export interface FakeGithub {
   comments: { id: number; issue_number: number; body: string }[];
   runs: Map<number, { id: number; run_attempt: number; status: string; conclusion: string | null; run_started_at?: string }>;
   rerunRequests: number[];
+  /** Commits by sha, for GET commits/{ref} and compare/{base}...{head} (the head's files): diff stats and files. */
+  commits: Map<string, { message: string; files: { filename: string; additions: number; deletions: number }[] }>;
+  /** Deployments by sha with their latest status, for GET deployments?sha= and deployments/{id}/statuses. */
+  deployments: { id: number; sha: string; environment: string; state: string }[];
   /** Sends a webhook to the hook URL (as GitHub would), recording the attempt and its status. */
   deliver(event: string, payload: unknown): Promise<FakeDelivery>;
   close(): Promise<void>;
@@ -50,6 +54,8 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
   const comments: FakeGithub['comments'] = [];
   const runs: FakeGithub['runs'] = new Map();
   const rerunRequests: number[] = [];
+  const commits: FakeGithub['commits'] = new Map();
+  const deployments: FakeGithub['deployments'] = [];
   const repoBase = `/repos/${opts.owner}/${opts.repo}`;
   const readJson = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
     const chunks: Buffer[] = [];
@@ -155,6 +161,34 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
         const found = comments.find((c) => c.id === Number(comment[1]));
         return found ? json(200, found) : json(404, { message: 'Not Found' });
       }
+      // Commits, comparisons and deployments: the read-only shapes investigations use (files, stats, statuses).
+      const rest = url.pathname.slice(repoBase.length);
+      const commitFiles = (sha: string) => commits.get(sha)?.files.map((f) => ({ ...f, changes: f.additions + f.deletions, status: 'modified', sha: `blob-${sha}` }));
+      const commit = /^\/commits\/([\w.-]+)$/.exec(rest);
+      if (url.pathname.startsWith(repoBase) && commit && req.method === 'GET') {
+        const sha = commit[1] ?? '';
+        const files = commitFiles(sha);
+        const c = commits.get(sha);
+        if (!files || !c) return json(422, { message: `No commit found for SHA: ${sha}`, documentation_url: 'https://docs.github.com/rest/commits/commits#get-a-commit' });
+        const additions = files.reduce((n, f) => n + f.additions, 0);
+        const deletions = files.reduce((n, f) => n + f.deletions, 0);
+        return json(200, { sha, commit: { message: c.message }, stats: { additions, deletions, total: additions + deletions }, files });
+      }
+      const compare = /^\/compare\/([\w.-]+)\.\.\.([\w.-]+)$/.exec(rest);
+      if (url.pathname.startsWith(repoBase) && compare && req.method === 'GET') {
+        const files = commitFiles(compare[2] ?? '');
+        if (!files) return json(404, { message: 'Not Found' });
+        return json(200, { status: 'ahead', ahead_by: 1, behind_by: 0, total_commits: 1, commits: [{ sha: compare[2] }], files });
+      }
+      if (url.pathname === `${repoBase}/deployments` && req.method === 'GET') {
+        const sha = url.searchParams.get('sha');
+        return json(200, deployments.filter((d) => !sha || d.sha === sha).map((d) => ({ id: d.id, sha: d.sha, environment: d.environment, ref: d.sha })));
+      }
+      const statuses = /^\/deployments\/(\d+)\/statuses$/.exec(rest);
+      if (url.pathname.startsWith(repoBase) && statuses && req.method === 'GET') {
+        const d = deployments.find((x) => x.id === Number(statuses[1]));
+        return d ? json(200, [{ id: d.id * 10, state: d.state, environment: d.environment }]) : json(404, { message: 'Not Found' });
+      }
       json(404, { message: 'Not Found' });
     })();
   });
@@ -169,6 +203,8 @@ export async function startFakeGithub(opts: { owner: string; repo: string; hookI
     comments,
     runs,
     rerunRequests,
+    commits,
+    deployments,
     setHook(next) {
       hook = next;
     },

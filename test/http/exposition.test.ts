@@ -14,7 +14,7 @@ const counters = Object.fromEntries(counterNames.map((n, i) => [n, i * 10])) as 
 function reads(overrides: Partial<MetricsReads> = {}): MetricsReads {
   return {
     counters: async () => counters,
-    counts: async () => ({ openIncidents: 2, pendingOutbox: 3, workspaces: 1 }),
+    counts: async () => ({ openIncidents: 2, pendingOutbox: 3, workspaces: 1, feedback: { helpful: 4, notHelpful: 1 } }),
     delivery: async () => ({ kind: 'post', anchor: 'incident_parent', deliverySeconds: 0.4, alertSeconds: 1.5 }),
     ...overrides,
   };

@@ -48,7 +48,7 @@ describe('the playground out of the box', () => {
     );
     const askedText = blockTexts(asked);
     expect(askedText).toContain('alertname=HighErrorRate');
-    expect(askedText).toContain('user alice');
+    expect(askedText).toContain('"label":"Who may approve","value":"alice"');
     expect(askedText).toMatch(/\d\d:\d\d UTC \(in 15 min\)/);
 
     // bob is not an approver (as the sidebar says); alice is.

@@ -12,6 +12,8 @@ import { BrainUnavailableError } from '../errors.js';
 import type { Brain, BrainHealth, ConsolidateInput, ConsolidateProposal, Conversation, DecideContext, MemoryView, TokenBudget } from '../port.js';
 import { CircuitBreaker } from './breaker.js';
 import { cleanOutput, handleDecisionTool } from './decision-tools.js';
+import { evidenceTools, findingsTools, handleFindings, isEvidenceTool, runEvidenceTool, withRulesFindings } from './findings-tools.js';
+import { attentionFor } from './attention.js';
 import { ConfigurationErrors } from './health.js';
 import { addUsage, totalTokens, usageOf } from './pricing.js';
 import { allowedHosts, consolidatePrompt, decisionPrompt, memoryBlock, replyPrompt, SYSTEM_PROMPT } from './prompt.js';
@@ -67,6 +69,8 @@ export class ClaudeBrain implements Brain {
   private readonly decisionToolDefs: Tool[] = toolDefinitions(decisionTools);
   private readonly replyToolDefs: Tool[] = toolDefinitions(replyTools);
   private readonly triageToolDefs: Tool[] = toolDefinitions({ triage: triageTool });
+  /** Offered only when investigations finished: their findings, and read-only lookups into the evidence sources. */
+  private readonly findingsToolDefs: Tool[] = toolDefinitions({ ...decisionTools, ...evidenceTools, ...findingsTools });
   private readonly consolidateToolDefs: Tool[] = toolDefinitions({ consolidate: consolidateTool });
 
   constructor(private readonly opts: ClaudeBrainOptions) {
@@ -82,8 +86,16 @@ export class ClaudeBrain implements Brain {
   async decide(ctx: DecideContext): Promise<Decision> {
     let usage: Usage = noUsage;
     try {
+      const attention = attentionFor(ctx);
+      if (attention === 'rules') {
+        const d = await this.opts.fallback.decide(ctx);
+        return { ...d, reasons: [...d.reasons, 'reminders only: written by the rules brain, no model call'], brain: `${this.opts.fallback.name} (reminders)` };
+      }
       const prompt = decisionPrompt(ctx);
       const system = systemBlocks(workspaceBlock(ctx.actions, ctx.people), memoryBlock(ctx.memory));
+      // The digest due is news by any measure: triage would only agree.
+      // So is an investigation's evidence: it was paid for, and its incident already qualified.
+      if (attention === 'main' || (ctx.investigations?.length ?? 0) > 0) return withRulesFindings(await this.decideWithMainModel(ctx, prompt, usage, system), ctx);
       const triage = await this.call({
         kind: 'triage', workspaceId: ctx.workspaceId, now: ctx.now, model: this.opts.triageModel, effort: this.effort.triage, tools: this.triageToolDefs, system,
         messages: [{ role: 'user', content: prompt }], maxTokens: TRIAGE_MAX_TOKENS, signal: ctx.signal,
@@ -121,7 +133,8 @@ export class ClaudeBrain implements Brain {
     let problem = `no valid tool call in ${rounds} rounds`;
     for (let round = 0; round < rounds && !quiet; round++) {
       const res = await this.call({
-        kind: 'decision', workspaceId: ctx.workspaceId, now: ctx.now, model: this.opts.model, effort: this.effort.decision, tools: this.decisionToolDefs, system, messages,
+        kind: 'decision', workspaceId: ctx.workspaceId, now: ctx.now, model: this.opts.model, effort: this.effort.decision,
+        tools: (ctx.investigations?.length ?? 0) > 0 ? this.findingsToolDefs : this.decisionToolDefs, system, messages,
         maxTokens: this.opts.maxTokens ?? 4_096, signal: ctx.signal,
       });
       usage = addUsage(usage, res.usage);
@@ -134,14 +147,21 @@ export class ClaudeBrain implements Brain {
       const results: ToolResultBlockParam[] = [];
       let errors = 0;
       let read = false;
+      let lookups = 0;
       for (const use of uses) {
+        if (isEvidenceTool(use.name)) {
+          // A read-only lookup into the evidence sources; like recall, answered for the next round.
+          read = true;
+          results.push({ type: 'tool_result', tool_use_id: use.id, ...(await runEvidenceTool(use, ctx, lookups++)) });
+          continue;
+        }
         if (use.name === 'recall') {
           // A read: its answer goes back to the model, which decides in the next round.
           read = true;
           results.push({ type: 'tool_result', tool_use_id: use.id, ...(await recall(use, ctx.memory)) });
           continue;
         }
-        const outcome = handleDecisionTool(use, ctx, hosts);
+        const outcome = use.name === 'post_findings' ? handleFindings(use, ctx, hosts) : handleDecisionTool(use, ctx, hosts);
         if (outcome.refusedPerson) this.opts.log.warn({ workspaceId: ctx.workspaceId, personId: outcome.refusedPerson }, 'refused notify_person: not the on-call or an approver (an id from untrusted text?)');
         if (outcome.intent) intents.push(outcome.intent);
         if (outcome.quiet) quiet = true;

@@ -3,9 +3,11 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from '../../log.js';
 import type { Brain, TokenBudget } from '../port.js';
 import { ClaudeBrain, type ClaudeBrainOptions, type Effort } from './brain.js';
+import { ClaudeReportDrafter } from './report-draft.js';
 
 export { ClaudeBrain, estimateTokens, type Effort } from './brain.js';
 export { CircuitBreaker } from './breaker.js';
+export { ClaudeReportDrafter } from './report-draft.js';
 
 export interface ClaudeConfig {
   apiKey: string;
@@ -31,4 +33,10 @@ export function createClaudeBrain(c: ClaudeConfig): ClaudeBrain {
     client, model: c.model, triageModel: c.triageModel, fallback: c.fallback, budget: c.budget, log: c.log, effort: { decision: c.effort, triage: c.triageEffort },
     onCall: c.onModelCall,
   });
+}
+
+/** The post-incident drafter (src/oncall/report.ts) on the decision model, with its own client. */
+export function createClaudeReportDrafter(c: Pick<ClaudeConfig, 'apiKey' | 'baseUrl' | 'model' | 'budget' | 'log' | 'maxRetries' | 'timeoutMs'>): ClaudeReportDrafter {
+  const client = new Anthropic({ apiKey: c.apiKey, baseURL: c.baseUrl, maxRetries: c.maxRetries ?? 2, timeout: c.timeoutMs ?? 30_000 });
+  return new ClaudeReportDrafter({ client, model: c.model, budget: c.budget, log: c.log });
 }

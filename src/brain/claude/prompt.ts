@@ -6,6 +6,7 @@ import type { Incident } from '../../core/incidents.js';
 import { displayKey } from '../../core/keys.js';
 import { redactDeep } from '../../core/redact.js';
 import { quoteAsData } from '../../core/untrusted.js';
+import { evidencePrompt } from './findings-tools.js';
 import type { ConsolidateInput, Conversation, DecideContext, MemoryView } from '../port.js';
 
 export const SYSTEM_PROMPT = `You are Tacit, a bot in an operations team's chat. You are not a person and never pretend to be.
@@ -116,6 +117,10 @@ function eventLine(e: EventRecord): string {
       return `chat from ${p.author.name}: ${p.text}`;
     case 'incident.ack':
       return `incident ${p.incidentId} acknowledged by ${p.by.name}`;
+    case 'incident.step':
+      return p.step.type === 'declare' ? `incident ${p.incidentId} declared by ${p.by.name}` : `incident ${p.incidentId} ${p.step.type} (${p.by.name})`;
+    case 'incident.investigated':
+      return `incident ${p.incidentId} investigated (${p.investigationId}): its evidence is below`;
     default: {
       const never: never = p;
       return String(never);
@@ -148,6 +153,7 @@ export function decisionPrompt(ctx: DecideContext): string {
     );
   }
   if (ctx.constraints && ctx.constraints.length > 0) parts.push(`The posting rules in force (a post they block is dropped, so do not write it):\n${ctx.constraints.map((c) => `- ${c}`).join('\n')}`);
+  parts.push(...evidencePrompt(ctx));
   parts.push('Decide: call stay_quiet, or post_summary for the incidents above (one call per incident).');
   return parts.join('\n\n');
 }

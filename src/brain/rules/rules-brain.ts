@@ -8,6 +8,7 @@ import { sharedMatchers } from '../../core/silence.js';
 import { repoNeedsAttention } from '../../core/gate.js';
 import { healthNoticeKey, tracksHealth } from '../../core/repo-health.js';
 import { timeWithRelative } from '../../core/human-time.js';
+import { findingsText } from './findings.js';
 import { digestText, flappingNote, greenNotice, repoNotice, nudgeNote, openingSummary, recurrenceNotice, resolutionSummary } from './summary.js';
 
 export class RulesBrain implements Brain {
@@ -61,6 +62,12 @@ export class RulesBrain implements Brain {
       intents.push({ type: 'notice', channelId: c.channelId, key: healthNoticeKey(c), text: c.kind === 'broke' ? repoNotice(event) : greenNotice(c, time) });
     }
     if (context.digest) intents.push({ type: 'digest', channelId: context.digest.channelId, date: context.digest.date, text: digestText(context.digest, time) });
+    for (const report of context.investigations ?? []) {
+      const incident = context.incidents.get(report.incidentId);
+      if (!incident || incident.status === 'resolved') continue;
+      const { text, hypotheses } = findingsText(report, incident, time);
+      intents.push({ type: 'post_findings', incidentId: incident.id, investigationId: report.investigationId, text, hypotheses, ...(report.chart ? { chart: report.chart } : {}) });
+    }
     if (intents.length === 0) return { kind: 'quiet', reasons: [...context.reasons, 'nothing worth saying'], usage: noUsage };
     return { kind: 'speak', reasons: context.reasons, intents, usage: noUsage };
   }

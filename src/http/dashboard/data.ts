@@ -1,5 +1,6 @@
 // What the dashboard shows, as plain data: gathered by `loadDashboard`, rendered by `renderDashboard`.
 import type { CounterName, TimelinePoint } from '../../heartbeat/signals.js';
+import type { DashboardReport } from './reports.js';
 
 export interface DashboardWorkspace {
   id: string;
@@ -24,6 +25,8 @@ export interface DashboardDecision {
   costMicroUsd: number;
   /** Outbox rows this decision produced. */
   messages: number;
+  /** People's verdicts on its message (feedback buttons under summaries). */
+  feedback?: { helpful: number; notHelpful: number };
 }
 
 export interface DashboardData {
@@ -32,6 +35,8 @@ export interface DashboardData {
   brainError?: string | null;
   workspaces: DashboardWorkspace[];
   decisions: DashboardDecision[];
+  /** All verdicts on summaries (feedback buttons), every workspace. */
+  feedback?: { helpful: number; notHelpful: number };
   incidents: { id: string; workspaceId: string; title: string; status: string; severity: string; flapping: boolean; startedAt: string }[];
   approvals: {
     id: string; workspaceId: string; action: string; requestedBy: string; status: string; expiresAt: string;
@@ -48,6 +53,8 @@ export interface DashboardData {
   quarantine: { id: number; sourceId: string; kind: 'body' | 'event'; eventId: number | null; reason: string; bytes: number; receivedAt: string }[];
   /** Memory entries (staged, active, stale), newest first, with the sources they cite. Status as last checked. */
   memory: DashboardMemory[];
+  /** Post-incident drafts of recently resolved incidents (src/oncall/report.ts), newest first. */
+  reports?: DashboardReport[];
   /** The tables that grow with traffic, largest first: estimated rows (`atLeast`: a lower bound) and bytes. */
   tables: { table: string; rows: number; atLeast: boolean; bytes: number }[];
 }

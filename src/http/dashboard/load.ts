@@ -5,7 +5,9 @@ import type { Db } from '../../db/client.js';
 import { tableSizes } from '../../db/retention.js';
 import { approvalAudit, approvals, decisions, incidents, memories, outbox, quarantine, workspaces } from '../../db/schema.js';
 import type { HeartbeatSignals } from '../../heartbeat/signals.js';
+import { feedbackCounts } from '../../sources/feedback.js';
 import type { DashboardData } from './data.js';
+import { loadReports } from './reports.js';
 
 export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date): Promise<DashboardData> {
   const wsRows = await db.select().from(workspaces).orderBy(workspaces.id).limit(50);
@@ -16,7 +18,7 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
       platform: w.platform,
       pausedUntil: w.pausedUntil && w.pausedUntil > now ? w.pausedUntil.toISOString() : null,
       counters: await signals.counters(w.id),
-      timeline: await signals.timeline(w.id, now, 1),
+      timeline: await signals.timeline(w.id, now),
     })),
   );
   const decisionRows = await db
@@ -24,6 +26,8 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
       d: decisions,
       // Qualified by hand: inside a subquery drizzle renders bare column names, which would be ambiguous.
       messages: sql<number>`(select count(*)::int from outbox o where o.decision_id = ${sql.raw('"decisions"."id"')})`,
+      helpful: sql<number>`(select count(*)::int from feedback f where f.decision_id = ${sql.raw('"decisions"."id"')} and f.verdict = 'helpful')`,
+      notHelpful: sql<number>`(select count(*)::int from feedback f where f.decision_id = ${sql.raw('"decisions"."id"')} and f.verdict = 'not_helpful')`,
     })
     .from(decisions)
     .orderBy(desc(decisions.createdAt))
@@ -53,9 +57,11 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
   const tables = await tableSizes(db);
   return {
     tables,
+    reports: await loadReports(db),
     generatedAt: now.toISOString(),
     workspaces: workspaceData,
-    decisions: decisionRows.map(({ d, messages }) => ({
+    feedback: await feedbackCounts(db),
+    decisions: decisionRows.map(({ d, messages, helpful, notHelpful }) => ({
       id: d.id,
       workspaceId: d.workspaceId,
       createdAt: d.createdAt.toISOString(),
@@ -67,6 +73,7 @@ export async function loadDashboard(db: Db, signals: HeartbeatSignals, now: Date
       tokens: d.inputTokens + d.outputTokens + d.cacheReadTokens + d.cacheWriteTokens,
       costMicroUsd: d.costMicroUsd,
       messages,
+      feedback: { helpful: Number(helpful), notHelpful: Number(notHelpful) },
     })),
     incidents: open.map((i) => ({
       id: i.id, workspaceId: i.workspaceId, title: i.title, status: i.status, severity: i.severity, flapping: i.flapping, startedAt: i.startedAt.toISOString(),

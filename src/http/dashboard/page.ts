@@ -3,6 +3,7 @@
 import { relativeTime, timeWithRelative } from '../../core/human-time.js';
 import type { DashboardData, DashboardDecision, DashboardWorkspace } from './data.js';
 import { escapeHtml, timelineChart } from './chart.js';
+import { reportsSection } from './reports.js';
 
 const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
 const usdSmall = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 4 });
@@ -106,10 +107,19 @@ function decisionsSection(data: DashboardData, names: Map<string, string>, today
     d.vetoes.length > 0 ? `<span class="text">${escapeHtml(d.vetoes.join('; '))}</span>` : '<span class="muted">—</span>',
     `<span class="num">${count.format(d.tokens)}</span>`,
     `<span class="num">${formatUsd(d.costMicroUsd)}</span>`,
-    `<span class="num">${count.format(d.messages)}</span>`,
+    `<span class="num">${count.format(d.messages)}${feedbackText(d.feedback)}</span>`,
   ]);
   const head = ['time', 'workspace', 'trigger', 'brain', 'outcome', 'reasons', 'vetoes', 'tokens', 'cost', 'messages'];
-  return section('Decisions', 'decisions', table(head, rows, 'No decisions yet — every tick so far ended quietly.'), 'newest first');
+  const verdicts = data.feedback && data.feedback.helpful + data.feedback.notHelpful > 0
+    ? ` · feedback: ${count.format(data.feedback.helpful)} helpful, ${count.format(data.feedback.notHelpful)} not helpful`
+    : '';
+  return section('Decisions', 'decisions', table(head, rows, 'No decisions yet — every tick so far ended quietly.'), `newest first${verdicts}`);
+}
+
+/** "· 2 helpful, 1 not" after a decision's message count, when people said anything. */
+function feedbackText(f: { helpful: number; notHelpful: number } | undefined): string {
+  if (!f || f.helpful + f.notHelpful === 0) return '';
+  return ` <span class="muted" data-testid="feedback">· ${count.format(f.helpful)} helpful, ${count.format(f.notHelpful)} not</span>`;
 }
 
 function incidentsSection(data: DashboardData, names: Map<string, string>, today: PageTime): string {
@@ -304,6 +314,7 @@ ${decisionsSection(data, names, today)}
 <div class="grid2">${incidentsSection(data, names, today)}${approvalsSection(data, names, today)}</div>
 <div class="grid2">${outboxSection(data, today)}${quarantineSection(data, today)}</div>
 ${memorySection(data, names, today)}
+${reportsSection(data.reports)}
 ${tablesSection(data)}
 </main>
 ${REFRESH_SCRIPT}
