@@ -78,7 +78,13 @@ export async function oncallLines(deps: CommandDeps, workspaceId: string, settin
   // Chat platforms want an answer within 3 s: PagerDuty gets 2.5 s of it.
   const who = { timeoutMs: 2_500, pagerduty: async (ws: string) => (await loadIntegrations(deps.db, deps.secrets, ws)).find((i) => i.kind === 'pagerduty') };
   const roster = await whoIsOnCall(who, workspaceId, settings, now);
-  return describeRoster(roster, (d) => timeWithRelative(d, { now, timezone: settings.timezone }));
+  // Chat people by the name the platform shows (a label is their id until then); answers never carry mention markup.
+  const levels = await Promise.all(roster.levels.map((people) => Promise.all(people.map(async (p) => (p.personId ? { ...p, label: await nameOf(deps, workspaceId, p.personId) } : p)))));
+  return describeRoster({ ...roster, levels }, (d) => timeWithRelative(d, { now, timezone: settings.timezone }));
+}
+
+function nameOf(deps: CommandDeps, workspaceId: string, personId: string): Promise<string> {
+  return deps.people ? deps.people.name(workspaceId, personId) : Promise.resolve(personId);
 }
 
 /** For `/tacit status`: the routing rules, where on-call comes from (PagerDuty is not called here) and the escalation. */
@@ -113,7 +119,8 @@ const rotation: Sub = async (deps, c, settings, rest, save) => {
   }
   const startDate = startDateForNow(weekday.data, time, timezone, deps.clock.now());
   await save({ rotation: { people: users, handoffWeekday: weekday.data, handoffTime: time, timezone, startDate } });
-  return { privateText: `Rotation set by ${c.user.name}: ${users.map((u) => `<@${u}>`).join(' → ')}, handing over ${weekday.data} ${time} ${timezone}; <@${users[0] ?? ''}> is on call now, the next in line is level 2.` };
+  const names = await Promise.all(users.map((u) => nameOf(deps, c.workspaceId, u)));
+  return { privateText: `Rotation set by ${c.user.name}: ${names.join(' → ')}, handing over ${weekday.data} ${time} ${timezone}; ${names[0] ?? ''} is on call now, the next in line is level 2.` };
 };
 
 const pagerduty: Sub = async (_deps, _c, _settings, rest, save) => {
@@ -130,12 +137,12 @@ const pagerduty: Sub = async (_deps, _c, _settings, rest, save) => {
   return { privateText: `On-call comes from PagerDuty now (${[...escalationPolicyIds, ...scheduleIds.map((s) => `schedule ${s}`)].join(', ')}). Map its people with \`/tacit oncall map <email> @person\`.` };
 };
 
-const map: Sub = async (_deps, c, settings, rest, save) => {
+const map: Sub = async (deps, c, settings, rest, save) => {
   const email = rest.find((w) => w.includes('@') && !w.startsWith('<') && !w.startsWith('@'))?.toLowerCase();
   const { users } = mentionedPeople(rest.filter((w) => w.toLowerCase() !== email));
   if (!email || users.length !== 1 || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) return { privateText: 'Give one email and one person: `/tacit oncall map alice@example.com @alice`.' };
   await save({ people: { ...settings.oncall.people, [email]: users[0] ?? '' } });
-  return { privateText: `PagerDuty user ${email} is <@${users[0] ?? ''}> in chat (set by ${c.user.name}).` };
+  return { privateText: `PagerDuty user ${email} is ${await nameOf(deps, c.workspaceId, users[0] ?? '')} in chat (set by ${c.user.name}).` };
 };
 
 const escalation: Sub = async (deps, c, settings, rest) => {

@@ -34,10 +34,10 @@ function fromRotationOrList(settings: WorkspaceSettings, now: Date, problem?: st
   const shift = rotation ? rotationShift(rotation, now) : null;
   const extra = problem ? { problem } : {};
   if (shift && shift.levels.length > 0) {
-    return { via: 'rotation', levels: shift.levels.map((id) => [{ personId: id, label: `<@${id}>` }]), until: shift.until, ...extra };
+    return { via: 'rotation', levels: shift.levels.map((id) => [{ personId: id, label: id }]), until: shift.until, ...extra };
   }
   if (settings.onCall.length > 0) {
-    return { via: 'on-call list', levels: [settings.onCall.map((id) => ({ personId: id, label: `<@${id}>` }))], until: null, ...extra };
+    return { via: 'on-call list', levels: [settings.onCall.map((id) => ({ personId: id, label: id }))], until: null, ...extra };
   }
   return { via: 'nobody', levels: [], until: null, ...extra };
 }
@@ -57,7 +57,7 @@ export async function whoIsOnCall(deps: WhoDeps, workspaceId: string, settings: 
     let until: number | null = null;
     for (const o of oncalls) {
       const personId = o.email ? (settings.oncall.people[o.email] ?? null) : null;
-      const label = personId ? `<@${personId}>` : `${o.name}${o.email ? ` (${o.email})` : ''}`;
+      const label = personId ?? `${o.name}${o.email ? ` (${o.email})` : ''}`;
       byLevel.set(o.level, [...(byLevel.get(o.level) ?? []), { personId, label }]);
       const end = o.level === 1 && o.end ? Date.parse(o.end) : NaN;
       if (Number.isFinite(end)) until = until === null ? end : Math.min(until, end);

@@ -11,7 +11,7 @@ const now = new Date('2026-12-01T02:30:00Z'); // 03:30 in Berlin
 const time = { now, timezone: 'UTC' };
 const roster: OnCallRoster = {
   via: 'pagerduty', until: null,
-  levels: [[{ personId: 'alice', label: '<@alice>' }, { personId: null, label: 'Dana (dana@example.com)' }], [{ personId: 'bob', label: '<@bob>' }]],
+  levels: [[{ personId: 'alice', label: 'alice' }, { personId: null, label: 'Dana (dana@example.com)' }], [{ personId: 'bob', label: 'bob' }]],
 };
 const settings = readSettings({ escalation: { severities: ['critical', 'warning'] }, oncall: { quietHours: { alice: { start: '22:00', end: '07:00', timezone: 'Europe/Berlin' } } } });
 const step = (index: number): DueStep => ({ incidentId: 'inc_1', index, step: settings.escalation.steps[index] ?? { afterMs: 60_000, to: 'thread' } });
@@ -36,7 +36,7 @@ describe('an escalation step', () => {
   });
 
   it('asks the last level again when the policy has more steps than the on-call has levels', async () => {
-    const plan = await planEscalation([{ incident: makeIncident({ announced: true }), due: step(2) }], settings, [], null, time, async () => ({ ...roster, levels: [[{ personId: 'bob', label: '<@bob>' }]] }));
+    const plan = await planEscalation([{ incident: makeIncident({ announced: true }), due: step(2) }], settings, [], null, time, async () => ({ ...roster, levels: [[{ personId: 'bob', label: 'bob' }]] }));
     expect(plan.steps[0]).toMatchObject({ to: 'level 2', notified: ['bob'] });
   });
 

@@ -49,7 +49,7 @@ describe('who is on call', () => {
     const settings = readSettings({ oncall: { pagerduty: { escalationPolicyIds: ['PEP0001'] }, people: { 'alice@example.com': 'alice' } } });
     const roster = await whoIsOnCall({ pagerduty: async () => integration }, 'ws', settings, now);
     expect(roster).toMatchObject({ via: 'pagerduty', until: new Date('2026-12-07T09:00:00Z') });
-    expect(roster.levels).toEqual([[{ personId: 'alice', label: '<@alice>' }], [{ personId: null, label: 'Bob Ruiz (bob@example.com)' }]]);
+    expect(roster.levels).toEqual([[{ personId: 'alice', label: 'alice' }], [{ personId: null, label: 'Bob Ruiz (bob@example.com)' }]]);
     expect(describeRoster(roster, (d) => d.toISOString())[2]).toBe('Level 2: Bob Ruiz (bob@example.com) — no chat person mapped, cannot be messaged');
   });
 

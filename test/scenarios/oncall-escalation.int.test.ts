@@ -114,8 +114,8 @@ describe('escalating a critical incident nobody acknowledged', () => {
     // Mentions in private answers are neutralised (a word joiner after `<`): read them plain.
     const answer = (await tacitCommand(tacit.url, 'bob', '/tacit oncall')).replaceAll('\u2060', '');
     expect(answer).toContain('On call (from pagerduty, until');
-    expect(answer).toContain('Level 1: <@alice>');
-    expect(answer).toContain('Level 2: <@bob>');
+    expect(answer).toContain('Level 1: alice');
+    expect(answer).toContain('Level 2: bob');
     expect(answer).toContain('Escalation (critical incidents nobody acknowledged): 5 min reminder in the thread, then 15 min DM level 1, then 30 min DM level 2');
   });
 

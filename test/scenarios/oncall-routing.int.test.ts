@@ -89,9 +89,9 @@ describe('routing incidents by source, labels and severity', () => {
     expect(await tacitCommand(tacit.url, 'bob', '/tacit oncall rotation @bob @alice')).toMatch(/Only workspace admins/);
     // Mentions in private answers are neutralised (a word joiner after `<`): read them plain.
     const plain = async (user: string, text: string) => (await tacitCommand(tacit.url, user, text)).replaceAll('\u2060', '');
-    expect(await plain('alice', '/tacit oncall rotation @bob @alice mon 09:00 UTC')).toMatch(/<@bob> is on call now, the next in line is level 2/);
+    expect(await plain('alice', '/tacit oncall rotation @bob @alice mon 09:00 UTC')).toMatch(/: bob → alice, handing over .*; bob is on call now, the next in line is level 2/);
     const who = await plain('bob', '/tacit oncall');
-    expect(who).toMatch(/On call \(from rotation, until .*\):\nLevel 1: <@bob>\nLevel 2: <@alice>/);
+    expect(who).toMatch(/On call \(from rotation, until .*\):\nLevel 1: bob\nLevel 2: alice/);
     expect(await tacitCommand(tacit.url, 'bob', '/tacit oncall quiet-hours 22:00-07:00 Europe/Berlin')).toMatch(/^Your quiet hours: 22:00–07:00 Europe\/Berlin/);
     expect(await tacitCommand(tacit.url, 'alice', '/tacit oncall escalation 2m 10m')).toBe('Escalation (critical incidents nobody acknowledged): 2 min reminder in the thread, then 10 min DM level 1; it stops at the first acknowledgement.');
     const audit = await tacit.database.db.select().from(auditLog).where(and(eq(auditLog.workspaceId, WS), eq(auditLog.action, 'oncall quiet-hours')));
