@@ -99,7 +99,9 @@ describe('a tick killed after its commit', () => {
     heartbeat.start();
     const retried = await waitFor(() => outcomes.get(slot), { what: `the retried job of slot ${slot}`, timeoutMs: 20_000 });
     console.info(`tick crash: slot ${slot} retried → ${retried.kind}; later slots: ${[...outcomes].filter(([s]) => s > slot).map(([, o]) => o.kind).join(', ') || 'none yet'}`);
-    expect(retried.kind).toBe('skipped');
+    // Skipped (its slot is recorded as finished) or, while the dead worker's tick lock has not yet
+    // lapsed, busy: either way the slot does not run again, as the counts below show.
+    expect(['skipped', 'busy']).toContain(retried.kind);
     expect(await count(`select count(*)::int as n from decisions where workspace_id = $1`)).toBe(decisionsBefore);
     expect(await count(`select count(*)::int as n from outbox where workspace_id = $1`)).toBe(outboxBefore);
 
