@@ -2,36 +2,31 @@
 // advance incidents, run the gate, ask the brain only when woken, run the restraint policy, then
 // commit incidents, decision, outbox rows and consumed events in one transaction.
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Brain, DigestFacts, EvidenceTools, MemoryView } from '../brain/port.js';
+import { and, asc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import type { Brain, EvidenceTools, MemoryView } from '../brain/port.js';
 import type { InvestigationReport } from '../core/evidence.js';
 import type { ActionInfo } from '../core/actions.js';
 import type { Clock } from '../core/clock.js';
-import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
 import { noUsage, type Decision, type Intent } from '../core/decisions.js';
-import { eventPayloadSchema, repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
+import { eventPayloadSchema, type EventRecord } from '../core/events.js';
 import { gate } from '../core/gate.js';
-import {
-  applyAcks, applyAlerts, incidentGroupKey, type Incident, type IncidentTransition,
-} from '../core/incidents.js';
-import { boundKey } from '../core/keys.js';
+import type { Incident, IncidentTransition } from '../core/incidents.js';
 import { planMessages, type Plan } from '../core/plan.js';
-import { formStorms, holdFormingBurst } from '../core/storms.js';
 import { applyPolicy, policyConstraints, type ChannelState, type PolicyResult } from '../core/policy.js';
-import { digestHourNow, localDate, nextDigestAt, quietHoursEnd, readSettings, type WorkspaceSettings } from '../core/settings.js';
+import { nextDigestAt, readSettings, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
-import { channels, decisions, events, incidents, outbox, sources, workspaces } from '../db/schema.js';
+import { channels, decisions, events, incidents, outbox, workspaces } from '../db/schema.js';
 import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
 import { BrainTimeoutError, HeartbeatError, TickFencedError } from './errors.js';
-import { loadIncidents, saveIncidents, toIncident } from './incident-rows.js';
+import { saveIncidents } from './incident-rows.js';
+import { advanceIncidents } from './advance.js';
+import { digestIfDue } from './digest.js';
 import { advanceRepoHealth, saveRepoHealth } from './repo-health-rows.js';
 import { readLimit, recordTickFailure, type ReadEvent } from './poison.js';
 import type { HeartbeatSignals, TickLease } from './signals.js';
-import { applyAutoResolve, applySteps, noteMessages, stepRecords } from '../oncall/advance.js';
-import { nextAutoResolveAt } from '../oncall/auto-resolve.js';
-import { readSyncSettings } from '../oncall/sync-settings.js';
-import { commitOncall, nextStepAt, onCallPeople, planOncall, routeNewIncidents, takeDueSteps, vetoQuietRoutes, type TickOncall } from '../oncall/tick-oncall.js';
+import { noteMessages } from '../oncall/advance.js';
+import { commitOncall, nextStepAt, onCallPeople, planOncall, vetoQuietRoutes, type TickOncall } from '../oncall/tick-oncall.js';
 
 export type TickTrigger = 'schedule' | 'wake';
 
@@ -329,63 +324,6 @@ async function think(deps: TickDeps, t: TickContext, ctx: Parameters<Brain['deci
   }
 }
 
-/** Applies alerts and acknowledgements, and the time-based news that is due, to the incidents. */
-async function advanceIncidents(db: Db, t: TickContext, records: EventRecord[], settings: WorkspaceSettings, now: Date, rawSettings: unknown) {
-  const alerts = records.flatMap((r) => (r.payload.kind === 'alert' ? [{ eventId: r.id, alert: r.payload }] : []));
-  // People's steps (declare, resolve, synced) name incidents by id, resolved ones included.
-  const steps = stepRecords(records);
-  const known = await loadIncidents(db, t.workspaceId, [...new Set(alerts.map((a) => incidentGroupKey(a.alert)))], steps.map((s) => s.event.incidentId));
-  const grouping = applyAlerts(t.workspaceId, new Map(known.map((i) => [i.groupKey, i])), alerts, () => `inc_${randomUUID()}`);
-  routeNewIncidents(grouping.changed, new Set(known.map((i) => i.id)), alerts, settings.routes);
-  const byId = new Map<string, Incident>(known.map((i) => [i.id, i]));
-  // Alert news advanced it: auto-resolve counts its silence from now.
-  for (const i of grouping.changed.values()) byId.set(i.id, { ...i, lastAlertAt: now });
-  const acks = records.flatMap((r) =>
-    r.payload.kind === 'incident.ack' ? [{ eventId: r.id, incidentId: r.payload.incidentId, by: r.payload.by.name }] : [],
-  );
-  const stepped = applySteps(byId, steps, t.workspaceId);
-  const transitions: IncidentTransition[] = [...grouping.transitions, ...applyAcks(byId, acks), ...stepped.transitions];
-  const moved = new Set(transitions.map((x) => x.incidentId));
-
-  // The escalation policy's due steps (src/oncall); its first is the thread reminder that used to stand alone.
-  transitions.push(...takeDueSteps(byId, moved, settings, now));
-  const autoResolve = readSyncSettings(rawSettings).autoResolveMs;
-  const auto = applyAutoResolve(byId, new Set(transitions.map((x) => x.incidentId)), autoResolve, now);
-  transitions.push(...auto.transitions);
-  // Held back by quiet hours or a spent budget: when that ends, open incidents never announced, and
-  // returns to Firing never told in the channel, are news again.
-  if (t.due && !quietHoursEnd(settings, now)) {
-    for (const i of byId.values()) {
-      if (i.status !== 'resolved' && !i.announced && !moved.has(i.id)) transitions.push({ kind: 'opened', incidentId: i.id, eventIds: [] });
-    }
-    transitions.push(...(await untoldReturns(db, [...byId.values()].filter((i) => !moved.has(i.id)))));
-  }
-  // Many incidents opening together are one storm: their news is told on its one card.
-  const storms = settings.storm ? formStorms(byId, transitions, settings.storm, () => `inc_${randomUUID()}`) : undefined;
-  if (storms) transitions.splice(0, transitions.length, ...storms.transitions);
-  // A burst still arriving waits a little, so it becomes one storm card rather than a card each first.
-  const burst = settings.storm ? holdFormingBurst(byId, transitions, settings.storm, now) : undefined;
-  if (burst) transitions.splice(0, transitions.length, ...burst.transitions);
-  await attachSuspects(db, t.workspaceId, transitions, byId);
-  const changedIds = new Set([...grouping.changed.values(), ...(storms?.changed ?? [])].map((i) => i.id));
-  for (const x of transitions) changedIds.add(x.incidentId);
-  const loadedVersions = new Map(known.map((i) => [i.id, i.version]));
-  return {
-    byId, transitions, changed: [...changedIds].flatMap((id) => byId.get(id) ?? []), loadedVersions, heldUntil: burst?.until ?? null,
-    notes: [...stepped.notes, ...auto.notes], autoResolveAt: nextAutoResolveAt(byId.values(), autoResolve, now),
-  };
-}
-
-/** Announced incidents firing again whose return notice (`incident:<id>:recurred:<n>`) was never queued. */
-async function untoldReturns(db: Db, candidates: Incident[]): Promise<IncidentTransition[]> {
-  const back = candidates.filter((i) => i.status !== 'resolved' && i.announced && i.recurrences > 0);
-  if (back.length === 0) return [];
-  const keyOf = (i: Incident) => boundKey(`incident:${i.id}:recurred:${i.recurrences}`);
-  const told = await db.select({ key: outbox.idempotencyKey }).from(outbox).where(inArray(outbox.idempotencyKey, back.map(keyOf)));
-  const toldKeys = new Set(told.map((r) => r.key));
-  return back.filter((i) => !toldKeys.has(keyOf(i))).map((i) => ({ kind: 'recurred', incidentId: i.id, eventIds: [] }));
-}
-
 /** Gathers what the policy needs (channels, recent posts) and applies it to the plan. */
 async function judge(
   db: Db, workspaceId: string, pausedUntil: Date | null, settings: WorkspaceSettings, plan: Plan, byId: Map<string, Incident>, now: Date,
@@ -451,75 +389,4 @@ async function report(
   }, deps.clock.now());
   t.log.info({ decisionId, outcome, reasons: decision.reasons, outbox: outboxIds.length }, 'tick decided');
   return { kind: 'decided', decisionId, outcome, outboxIds };
-}
-
-/** Incidents that just opened or came back get the repository changes shortly before they started. */
-async function attachSuspects(db: Db, workspaceId: string, transitions: IncidentTransition[], byId: Map<string, Incident>): Promise<void> {
-  const starting = transitions
-    .filter((x) => x.kind === 'opened' || x.kind === 'recurred' || x.kind === 'flapping')
-    .flatMap((x) => byId.get(x.incidentId) ?? []);
-  if (starting.length === 0) return;
-  const starts = starting.map((i) => i.startedAt.getTime());
-  const rows = await db
-    .select({ payload: events.payload })
-    .from(events)
-    .where(
-      and(
-        eq(events.workspaceId, workspaceId),
-        eq(events.kind, 'repo'),
-        gte(events.occurredAt, new Date(Math.min(...starts) - defaultSuspectWindowMs)),
-        lte(events.occurredAt, new Date(Math.max(...starts) + 60_000)),
-      ),
-    )
-    .limit(1000);
-  const changes = rows.flatMap((r): RepoEvent[] => {
-    const parsed = repoEventSchema.safeParse(r.payload);
-    return parsed.success ? [parsed.data] : [];
-  });
-  for (const incident of starting) byId.set(incident.id, { ...incident, suspects: pickSuspects(changes, incident.startedAt) });
-}
-
-/** During the digest hour, once per local date: the last 24 hours in facts, for the brain to tell. */
-async function digestIfDue(db: Db, workspaceId: string, settings: WorkspaceSettings, now: Date): Promise<DigestFacts | undefined> {
-  if (!digestHourNow(settings, now)) return undefined;
-  const date = localDate(now, settings.timezone);
-  const [done] = await db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.idempotencyKey, `digest:${date}`)));
-  if (done) return undefined;
-  // Asked once per due window: a brain that chose not to write it is not asked again on every tick of the hour
-  // (a digest held or vetoed by the policy is asked again).
-  const [asked] = await db
-    .select({ id: decisions.id })
-    .from(decisions)
-    .where(and(
-      eq(decisions.workspaceId, workspaceId), eq(decisions.outcome, 'quiet'), gte(decisions.createdAt, new Date(now.getTime() - 3_600_000)),
-      sql`${decisions.reasons} @> '["daily digest due"]'::jsonb`,
-    ))
-    .limit(1);
-  if (asked) return undefined;
-  const [firstSource] = await db.select({ channelId: sources.channelId }).from(sources).where(eq(sources.workspaceId, workspaceId)).orderBy(asc(sources.createdAt)).limit(1);
-  const [firstChannel] = await db.select({ id: channels.id }).from(channels).where(eq(channels.workspaceId, workspaceId)).orderBy(asc(channels.createdAt)).limit(1);
-  const channelId = settings.digestChannelId ?? firstSource?.channelId ?? firstChannel?.id;
-  if (!channelId) return undefined;
-  const since = new Date(now.getTime() - 24 * 3_600_000);
-  const rows = (await db.select().from(incidents).where(and(eq(incidents.workspaceId, workspaceId), sql`(${incidents.createdAt} >= ${since} or ${incidents.resolvedAt} >= ${since} or ${incidents.status} <> 'resolved')`))).map(toIncident);
-  const [counts] = await db
-    .select({
-      decisions: sql<number>`(select count(*)::int from decisions d where d.workspace_id = ${workspaceId} and d.created_at >= ${since})`,
-      messages: sql<number>`(select count(*)::int from outbox o where o.workspace_id = ${workspaceId} and o.kind = 'post' and o.created_at >= ${since})`,
-    })
-    .from(workspaces)
-    .where(eq(workspaces.id, workspaceId));
-  return {
-    channelId,
-    date,
-    since,
-    opened: rows.filter((i) => i.startedAt >= since),
-    resolved: rows.filter((i) => i.status === 'resolved' && i.resolvedAt !== null && i.resolvedAt >= since),
-    stillOpen: rows.filter((i) => i.status !== 'resolved'),
-    decisions: counts?.decisions ?? 0,
-    messages: counts?.messages ?? 0,
-  };
 }
