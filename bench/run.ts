@@ -8,6 +8,7 @@ import { benchHeartbeat } from './heartbeat.js';
 import { benchIngest } from './ingest.js';
 import { benchInvestigate } from './investigate.js';
 import { benchQuietTick } from './quiet-tick.js';
+import { benchStorm } from './storm.js';
 
 const args = process.argv.slice(2);
 const only = args[0]?.startsWith('--') ? undefined : args[0];
@@ -19,6 +20,8 @@ const benches: Record<string, () => Promise<void>> = {
   heartbeat: () => benchHeartbeat(),
   ingest: () => benchIngest(),
   'alert-to-thread': () => benchAlertToThread(options),
+  // Slack's per-channel limit enforced by the fake: `--alerts 2000 --channels 3 --cap 45 --burst 3 --senders 32`.
+  storm: () => benchStorm(options),
   chart: () => benchChart(),
   // Offline: the evidence stand-ins in-process; `--fake` adds Claude on the strict Anthropic stand-in, `--cases N`.
   investigate: () => benchInvestigate(options),

@@ -126,6 +126,7 @@ export function holdFormingBurst(
 function refresh(storm: Incident, members: readonly Incident[]): Incident {
   const alerts: Record<string, AlertState> = { ...storm.alerts };
   let moved = false;
+  let joined = 0;
   for (const m of members) {
     const first = Object.values(m.alerts)[0];
     const line: AlertState = {
@@ -134,6 +135,7 @@ function refresh(storm: Incident, members: readonly Incident[]): Incident {
     };
     const prev = alerts[m.id];
     if (prev && prev.status === line.status && prev.startsAt === line.startsAt && prev.severity === line.severity) continue;
+    if (!prev) joined++;
     alerts[m.id] = line;
     moved = true;
   }
@@ -143,7 +145,8 @@ function refresh(storm: Incident, members: readonly Incident[]): Incident {
   const status: IncidentStatus = firing.length === 0 ? 'resolved' : storm.status === 'acknowledged' ? 'acknowledged' : 'firing';
   const resolvedAt = status === 'resolved' ? new Date(Math.max(...states.map((a) => Date.parse(a.endsAt ?? a.startsAt)))) : null;
   return {
-    ...storm, alerts, status, resolvedAt, version: storm.version + 1,
+    // Members joining grow the list: the file of all of them is posted again as it doubles (core/plan).
+    ...storm, alerts, status, resolvedAt, version: storm.version + 1, addedAlerts: joined,
     severity: maxSeverity((firing.length > 0 ? firing : states).map((a) => a.severity)),
     title: `Alert storm: ${states.length} incidents opened together`,
   };

@@ -121,3 +121,21 @@ describe('holdFormingBurst', () => {
     expect(held.until).toBeNull();
   });
 });
+
+describe('a growing storm', () => {
+  it('lists its members again in a file each time the storm doubles, not once at the start', () => {
+    const ids = { n: 0 };
+    const first = tick(new Map(), Array.from({ length: 8 }, (_, n) => alert(n)), ids);
+    const storm = [...first.byId.values()].find((i) => i.kind === 'storm') as Incident;
+    // As the next tick reads them back: announced, and without this tick's never-stored counts.
+    const reload = ({ addedAlerts: _added, awaitingAlerts: _awaiting, ...i }: Incident): Incident => i;
+    const announced = new Map([...first.byId].map(([id, i]) => [id, reload(i.id === storm.id ? { ...i, announced: true, cardVersion: i.version } : i)]));
+    const grown = tick(announced, Array.from({ length: 24 }, (_, n) => alert(n + 8)), ids);
+    const after = grown.byId.get(storm.id) as Incident;
+    expect(Object.keys(after.alerts)).toHaveLength(32);
+    const plan = planMessages([], grown.byId, [after], null, undefined, grown.transitions);
+    const lists = plan.messages.filter((m) => m.purpose === 'alert_list');
+    expect(lists).toHaveLength(1);
+    expect(lists[0]?.idempotencyKey).toMatch(/:alerts:.*:5$/); // 32 members: the fifth doubling
+  });
+});

@@ -91,8 +91,10 @@ export interface FakeSlack {
   submitView(targetUrl: string, signingSecret: string, viewId: string, values: ModalValues, opts?: SignOptions): Promise<InboundResponse>;
   /** Bodies POSTed to response_urls handed out by sendInteraction and sendSlashCommand. */
   responses: ResponseUrlPost[];
-  /** Every request to the method, rejected ones included. */
-  calls(method: string): number;
+  /** Every request to the method, rejected ones included; without a method, every Web API request. */
+  calls(method?: string): number;
+  /** Requests of the method answered 429 (rateLimit, the history tier or the channel post limit); without a method, all. */
+  throttled(method?: string): number;
   /** The channel's messages as stored now (edits applied), oldest first, thread replies included. */
   history(channel: string, teamId?: string): SlackMessage[];
   /** A person writes in a channel without an event being sent (as while Tacit was down). */
@@ -174,6 +176,12 @@ export interface FakeSlackOptions {
   eventRetryDelaysMs?: number[];
   /** How long a stream takes appends (Slack: about five minutes). */
   streamLifetimeMs?: number;
+  /**
+   * chat.postMessage's special tier (docs.slack.dev, rate limits): about one message per second per channel,
+   * short bursts allowed. Given, each channel has a bucket of `burst` posts refilled one per `intervalMs`; a
+   * post beyond it is answered 429 with Retry-After in whole seconds. Off by default.
+   */
+  channelPostLimit?: { intervalMs: number; burst: number };
 }
 /** One POST of an event to Tacit: `status` 0 when Tacit did not answer within 3 s or could not be reached. */
 export interface EventDelivery { eventId: string; retryNum: number; retryReason?: string; status: number; body: string; at: number }
@@ -257,6 +265,21 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     return id;
   };
   const counts = new Map<string, number>();
+  const throttledCounts = new Map<string, number>();
+  const throttle = (method: string) => void throttledCounts.set(method, (throttledCounts.get(method) ?? 0) + 1);
+  const total = (m: Map<string, number>, method?: string) => (method === undefined ? [...m.values()].reduce((a, b) => a + b, 0) : (m.get(method) ?? 0));
+  /** Each channel's chat.postMessage bucket (channelPostLimit). */
+  const postBuckets = new Map<string, { tokens: number; at: number }>();
+  const takePostSlot = (team: Team, ch: Channel): void => {
+    const limit = opts.channelPostLimit;
+    if (!limit) return;
+    const now = Date.now();
+    const key = `${team.teamId}/${ch.id}`;
+    const last = postBuckets.get(key) ?? { tokens: limit.burst, at: now };
+    const tokens = Math.min(limit.burst, last.tokens + (now - last.at) / limit.intervalMs);
+    if (tokens < 1) throw new Throttled(Math.max(1, Math.ceil(((1 - tokens) * limit.intervalMs) / 1000)));
+    postBuckets.set(key, { tokens: tokens - 1, at: now });
+  };
   const limits = new Map<string, { times: number; retryAfterSeconds: number }>();
   const failures = new Map<string, Array<string | { status: number }>>();
   const crashes = new Set<string>();
@@ -317,6 +340,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     'auth.test': (team) => ({ url: `https://${team.teamId.toLowerCase()}.slack.com/`, team: team.teamId.toLowerCase(), user: 'tacit', team_id: team.teamId, user_id: team.botUserId, bot_id: team.botId, is_enterprise_install: false }),
     'chat.postMessage': (team, a) => {
       const ch = channelOf(team, str(a, 'channel'));
+      takePostSlot(team, ch);
       const [text, blocks, metadata, thread_ts] = [str(a, 'text'), blocksOf(a), metadataOf(a), str(a, 'thread_ts')];
       if (!text && !blocks && a.attachments === undefined) fail('no_text');
       const reply_broadcast = flag(a, 'reply_broadcast');
@@ -530,6 +554,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     const limit = limits.get(method);
     if (limit && limit.times > 0) {
       limit.times -= 1;
+      throttle(method);
       return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(limit.retryAfterSeconds) });
     }
     const failure = failures.get(method)?.shift();
@@ -551,8 +576,10 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     } catch (err) {
       if (err instanceof SyntaxError) body = { ok: false, error: 'invalid_json' };
       else if (err instanceof ApiError) body = { ok: false, error: err.error };
-      else if (err instanceof Throttled) return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(err.retryAfterSeconds) });
-      else throw err;
+      else if (err instanceof Throttled) {
+        throttle(method);
+        return send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(err.retryAfterSeconds) });
+      } else throw err;
     }
     if (crashes.delete(method)) {
       req.socket.destroy();
@@ -692,7 +719,8 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       };
       return deliver(target, secret, form({ payload: JSON.stringify(payload) }), 'application/x-www-form-urlencoded', o.timestampSkewSeconds);
     },
-    calls: (method) => counts.get(method) ?? 0,
+    calls: (method) => total(counts, method),
+    throttled: (method) => total(throttledCounts, method),
     history: (channel, teamId) => {
       const team = [...teams.values()].find((t) => t.channels.has(channel) && (teamId === undefined || t.teamId === teamId));
       return [...(team?.channels.get(channel)?.messages ?? [])];
