@@ -52,7 +52,9 @@ describe('the GitHub delivery reconciler', () => {
     const results = await tacit.reconcileGithub();
     expect(results.find((r) => r.sourceId === sourceId)?.redelivered).toEqual([missed.guid]);
     await waitFor(async () => (await stored()) === 2, { what: 'the redelivered release to be stored' });
-    expect(github.redeliveryRequests).toEqual([missed.id]);
+    // The scheduled run (started at boot, late on a loaded machine) may ask for it too: the redelivered
+    // event is still stored once (delivery ids dedupe), which `stored() === 2` above and below shows.
+    expect([...new Set(github.redeliveryRequests)]).toEqual([missed.id]);
 
     // Nothing left to recover: a second run asks for nothing.
     const again = await tacit.reconcileGithub();

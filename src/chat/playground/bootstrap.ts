@@ -74,7 +74,13 @@ async function alertSource(db: Db, box: SecretBox, publicUrl: string): Promise<{
     { workspaceId: PLAYGROUND_WORKSPACE_ID, kind: 'alertmanager', channelId: PLAYGROUND_CHANNEL.id },
     publicUrl,
     PLAYGROUND_SOURCE_ID,
-  );
+  ).catch(async (err: unknown) => {
+    // Several processes starting at once: another created it between the look and the insert.
+    const [raced] = await db.select({ id: sources.id }).from(sources).where(eq(sources.id, PLAYGROUND_SOURCE_ID));
+    if (!raced) throw err;
+    return undefined;
+  });
+  if (!created) return { workspaceId: PLAYGROUND_WORKSPACE_ID, sourceId: PLAYGROUND_SOURCE_ID, token: await rotateSourceToken(db, PLAYGROUND_SOURCE_ID) };
   if (!created.token) throw new Error('an Alertmanager source always has a token');
   return { workspaceId: PLAYGROUND_WORKSPACE_ID, sourceId: created.id, token: created.token };
 }
