@@ -51,6 +51,7 @@ const url = (protocols: string[], example: string) =>
   );
 
 const portMessage = 'expected a TCP port number from 1 to 65535 (0 picks a free port)';
+const shardCountMessage = 'expected the total number of Discord shards over every process, at least 1';
 
 const days = z.coerce.number({ message: 'expected a number of days (0 keeps forever)' }).min(0, 'expected a number of days (0 keeps forever)');
 
@@ -86,6 +87,10 @@ const envSchema = z.object({
   DISCORD_TOKEN: optional(z.string()),
   DISCORD_APPLICATION_ID: optional(z.string().regex(/^\d{15,25}$/, 'expected a numeric Discord application id')),
   DISCORD_API_URL: optional(url(['http:', 'https:'], 'https://discord.com/api')),
+  /** The gateway shards this process connects, comma-separated (e.g. `0,1`); needs DISCORD_SHARD_COUNT. */
+  DISCORD_SHARD_IDS: optional(z.string().transform(parseShardIds)),
+  /** How many shards the bot's guilds are split over, across every process; alone, this process runs them all. */
+  DISCORD_SHARD_COUNT: optional(z.coerce.number({ message: shardCountMessage }).int(shardCountMessage).min(1, shardCountMessage)),
   GITHUB_API_URL: optional(url(['http:', 'https:'], 'https://api.github.com')),
   TACIT_GITHUB_RECONCILE_MS: optional(z.coerce.number().int().min(10_000, 'expected milliseconds, at least 10000')),
   ANTHROPIC_API_KEY: optional(z.string()),
@@ -145,7 +150,8 @@ export interface Config {
     /** Slack's 2026 history-read limits for this app; backfill budgets by them. */
     historyTier: 'limited' | 'internal';
   };
-  discord: { token?: string; applicationId?: string; apiUrl?: string };
+  /** `shards`: DISCORD_SHARD_IDS / DISCORD_SHARD_COUNT; unset, one process connects the one shard (discord.js's default). */
+  discord: { token?: string; applicationId?: string; apiUrl?: string; shards?: DiscordShards };
   /** GitHub REST API (GitHub Enterprise: https://<host>/api/v3); how often missed deliveries are recovered. */
   github: { apiUrl: string; reconcileIntervalMs: number };
   anthropic: { apiKey?: string; baseUrl?: string; model: string; triageModel: string; dailyTokenBudget: number; effort: ModelEffort; triageEffort: ModelEffort };
@@ -229,6 +235,39 @@ function parseClusterNodes(value: string, ctx: z.RefinementCtx): RedisClusterCon
   return cluster;
 }
 
+/**
+ * Discord gateway sharding: Discord sends each guild's events to shard `(guild_id >> 22) % count`
+ * only, so processes that split the ids between them each handle their own guilds, once.
+ */
+export interface DiscordShards {
+  /** The shards this process connects, ascending. */
+  ids: number[];
+  /** The total over every process (what IDENTIFY sends as `shard: [id, count]`). */
+  count: number;
+}
+
+function parseShardIds(value: string, ctx: z.RefinementCtx): number[] {
+  const entries = value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (entries.length === 0 || entries.some((v) => !/^\d{1,6}$/.test(v))) {
+    ctx.addIssue({ code: 'custom', message: 'expected shard ids (0, 1, …), comma-separated, such as 0,1' });
+    return z.NEVER;
+  }
+  return [...new Set(entries.map(Number))].sort((a, b) => a - b);
+}
+
+/** Both unset: undefined (one shard). A count alone: this process runs every shard. Ids need the count. */
+function discordShards(ids: number[] | undefined, count: number | undefined): DiscordShards | undefined {
+  if (count === undefined) {
+    if (ids) throw new ConfigError('invalid Discord sharding: DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT, the total number of shards over every process');
+    return undefined;
+  }
+  const outside = (ids ?? []).filter((id) => id >= count);
+  if (outside.length > 0) {
+    throw new ConfigError(`invalid DISCORD_SHARD_IDS: shard ${outside.join(', ')} is not below DISCORD_SHARD_COUNT=${count} (ids run from 0 to ${count - 1})`);
+  }
+  return { ids: ids ?? Array.from({ length: count }, (_, i) => i), count };
+}
+
 /** The redis-server the private Redis runs: the one TACIT_REDIS_SERVER names, or the first found in `dirs`. */
 export type RedisServerLookup = { kind: 'path'; path: string } | { kind: 'search'; dirs: string[] };
 
@@ -302,7 +341,7 @@ export function loadConfig(env: Env): Config {
       apiUrl: e.SLACK_API_URL,
       historyTier: e.SLACK_HISTORY_TIER ?? 'limited',
     },
-    discord: { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL },
+    discord: { token: e.DISCORD_TOKEN, applicationId: e.DISCORD_APPLICATION_ID, apiUrl: e.DISCORD_API_URL, shards: discordShards(e.DISCORD_SHARD_IDS, e.DISCORD_SHARD_COUNT) },
     github: { apiUrl: e.GITHUB_API_URL ?? 'https://api.github.com', reconcileIntervalMs: e.TACIT_GITHUB_RECONCILE_MS ?? 5 * 60_000 },
     anthropic: {
       apiKey: e.ANTHROPIC_API_KEY,

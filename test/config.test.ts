@@ -147,3 +147,23 @@ describe('loadConfig: roles', () => {
     expect(configError({ TACIT_ROLES: 'http,web' }).message).toMatch(/^invalid TACIT_ROLES="http,web": expected a comma-separated list of http, heartbeat, delivery, actions \(not web\)$/);
   });
 });
+
+describe('loadConfig: Discord shards', () => {
+  it('leaves sharding to discord.js (one shard) when neither variable is set', () => {
+    expect(loadConfig({}).discord.shards).toBeUndefined();
+  });
+
+  it('reads the shards of this process and the total, and runs every shard for a total alone', () => {
+    expect(loadConfig({ DISCORD_SHARD_IDS: '3, 1,1', DISCORD_SHARD_COUNT: '4' }).discord.shards).toEqual({ ids: [1, 3], count: 4 });
+    expect(loadConfig({ DISCORD_SHARD_COUNT: '3' }).discord.shards).toEqual({ ids: [0, 1, 2], count: 3 });
+  });
+
+  it('refuses ids without a total, an id not below the total, and malformed values', () => {
+    expect(configError({ DISCORD_SHARD_IDS: '0' }).message).toMatch(/DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT/);
+    expect(configError({ DISCORD_SHARD_IDS: '0,2', DISCORD_SHARD_COUNT: '2' }).message).toMatch(/shard 2 is not below DISCORD_SHARD_COUNT=2 \(ids run from 0 to 1\)/);
+    expect(configError({ DISCORD_SHARD_IDS: '0,x', DISCORD_SHARD_COUNT: '2' }).message).toMatch(/^invalid DISCORD_SHARD_IDS="0,x": expected shard ids/);
+    expect(configError({ DISCORD_SHARD_IDS: '-1', DISCORD_SHARD_COUNT: '2' }).message).toMatch(/^invalid DISCORD_SHARD_IDS="-1"/);
+    expect(configError({ DISCORD_SHARD_COUNT: '0' }).message).toMatch(/^invalid DISCORD_SHARD_COUNT="0": expected the total number of Discord shards/);
+    expect(configError({ DISCORD_SHARD_COUNT: 'auto' }).message).toMatch(/^invalid DISCORD_SHARD_COUNT="auto"/);
+  });
+});

@@ -1,11 +1,13 @@
 // A local Discord for the real discord.js client: REST under `apiUrl` (what Tacit uses, with Discord's
 // shapes, limits, error codes and rate-limit headers) and a gateway WebSocket with the real handshake
 // (hello, identify, ready, heartbeats, guild create, dispatches with sequence numbers, resume with
-// replay, invalid session). Everything is recorded for assertions; tests drive people through it.
+// replay, invalid session, shards: each guild's events on its shard only, see discord-shards.ts).
+// Everything is recorded for assertions; tests drive people through it.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { carries, identifyShard, recommendedShards, type Shard } from './discord-shards.js';
 
 /** `permissions`: the member's permission bitfield as interactions carry it (`member.permissions`); the guild's owner (its first member) has all. */
 export interface FakeMember { id: string; name: string; roles?: string[]; bot?: boolean; permissions?: string; nick?: string }
@@ -71,8 +73,8 @@ export interface FakeDiscord {
   command(channelId: string, userId: string, subcommand: string, options?: { name: string; type: number; value: string | number | boolean }[]): { id: string; token: string };
   addGuild(guild: FakeGuild): void;
   removeGuild(guildId: string): void;
-  /** Closes the gateway socket: a close code, or `abrupt` (TCP reset, no close frame). */
-  dropConnection(how?: number | 'abrupt'): void;
+  /** Closes the gateway socket (of one shard, else every one): a close code, or `abrupt` (TCP reset, no close frame). */
+  dropConnection(how?: number | 'abrupt', shardId?: number): void;
   /** The next RESUME is refused with INVALID_SESSION (d: false), forcing a fresh IDENTIFY. */
   invalidateSession(): void;
   /** The next `times` requests whose `METHOD /route` starts with `match` get a 429. */
@@ -81,7 +83,10 @@ export interface FakeDiscord {
   crashAfterAccept(match: string): void;
   /** Resolves when a client is identified or resumed and its guilds were sent. */
   waitForSession(): Promise<void>;
+  /** Whether some gateway session has its socket open. */
   connected(): boolean;
+  /** Every shard's session (IDENTIFY `shard: [id, count]`; unsharded is [0, 1]) and the guilds it carries. */
+  shards(): { shard: [number, number]; connected: boolean; guilds: string[] }[];
   close(): Promise<void>;
 }
 
@@ -136,8 +141,15 @@ class HttpFailure extends Error {
   }
 }
 
-/** `nonceWindowMs`: how long a nonce dedupes creates (Discord: "the past few minutes"; default 5 min). */
-export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIntervalMs?: number; token?: string; nonceWindowMs?: number } = {}): Promise<FakeDiscord> {
+/**
+ * `nonceWindowMs`: how long a nonce dedupes creates (Discord: "the past few minutes"; default 5 min).
+ * `maxGuildsPerShard`: more guilds on one shard and its IDENTIFY is closed with 4011 (Discord: 2,500).
+ * `recommendedShards`: GET /gateway/bot's `shards` (default one per 1,000 guilds); `maxConcurrency`: its
+ * `session_start_limit.max_concurrency`, identifies per 5 s (default 1, as for most bots).
+ */
+export async function startFakeDiscord(opts: {
+  guilds?: FakeGuild[]; heartbeatIntervalMs?: number; token?: string; nonceWindowMs?: number; maxGuildsPerShard?: number; recommendedShards?: number; maxConcurrency?: number;
+} = {}): Promise<FakeDiscord> {
   const token = opts.token ?? `fake.${randomBytes(8).toString('hex')}`;
   const applicationId = snowflake();
   const botUser: User = { id: applicationId, username: 'tacit', discriminator: '0', global_name: 'Tacit', avatar: null, bot: true };
@@ -195,8 +207,9 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
   };
 
   // ---- gateway ----
-  interface Session { id: string; seq: number; buffer: { op: 0; t: string; d: unknown; s: number }[]; socket: WebSocket | null; intents: number }
-  let session: Session | undefined;
+  interface Session { id: string; seq: number; buffer: { op: 0; t: string; d: unknown; s: number }[]; socket: WebSocket | null; intents: number; shard: Shard }
+  /** One session per shard (`id/count`): a new IDENTIFY for a shard replaces its session. */
+  const sessions = new Map<string, Session>();
   let refuseResume = false;
   let sessionWaiters: (() => void)[] = [];
   const sessionReady = () => {
@@ -205,16 +218,27 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     for (const w of waiters) w();
   };
 
-  const dispatch = (t: string, d: unknown) => {
-    if (!session) return;
+  const deliver = (session: Session, t: string, d: unknown) => {
     const s = ++session.seq;
     const packet = { op: 0 as const, t, d, s };
     session.buffer.push(packet);
     if (session.buffer.length > 1000) session.buffer.shift();
     if (session.socket?.readyState === 1) session.socket.send(JSON.stringify(packet));
   };
+  /** The guild an event belongs to: guild events name it `id`, the others `guild_id` (none: a DM). */
+  const guildOfEvent = (t: string, d: unknown): string | undefined => {
+    const o = (typeof d === 'object' && d ? d : {}) as { id?: unknown; guild_id?: unknown };
+    const id = t === 'GUILD_CREATE' || t === 'GUILD_DELETE' || t === 'GUILD_UPDATE' ? o.id : o.guild_id;
+    return typeof id === 'string' && id ? id : undefined;
+  };
+  /** To the session of the guild's shard (DMs: shard 0), as Discord routes events. */
+  const dispatch = (t: string, d: unknown) => {
+    const guildId = guildOfEvent(t, d);
+    for (const session of sessions.values()) if (carries(session.shard, guildId)) deliver(session, t, d);
+  };
   /** What a bot with these intents sees of a message: content only with MESSAGE_CONTENT or when it concerns the bot. */
   const forBot = (m: Message) => {
+    const session = [...sessions.values()].find((s) => carries(s.shard, m.guild_id));
     const privileged = (session?.intents ?? 0) & MESSAGE_CONTENT_INTENT;
     const concerns = m.author.id === botUser.id || m.mentions.some((u) => u.id === botUser.id) || !m.guild_id;
     const visible = privileged || concerns ? m : { ...m, content: '', embeds: [], attachments: [], components: [] };
@@ -265,7 +289,7 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
     sockets.add(ws);
     ws.on('close', () => {
       sockets.delete(ws);
-      if (session?.socket === ws) session.socket = null;
+      for (const session of sessions.values()) if (session.socket === ws) session.socket = null;
     });
     ws.on('error', () => undefined);
     const send = (payload: unknown) => ws.readyState === 1 && ws.send(JSON.stringify(payload));
@@ -286,23 +310,31 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
         case 2: {
           if (authenticated) return ws.close(4005, 'Already authenticated.');
           if (d.token !== token && d.token !== `Bot ${token}`) return ws.close(4004, 'Authentication failed.');
+          const asked = identifyShard(d.shard, guilds.map((g) => g.id), opts.maxGuildsPerShard);
+          if ('close' in asked) return ws.close(asked.close, asked.reason);
+          const { shard } = asked;
           authenticated = true;
           fake.stats.identifies++;
           fake.lastIdentify = d;
-          session?.socket?.close(4009, 'Session replaced');
-          session = { id: randomBytes(16).toString('hex'), seq: 0, buffer: [], socket: ws, intents: Number(d.intents ?? 0) };
-          dispatch('READY', {
-            v: 10, user: { ...botUser, verified: true, mfa_enabled: false, flags: 0 }, guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
-            session_id: session.id, resume_gateway_url: gatewayUrl, shard: [0, 1], application: { id: applicationId, flags: 0 },
+          const key = shard.join('/');
+          sessions.get(key)?.socket?.close(4009, 'Session replaced');
+          const session: Session = { id: randomBytes(16).toString('hex'), seq: 0, buffer: [], socket: ws, intents: Number(d.intents ?? 0), shard };
+          sessions.set(key, session);
+          // READY and GUILD_CREATE name only the guilds of this shard.
+          const own = guilds.filter((g) => carries(shard, g.id));
+          deliver(session, 'READY', {
+            v: 10, user: { ...botUser, verified: true, mfa_enabled: false, flags: 0 }, guilds: own.map((g) => ({ id: g.id, unavailable: true })),
+            session_id: session.id, resume_gateway_url: gatewayUrl, shard: [...shard], application: { id: applicationId, flags: 0 },
             private_channels: [], relationships: [], presences: [], guild_join_requests: [], geo_ordered_rtc_regions: [], user_settings: {},
           });
-          for (const g of guilds) dispatch('GUILD_CREATE', guildCreate(g));
+          for (const g of own) deliver(session, 'GUILD_CREATE', guildCreate(g));
           return sessionReady();
         }
         case 6: {
           if (authenticated) return ws.close(4005, 'Already authenticated.');
           if (d.token !== token && d.token !== `Bot ${token}`) return ws.close(4004, 'Authentication failed.');
-          if (refuseResume || !session || d.session_id !== session.id) {
+          const session = [...sessions.values()].find((s) => s.id === d.session_id);
+          if (refuseResume || !session) {
             refuseResume = false;
             return void send({ op: 9, d: false, s: null, t: null });
           }
@@ -311,7 +343,7 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
           session.socket = ws;
           const after = Number(d.seq ?? 0);
           for (const packet of session.buffer) if (packet.s > after) send(packet);
-          dispatch('RESUMED', {});
+          deliver(session, 'RESUMED', {});
           return sessionReady();
         }
         default:
@@ -474,10 +506,18 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
   function routeRequest(method: string, path: string, query: URLSearchParams, { json, files }: { json: Record<string, unknown>; files: Attachment[] }): { status: number; body?: unknown } {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot') {
-      return { status: 200, body: { url: gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: 1 } } };
+      return { status: 200, body: { url: gatewayUrl, shards: opts.recommendedShards ?? recommendedShards(guilds.length), session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: opts.maxConcurrency ?? 1 } } };
     }
     if (method === 'GET' && path === '/gateway') return { status: 200, body: { url: gatewayUrl } };
     if (method === 'GET' && path === '/users/@me') return { status: 200, body: botUser };
+    if (method === 'GET' && path === '/users/@me/guilds') {
+      // Every guild the bot is in, whatever shard carries it: ascending ids after `after`, 1–200 a page.
+      const limit = Number(query.get('limit') ?? 200);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpFailure(400, 50035, 'Invalid Form Body', { errors: { limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be less than or equal to 200.' }] } } });
+      const after = BigInt(query.get('after') ?? '0');
+      const page = [...guilds].sort(byId).filter((g) => BigInt(g.id) > after).slice(0, limit);
+      return { status: 200, body: page.map((g) => ({ id: g.id, name: g.name, icon: null, banner: null, owner: false, permissions: '0', features: [] })) };
+    }
     if (method === 'GET' && path === '/applications/@me') return { status: 200, body: { id: applicationId, name: 'Tacit', flags: 0, bot: botUser } };
     if ((m = /^\/applications\/(\d+)\/(?:guilds\/\d+\/)?commands$/.exec(path)) && method === 'GET') {
       if (m[1] !== applicationId) throw new HttpFailure(403, 50001, 'Missing Access');
@@ -756,12 +796,14 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
       if (i >= 0) guilds.splice(i, 1);
       dispatch('GUILD_DELETE', { id: guildId });
     },
-    dropConnection(how = 4000) {
-      const socket = session?.socket;
-      if (!socket) return;
-      if (session) session.socket = null;
-      if (how === 'abrupt') socket.terminate();
-      else socket.close(how, 'closed by the fake');
+    dropConnection(how = 4000, shardId) {
+      for (const session of sessions.values()) {
+        const socket = session.socket;
+        if (!socket || (shardId !== undefined && session.shard[0] !== shardId)) continue;
+        session.socket = null;
+        if (how === 'abrupt') socket.terminate();
+        else socket.close(how, 'closed by the fake');
+      }
     },
     invalidateSession() {
       refuseResume = true;
@@ -773,7 +815,8 @@ export async function startFakeDiscord(opts: { guilds?: FakeGuild[]; heartbeatIn
       crashes.push(match);
     },
     waitForSession: () => new Promise<void>((resolve) => sessionWaiters.push(resolve)),
-    connected: () => session?.socket?.readyState === 1,
+    connected: () => [...sessions.values()].some((s) => s.socket?.readyState === 1),
+    shards: () => [...sessions.values()].map((s) => ({ shard: [...s.shard] as [number, number], connected: s.socket?.readyState === 1, guilds: guilds.filter((g) => carries(s.shard, g.id)).map((g) => g.id) })),
     async close() {
       for (const s of sockets) s.terminate();
       wss.close();

@@ -21,6 +21,7 @@ import { DirectMessages } from './direct.js';
 import { onInteraction } from './interactions.js';
 import { parseDiscordMessage, type DiscordMessage } from './parse.js';
 import { markerFor, renderMessage, renderPrivate, threadName, type RenderedMessage } from './render.js';
+import { ownsGuild, runsShard, shardingRefusal, type ShardSet } from './shards.js';
 import { Threads } from './threads.js';
 import { channelId, guildOf, parseChannelId, workspaceId } from './types.js';
 
@@ -39,6 +40,8 @@ export interface DiscordOptions {
   backfillBudget?: Partial<BackfillBudget>;
   /** Backfill after a failed store: first delay, doubled up to `maxMs` (defaults 2 s, 60 s). */
   recovery?: { initialMs?: number; maxMs?: number };
+  /** The gateway shards this process connects (shards.ts); unset, discord.js's default of one. */
+  shards?: ShardSet;
 }
 
 /** Discord JSON error codes Tacit branches on. */
@@ -57,6 +60,8 @@ const NONCE_TRUSTED_MS = 2 * 60_000;
 const LOOKUP_SKEW_MS = 60_000;
 const LOOKUP_PAGE = 100;
 const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+/** Discord's identify window per max_concurrency bucket, with a margin. */
+const IDENTIFY_SPACING_MS = 6_000;
 
 /**
  * What the nonce and the marker are made of. Discord dedupes nonces per author, and Tacit is one author
@@ -80,11 +85,14 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly direct: DirectMessages;
   private readonly threads: Threads;
   private readonly history: ChannelHistory | undefined;
-  private readies = 0;
+  /** Shards that sent READY at least once: another READY of one of them is a fresh session. */
+  private readonly readyShards = new Set<number>();
 
   constructor(private readonly opts: DiscordOptions) {
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+      // Each process connects only its shards; REST (posting, lookups) works for every guild from any of them.
+      ...(opts.shards ? { shards: [...opts.shards.ids], shardCount: opts.shards.count } : {}),
       partials: [Partials.Channel],
       allowedMentions: { parse: [] },
       rest: {
@@ -97,8 +105,10 @@ export class DiscordAdapter implements ChatAdapter {
       db: opts.db, client: this.client, log: opts.log, feed: (m) => this.onMessage(m), budget: opts.backfillBudget, recovery: opts.recovery,
       // Before cursors moved to Postgres they were a Redis hash: read for channels without one.
       legacy: { redis: opts.redis, key: `${opts.prefix}:discord:last-seen` },
+      // Another process's guilds are its to read back: their events never reach this one.
+      owns: (guildId) => ownsGuild(opts.shards, guildId),
     });
-    this.direct = new DirectMessages(this.client);
+    this.direct = new DirectMessages(this.client, opts.shards !== undefined && opts.shards.ids.length < opts.shards.count);
     this.threads = new Threads(this.client);
   }
 
@@ -129,33 +139,48 @@ export class DiscordAdapter implements ChatAdapter {
     client.on(Events.GuildDelete, (g) => {
       handlers.workspaceRemoved(workspaceId(g.id)).catch((err: unknown) => log.error({ err, guildId: g.id }, 'workspace removal failed'));
     });
-    // A second READY means the session could not be resumed: events may have been missed.
-    client.on(Events.ShardReady, () => {
-      if (this.readies++ === 0) return;
+    // A shard's second READY means its session could not be resumed: events may have been missed.
+    client.on(Events.ShardReady, (shardId) => {
+      if (!this.readyShards.has(shardId)) return void this.readyShards.add(shardId);
       this.history?.hold(); // before the new session's first message
       void this.history?.backfill('re-identified');
     });
-    client.on(Events.ShardResume, (_id, replayed) => log.info({ replayed }, 'discord gateway resumed'));
-    client.on(Events.ShardDisconnect, (e) => log.warn({ code: e.code }, 'discord gateway closed for good'));
+    client.on(Events.ShardResume, (shardId, replayed) => log.info({ shardId, replayed }, 'discord gateway resumed'));
+    client.on(Events.ShardDisconnect, (e, shardId) => log.warn({ code: e.code, shardId }, 'discord gateway closed for good'));
     client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
 
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ChatUnreachableError('ready_timeout', 'the Discord gateway sent no READY; check DISCORD_TOKEN and DISCORD_API_URL')), opts.readyTimeoutMs ?? 30_000);
+      // Discord lets a bot identify one shard per 5 s (max_concurrency 1): each further shard here waits that long.
+      const timeoutMs = opts.readyTimeoutMs ?? 30_000 + IDENTIFY_SPACING_MS * Math.max(0, (opts.shards?.ids.length ?? 1) - 1);
+      const timer = setTimeout(() => reject(new ChatUnreachableError('ready_timeout', 'the Discord gateway sent no READY; check DISCORD_TOKEN and DISCORD_API_URL')), timeoutMs);
+      // A shard Discord refuses (4010, 4011) never becomes ready: fail start-up with what to change.
+      const refused = (e: { code: number }) => {
+        const reason = shardingRefusal(e.code, opts.shards);
+        if (!reason) return;
+        clearTimeout(timer);
+        reject(new ChatRejectedError(`gateway_${e.code}`, reason));
+      };
+      client.on(Events.ShardDisconnect, refused);
       client.once(Events.ClientReady, () => {
         clearTimeout(timer);
+        client.off(Events.ShardDisconnect, refused);
         resolve();
       });
     });
     try {
-      await client.login(opts.token);
-      await ready;
+      // Together: a refused shard rejects `ready` while login may still be waiting on that shard.
+      await Promise.all([client.login(opts.token), ready]);
     } catch (err) {
       await client.destroy().catch(() => undefined);
       throw err;
     }
     const applicationId = opts.applicationId ?? client.application?.id;
     if (!applicationId) throw new ChatRejectedError('no_application', 'set DISCORD_APPLICATION_ID: the gateway named no application');
-    await this.call(() => syncCommands({ rest: client.rest, applicationId, redis: opts.redis, key: `${opts.prefix}:discord:commands:${applicationId}`, log }));
+    // `/tacit` is global (one registration for every guild): the process with shard 0 keeps it current.
+    if (runsShard(opts.shards, 0)) {
+      await this.call(() => syncCommands({ rest: client.rest, applicationId, redis: opts.redis, key: `${opts.prefix}:discord:commands:${applicationId}`, log }));
+    }
+    // The guilds of this process's shards only: each guild is on exactly one shard.
     for (const guild of client.guilds.cache.values()) await this.guildAdded(guild);
     await this.history?.backfill('started');
   }

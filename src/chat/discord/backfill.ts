@@ -40,6 +40,8 @@ export interface ChannelHistoryOptions {
   recovery?: { initialMs?: number; maxMs?: number };
   /** The last-seen hash older versions kept in Redis; read once as the cursor of channels that have none. */
   legacy?: { redis: Redis; key: string };
+  /** Whether this process's gateway shards carry a guild (default: every guild); only those are read back. */
+  owns?(guildId: string): boolean;
 }
 
 export class ChannelHistory {
@@ -175,7 +177,9 @@ export class ChannelHistory {
     const legacy = await this.readLegacy();
     const out = new Map<string, string>();
     for (const row of rows) {
-      const raw = parseChannelId(row.id)?.channelId;
+      const ref = parseChannelId(row.id);
+      if (ref && this.opts.owns && !this.opts.owns(ref.guildId)) continue;
+      const raw = ref?.channelId;
       const cursor = row.cursor ?? (raw ? legacy[raw] : undefined);
       if (cursor) out.set(row.id, cursor);
     }

@@ -1,5 +1,5 @@
-// Builds the Discord adapter from configuration (DISCORD_TOKEN, DISCORD_APPLICATION_ID, DISCORD_API_URL).
-// One bot serves every guild it is in; each guild is a workspace.
+// Builds the Discord adapter from configuration (DISCORD_TOKEN, DISCORD_APPLICATION_ID, DISCORD_API_URL,
+// DISCORD_SHARD_IDS / DISCORD_SHARD_COUNT). One bot serves every guild it is in; each guild is a workspace.
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { Redis } from 'ioredis';
@@ -20,6 +20,7 @@ export function createDiscord(deps: DiscordDeps): { adapter: ChatAdapter } | und
   if (!discord.token) return undefined;
   const adapter = new DiscordAdapter({
     token: discord.token, applicationId: discord.applicationId, apiUrl: discord.apiUrl, redis: deps.redis, prefix: deps.prefix, log: deps.log, db: deps.db,
+    shards: discord.shards,
   });
   return { adapter };
 }
