@@ -177,12 +177,14 @@ export function planMessages(
  * The file of all alerts: once per occurrence, and again each time the group doubles, so a growing
  * group is listed again without a file per tick (the key makes each one impossible to queue twice).
  */
-export function alertList(incident: Incident, decisionId: string | null): PlannedMessage {
+export function alertList(incident: Incident, decisionId: string | null, settled = false): PlannedMessage {
   const total = Object.keys(incident.alerts).length;
   const size = Math.floor(Math.log2(total));
   const text = `All ${count(total)} alerts of this incident are in the attached file.`;
   return {
-    idempotencyKey: `incident:${incident.id}:alerts:${incident.startedAt.toISOString()}:${size}`,
+    // A storm's list goes with its card and again once it stopped growing (core/storms settledStorms),
+    // keyed by its exact size so the same list is never posted twice.
+    idempotencyKey: `incident:${incident.id}:alerts:${incident.startedAt.toISOString()}:${settled || incident.kind === 'storm' ? `all-${total}` : size}`,
     purpose: 'alert_list',
     kind: 'post',
     channelId: incident.channelId,

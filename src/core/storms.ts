@@ -126,7 +126,6 @@ export function holdFormingBurst(
 function refresh(storm: Incident, members: readonly Incident[]): Incident {
   const alerts: Record<string, AlertState> = { ...storm.alerts };
   let moved = false;
-  let joined = 0;
   for (const m of members) {
     const first = Object.values(m.alerts)[0];
     const line: AlertState = {
@@ -135,7 +134,6 @@ function refresh(storm: Incident, members: readonly Incident[]): Incident {
     };
     const prev = alerts[m.id];
     if (prev && prev.status === line.status && prev.startsAt === line.startsAt && prev.severity === line.severity) continue;
-    if (!prev) joined++;
     alerts[m.id] = line;
     moved = true;
   }
@@ -145,8 +143,7 @@ function refresh(storm: Incident, members: readonly Incident[]): Incident {
   const status: IncidentStatus = firing.length === 0 ? 'resolved' : storm.status === 'acknowledged' ? 'acknowledged' : 'firing';
   const resolvedAt = status === 'resolved' ? new Date(Math.max(...states.map((a) => Date.parse(a.endsAt ?? a.startsAt)))) : null;
   return {
-    // Members joining grow the list: the file of all of them is posted again as it doubles (core/plan).
-    ...storm, alerts, status, resolvedAt, version: storm.version + 1, addedAlerts: joined,
+    ...storm, alerts, status, resolvedAt, version: storm.version + 1,
     severity: maxSeverity((firing.length > 0 ? firing : states).map((a) => a.severity)),
     title: `Alert storm: ${states.length} incidents opened together`,
   };
@@ -155,3 +152,26 @@ function refresh(storm: Incident, members: readonly Incident[]): Incident {
 function lastJoin(storm: Incident): number {
   return Math.max(storm.startedAt.getTime(), ...Object.values(storm.alerts).map((a) => Date.parse(a.startsAt)));
 }
+
+/** How long a storm goes without a new member before its full list is posted as it stands. */
+export const STORM_SETTLED_MS = 30_000;
+
+/**
+ * Open, announced storms that have had no new member for `settledMs`: their file of members is due
+ * as it stands (core/plan alertList), once per size; the file posted with the card lists only those
+ * that had joined by then.
+ * `nextAt`: when the next still-growing storm settles, for the tick's next wake.
+ */
+export function settledStorms(byId: ReadonlyMap<string, Incident>, now: Date, settledMs = STORM_SETTLED_MS): { due: Incident[]; nextAt: Date | null } {
+  const due: Incident[] = [];
+  let nextAt: number | null = null;
+  for (const storm of byId.values()) {
+    if (!isStorm(storm) || !open(storm) || !storm.announced) continue;
+    const members = [...byId.values()].filter((i) => i.stormId === storm.id);
+    const lastSeen = Math.max(storm.firstSeenAt?.getTime() ?? now.getTime(), ...members.map((m) => m.firstSeenAt?.getTime() ?? now.getTime()));
+    if (now.getTime() - lastSeen >= settledMs) due.push(storm);
+    else nextAt = nextAt === null ? lastSeen + settledMs : Math.min(nextAt, lastSeen + settledMs);
+  }
+  return { due, nextAt: nextAt === null ? null : new Date(nextAt) };
+}
+

@@ -5,7 +5,9 @@ import { and, eq, gte, inArray, lte } from 'drizzle-orm';
 import { defaultSuspectWindowMs, pickSuspects } from '../core/correlation.js';
 import { repoEventSchema, type EventRecord, type RepoEvent } from '../core/events.js';
 import { applyAcks, applyAlerts, incidentGroupKey, type Incident, type IncidentTransition } from '../core/incidents.js';
+import { needsAlertFile } from '../core/alert-list.js';
 import { boundKey } from '../core/keys.js';
+import { alertList, type PlannedMessage } from '../core/plan.js';
 import { quietHoursEnd, type WorkspaceSettings } from '../core/settings.js';
 import { formStorms, holdFormingBurst } from '../core/storms.js';
 import type { Db } from '../db/client.js';
@@ -98,3 +100,16 @@ async function attachSuspects(db: Db, workspaceId: string, transitions: Incident
   });
   for (const incident of starting) byId.set(incident.id, { ...incident, suspects: pickSuspects(changes, incident.startedAt) });
 }
+
+/** The full member lists of storms that stopped growing (core/storms settledStorms) not queued yet. */
+export async function untoldStormLists(db: Db, workspaceId: string, storms: readonly Incident[], decisionId: string | null): Promise<PlannedMessage[]> {
+  const lists = storms.filter(needsAlertFile).map((storm) => alertList(storm, decisionId, true));
+  if (lists.length === 0) return [];
+  const told = await db
+    .select({ key: outbox.idempotencyKey })
+    .from(outbox)
+    .where(and(eq(outbox.workspaceId, workspaceId), inArray(outbox.idempotencyKey, lists.map((m) => boundKey(m.idempotencyKey)))));
+  const toldKeys = new Set(told.map((r) => r.key));
+  return lists.filter((m) => !toldKeys.has(boundKey(m.idempotencyKey)));
+}
+

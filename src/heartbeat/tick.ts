@@ -12,6 +12,7 @@ import { eventPayloadSchema, type EventRecord } from '../core/events.js';
 import { gate } from '../core/gate.js';
 import type { Incident, IncidentTransition } from '../core/incidents.js';
 import { planMessages, type Plan } from '../core/plan.js';
+import { settledStorms } from '../core/storms.js';
 import { applyPolicy, policyConstraints, type ChannelState, type PolicyResult } from '../core/policy.js';
 import { nextDigestAt, readSettings, type WorkspaceSettings } from '../core/settings.js';
 import type { Db } from '../db/client.js';
@@ -20,7 +21,7 @@ import { queueMessages } from '../delivery/outbox.js';
 import type { Logger } from '../log.js';
 import { BrainTimeoutError, HeartbeatError, TickFencedError } from './errors.js';
 import { saveIncidents } from './incident-rows.js';
-import { advanceIncidents } from './advance.js';
+import { advanceIncidents, untoldStormLists } from './advance.js';
 import { digestIfDue } from './digest.js';
 import { advanceRepoHealth, saveRepoHealth } from './repo-health-rows.js';
 import { readLimit, recordTickFailure, type ReadEvent } from './poison.js';
@@ -206,6 +207,9 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
   // Escalation steps taken and reports of incidents that resolved (src/oncall), whatever the brain said.
   const oncall = await planOncall(deps.oncall, db, { workspaceId: t.workspaceId, settings, now, decisionId, byId: state.byId, transitions: state.transitions, planned: plan.messages, signal: t.lease.signal });
   plan.messages.push(...oncall.messages);
+  // A storm that stopped growing gets its whole member list as it stands, once (the doubling files lag).
+  const settled = settledStorms(state.byId, now);
+  plan.messages.push(...(await untoldStormLists(db, t.workspaceId, settled.due, decisionId)));
   const policy = plan.messages.length > 0 ? await vetoQuietRoutes(db, t.workspaceId, settings.routes, await judge(db, t.workspaceId, workspace.pausedUntil, settings, plan, state.byId, now), state.byId) : undefined;
   const allowed = policy?.allowed ?? [];
   const announced = plan.announced.filter((id) => allowed.some((m) => m.incidentId === id && m.purpose === 'card'));
@@ -281,7 +285,8 @@ async function tickClaimed(deps: TickDeps, t: TickContext): Promise<TickOutcome>
     const i = state.byId.get(id);
     if (i) state.byId.set(id, { ...i, announced: true, announcedAt: now });
   }
-  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now, state.heldUntil, state.autoResolveAt);
+  const heldUntil = [state.heldUntil, settled.nextAt].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
+  await scheduleNextWake(deps, t.workspaceId, settings, state.byId, policy, pausedUntil, now, heldUntil, state.autoResolveAt);
   return report(deps, t, records.length, gated, decision, decisionId, result.outcome, outboxIds);
 }
 

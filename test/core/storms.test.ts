@@ -2,9 +2,9 @@
 // card listing its members, not thirty cards; members resolving are edits of that card.
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/core/events.js';
-import { applyAlerts, type Incident, type IncidentTransition } from '../../src/core/incidents.js';
-import { planMessages } from '../../src/core/plan.js';
-import { formStorms, holdFormingBurst } from '../../src/core/storms.js';
+import { applyAlerts, type AlertState, type Incident, type IncidentTransition } from '../../src/core/incidents.js';
+import { alertList, planMessages } from '../../src/core/plan.js';
+import { formStorms, holdFormingBurst, settledStorms } from '../../src/core/storms.js';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
 
 const T0 = Date.parse('2026-11-27T10:00:00Z');
@@ -122,20 +122,25 @@ describe('holdFormingBurst', () => {
   });
 });
 
-describe('a growing storm', () => {
-  it('lists its members again in a file each time the storm doubles, not once at the start', () => {
+describe('settledStorms', () => {
+  it('names an announced storm with no new member for 30 s, and says when a growing one settles', () => {
     const ids = { n: 0 };
-    const first = tick(new Map(), Array.from({ length: 8 }, (_, n) => alert(n)), ids);
-    const storm = [...first.byId.values()].find((i) => i.kind === 'storm') as Incident;
-    // As the next tick reads them back: announced, and without this tick's never-stored counts.
-    const reload = ({ addedAlerts: _added, awaitingAlerts: _awaiting, ...i }: Incident): Incident => i;
-    const announced = new Map([...first.byId].map(([id, i]) => [id, reload(i.id === storm.id ? { ...i, announced: true, cardVersion: i.version } : i)]));
-    const grown = tick(announced, Array.from({ length: 24 }, (_, n) => alert(n + 8)), ids);
-    const after = grown.byId.get(storm.id) as Incident;
-    expect(Object.keys(after.alerts)).toHaveLength(32);
-    const plan = planMessages([], grown.byId, [after], null, undefined, grown.transitions);
-    const lists = plan.messages.filter((m) => m.purpose === 'alert_list');
-    expect(lists).toHaveLength(1);
-    expect(lists[0]?.idempotencyKey).toMatch(/:alerts:.*:5$/); // 32 members: the fifth doubling
+    const { byId } = tick(new Map(), Array.from({ length: 12 }, (_, n) => alert(n)), ids);
+    const seen = new Date(T0 + 60_000);
+    const stored = new Map([...byId].map(([id, i]) => [id, { ...i, firstSeenAt: seen, ...(i.kind === 'storm' ? { announced: true } : {}) }]));
+    const storm = [...stored.values()].find((i) => i.kind === 'storm') as Incident;
+
+    const growing = settledStorms(stored, new Date(seen.getTime() + 10_000));
+    expect(growing.due).toEqual([]);
+    expect(growing.nextAt?.getTime()).toBe(seen.getTime() + 30_000);
+
+    const settled = settledStorms(stored, new Date(seen.getTime() + 30_000));
+    expect(settled.due.map((i) => i.id)).toEqual([storm.id]);
+    expect(settled.nextAt).toBeNull();
+    // Its list is keyed by its exact size, apart from the doubling ones.
+    // Its list is keyed by its exact size, so the one posted with the card is not posted again unless it grew.
+    expect(alertList(storm, null, true).idempotencyKey).toBe(alertList(storm, null).idempotencyKey);
+    expect(alertList(storm, null).idempotencyKey).toMatch(/:alerts:.*:all-12$/);
+    expect(alertList({ ...storm, alerts: { ...storm.alerts, extra: Object.values(storm.alerts)[0] as AlertState } }, null).idempotencyKey).toMatch(/:all-13$/);
   });
 });
