@@ -9,17 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { connectPostgres } from '../src/db/client.js';
 import { channels, incidents, outbox, workspaces } from '../src/db/schema.js';
 import { createSecretBox } from '../src/db/secret-box.js';
 import { createLogger } from '../src/log.js';
 import { startTacit } from '../src/main.js';
 import { createSource } from '../src/sources/sources.js';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
+import { createBenchDatabase } from './database.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEAM = 'T0BENCH';
 const template = JSON.parse(readFileSync(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8')) as {
@@ -61,14 +59,9 @@ function alertBody(i: number): string {
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function run(kind: 'slack' | 'no-op', o: Options): Promise<RunResult> {
-  const name = `tacit_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = connectPostgres({ url: url.toString(), poolSize: 20 });
-  await database.migrate();
+  const bench = await createBenchDatabase();
+  const { database } = bench;
+  const url = new URL(bench.url);
   const channelIds = Array.from({ length: o.channels }, (_, i) => `C0BENCH${String(i).padStart(4, '0')}`);
   const slack: FakeSlack | undefined =
     kind === 'slack' ? await startFakeSlack({ teams: [{ teamId: TEAM, botToken: 'xoxb-bench', botUserId: 'U0BENCHBOT', channels: channelIds.map((id) => ({ id, name: id.toLowerCase() })) }] }) : undefined;
@@ -164,9 +157,7 @@ async function run(kind: 'slack' | 'no-op', o: Options): Promise<RunResult> {
 
   await tacit.stop();
   await slack?.close();
-  await database.close();
-  await admin.query(`drop database ${name} with (force)`);
-  await admin.end();
+  await bench.drop();
   const sorted = [...latencies.values()].sort((a, b) => a - b);
   return { sent: total, accepted: accepted.size, replied: sorted.length, p50Ms: pct(sorted, 50), p99Ms: pct(sorted, 99), maxMs: sorted.at(-1) ?? NaN };
 }

@@ -8,11 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { connectPostgres } from '../src/db/client.js';
 import { createLogger } from '../src/log.js';
 import { startTacit } from '../src/main.js';
+import { createBenchDatabase } from './database.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const batchRows = Number(process.env.BENCH_INGEST_BATCH ?? 100);
 
@@ -54,14 +53,9 @@ async function insertBatch(raw: pg.Pool, rows: number, body: string): Promise<vo
 }
 
 export async function benchIngest(requests = Number(process.env.BENCH_REQUESTS ?? 2000), levels = [1, 8, 32, 64]): Promise<void> {
-  const name = `tacit_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = connectPostgres({ url: url.toString(), poolSize: 20 });
-  await database.migrate();
+  const bench = await createBenchDatabase();
+  const { database } = bench;
+  const url = new URL(bench.url);
   const secretKey = randomBytes(32).toString('hex');
   const config = loadConfig({
     DATABASE_URL: url.toString(), REDIS_URL: redisUrl, TACIT_REDIS_PREFIX: `tacit-bench-${randomBytes(4).toString('hex')}`,
@@ -107,9 +101,7 @@ export async function benchIngest(requests = Number(process.env.BENCH_REQUESTS ?
 
   await raw.end();
   await tacit.stop();
-  await database.close();
-  await admin.query(`drop database ${name} with (force)`);
-  await admin.end();
+  await bench.drop();
 
   console.log(`\ningest: signed GitHub webhooks from a separate process (${requests} per level), each answered 200 only after`);
   console.log(`its event is committed, vs raw single-row INSERTs and ${batchRows}-row INSERT … VALUES batches of the same payload from this process`);

@@ -9,9 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { count, eq } from 'drizzle-orm';
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { connectPostgres, type Database } from '../src/db/client.js';
+import type { Database } from '../src/db/client.js';
 import { channels, incidents, outbox, workspaces } from '../src/db/schema.js';
 import { createSecretBox } from '../src/db/secret-box.js';
 import { createLogger } from '../src/log.js';
@@ -19,8 +18,8 @@ import { startTacit } from '../src/main.js';
 import { STORM_SETTLED_MS } from '../src/core/storms.js';
 import { createSource } from '../src/sources/sources.js';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
+import { createBenchDatabase } from './database.js';
 
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEAM = 'T0STORM';
 /** The outbox counts as drained once nothing is pending and nothing new was queued for this long. */
@@ -149,14 +148,9 @@ async function representation(database: Database, slack: FakeSlack, workspaceId:
 }
 
 async function run(storms: boolean, o: Options): Promise<RunResult> {
-  const name = `tacit_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = connectPostgres({ url: url.toString(), poolSize: 20 });
-  await database.migrate();
+  const bench = await createBenchDatabase();
+  const { database } = bench;
+  const url = new URL(bench.url);
   const channelIds = Array.from({ length: o.channels }, (_, i) => `C0STORM${String(i).padStart(3, '0')}`);
   const slack = await startFakeSlack({
     teams: [{ teamId: TEAM, botToken: 'xoxb-storm', botUserId: 'U0STORMBOT', channels: channelIds.map((id) => ({ id, name: id.toLowerCase() })) }],
@@ -193,9 +187,7 @@ async function run(storms: boolean, o: Options): Promise<RunResult> {
 
   await tacit.stop();
   await slack.close();
-  await database.close();
-  await admin.query(`drop database ${name} with (force)`);
-  await admin.end();
+  await bench.drop();
   return result;
 }
 
