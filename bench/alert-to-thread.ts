@@ -7,7 +7,6 @@
 // channel), spread round-robin over channels so that Slack's ~1 post/s per channel (bursts of 3) is
 // respected: 50 alerts/s × 2 posts needs ≥100 channels. Options: --rate 50 --seconds 10 --channels 100.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { loadConfig } from '../src/config.js';
 import { channels, incidents, outbox, workspaces } from '../src/db/schema.js';
@@ -17,15 +16,10 @@ import { startTacit } from '../src/main.js';
 import { createSource } from '../src/sources/sources.js';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
 import { createBenchDatabase } from './database.js';
+import { alertGroupBody } from './alerts.js';
 
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEAM = 'T0BENCH';
-const template = JSON.parse(readFileSync(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8')) as {
-  alerts: { labels: Record<string, string>; fingerprint: string; startsAt: string }[];
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  groupKey: string;
-};
 
 interface Options {
   rate: number;
@@ -43,17 +37,7 @@ interface RunResult {
 
 function alertBody(i: number): string {
   const name = `BenchAlert${i}`;
-  const body = structuredClone(template);
-  const [alert] = body.alerts;
-  if (alert) {
-    alert.labels = { ...alert.labels, alertname: name, severity: 'critical' };
-    alert.fingerprint = randomBytes(8).toString('hex');
-    alert.startsAt = new Date().toISOString();
-  }
-  body.groupLabels = { alertname: name };
-  body.commonLabels = { ...body.commonLabels, alertname: name, severity: 'critical' };
-  body.groupKey = `{}/{severity="critical"}:{alertname="${name}"}`;
-  return JSON.stringify(body);
+  return alertGroupBody(name, { severity: 'critical' }, { severity: 'critical' }, `{}/{severity="critical"}:{alertname="${name}"}`);
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

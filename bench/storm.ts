@@ -7,7 +7,6 @@
 // drained (or the cap), and whether every incident is represented in Slack: its own card, or a line in
 // its storm's alert file. Options: --alerts 2000 --channels 3 --cap 70 (s per run) --burst 3 --senders 32.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { count, eq } from 'drizzle-orm';
 import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/db/client.js';
@@ -19,17 +18,12 @@ import { STORM_SETTLED_MS } from '../src/core/storms.js';
 import { createSource } from '../src/sources/sources.js';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.js';
 import { createBenchDatabase } from './database.js';
+import { alertGroupBody } from './alerts.js';
 
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEAM = 'T0STORM';
 /** The outbox counts as drained once nothing is pending and nothing new was queued for this long. */
 const QUIET_MS = 5_000;
-const template = JSON.parse(readFileSync(new URL('../test/fixtures/alertmanager/firing.json', import.meta.url), 'utf8')) as {
-  alerts: { labels: Record<string, string>; fingerprint: string; startsAt: string }[];
-  groupLabels: Record<string, string>;
-  commonLabels: Record<string, string>;
-  groupKey: string;
-};
 
 interface Options {
   alerts: number;
@@ -65,17 +59,8 @@ interface RunResult {
 /** Alert i of the storm: its own alertname and group, so its own incident; one cluster for all (one database down). */
 function alertBody(i: number): string {
   const name = `StormAlert${i}`;
-  const body = structuredClone(template);
-  const [alert] = body.alerts;
-  if (alert) {
-    alert.labels = { ...alert.labels, alertname: name, service: `svc-${i}`, severity: i % 4 === 0 ? 'critical' : 'warning' };
-    alert.fingerprint = randomBytes(8).toString('hex');
-    alert.startsAt = new Date().toISOString();
-  }
-  body.groupLabels = { alertname: name };
-  body.commonLabels = { ...body.commonLabels, alertname: name, service: `svc-${i}` };
-  body.groupKey = `{}/{cluster="prod-eu-1"}:{alertname="${name}"}`;
-  return JSON.stringify(body);
+  const severity = i % 4 === 0 ? 'critical' : 'warning';
+  return alertGroupBody(name, { service: `svc-${i}`, severity }, { service: `svc-${i}` }, `{}/{cluster="prod-eu-1"}:{alertname="${name}"}`);
 }
 
 /** Sends every alert as fast as `senders` concurrent clients can; returns how many were answered 2xx. */

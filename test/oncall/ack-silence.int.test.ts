@@ -12,18 +12,22 @@ import { createSourceViaApi } from '../support/sources.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
 import { waitFor } from '../support/wait.js';
 
+/** The playground with the fake Alertmanager as its Alertmanager integration. */
+async function withAlertmanager(): Promise<{ tacit: TestTacit; alertmanager: FakeAlertmanager }> {
+  const alertmanager = await startFakeAlertmanager();
+  const tacit = await startTestTacit();
+  const res = await fetch(`${tacit.url}/api/workspaces/playground:local/integrations/alertmanager/default`, {
+    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ settings: { url: alertmanager.url } }),
+  });
+  expect(res.status).toBeLessThan(300);
+  return { tacit, alertmanager };
+}
+
 describe('Acknowledge and Alertmanager, as the workspace configures it', () => {
   let tacit: TestTacit;
   let alertmanager: FakeAlertmanager;
 
-  beforeAll(async () => {
-    alertmanager = await startFakeAlertmanager();
-    tacit = await startTestTacit();
-    const res = await fetch(`${tacit.url}/api/workspaces/playground:local/integrations/alertmanager/default`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ settings: { url: alertmanager.url } }),
-    });
-    expect(res.status).toBeLessThan(300);
-  });
+  beforeAll(async () => ({ tacit, alertmanager } = await withAlertmanager()));
   afterAll(async () => {
     await tacit?.cleanup();
     await alertmanager?.close();
@@ -64,14 +68,7 @@ describe('an acknowledged Alertmanager incident whose alerts resolve while silen
   let tacit: TestTacit;
   let alertmanager: FakeAlertmanager;
 
-  beforeAll(async () => {
-    alertmanager = await startFakeAlertmanager();
-    tacit = await startTestTacit();
-    const res = await fetch(`${tacit.url}/api/workspaces/playground:local/integrations/alertmanager/default`, {
-      method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ settings: { url: alertmanager.url } }),
-    });
-    expect(res.status).toBeLessThan(300);
-  });
+  beforeAll(async () => ({ tacit, alertmanager } = await withAlertmanager()));
   afterAll(async () => {
     await tacit?.cleanup();
     await alertmanager?.close();
