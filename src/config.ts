@@ -103,6 +103,7 @@ const envSchema = z.object({
   TACIT_SECRET_KEY: optional(z.string().min(32, 'expected at least 32 random characters (e.g. `openssl rand -hex 32`)')),
   TACIT_ADMIN_TOKEN: optional(z.string().min(16, 'expected at least 16 random characters')),
   TACIT_HEARTBEAT_INTERVAL_MS: optional(z.coerce.number().int().min(250, 'expected milliseconds, at least 250')),
+  TACIT_HEARTBEAT_MODE: optional(z.enum(['sweep', 'schedulers'], { message: 'expected sweep or schedulers' })),
   TACIT_REDIS_PREFIX: optional(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected letters, digits, _ . or -')),
   TACIT_PLAYGROUND: optional(z.enum(['on', 'off'], { message: 'expected on or off' })),
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
@@ -138,6 +139,12 @@ export interface Config {
   publicUrl?: string;
   logLevel: string;
   heartbeatIntervalMs: number;
+  /**
+   * TACIT_HEARTBEAT_MODE: how beats are kept (heartbeat/scheduler.ts): `sweep`, one script call per
+   * partition for many workspaces (the default: cheaper at every size measured), or `schedulers`,
+   * one BullMQ job scheduler per workspace.
+   */
+  heartbeatMode: 'sweep' | 'schedulers';
   webhookBodyLimitBytes: number;
   slack: {
     botToken?: string;
@@ -330,6 +337,7 @@ export function loadConfig(env: Env): Config {
     publicUrl: e.TACIT_PUBLIC_URL,
     logLevel: e.LOG_LEVEL ?? 'info',
     heartbeatIntervalMs: e.TACIT_HEARTBEAT_INTERVAL_MS ?? defaults.heartbeatIntervalMs,
+    heartbeatMode: e.TACIT_HEARTBEAT_MODE ?? 'sweep',
     webhookBodyLimitBytes: defaults.webhookBodyLimitBytes,
     slack: {
       botToken: e.SLACK_BOT_TOKEN,

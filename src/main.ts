@@ -161,6 +161,8 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   });
   const heartbeat: Heartbeat = new Heartbeat({
     connection: redis, prefix, signals, log: log.child({ part: 'heartbeat' }), runTick: (ws, trigger, slot) => timedTick(metrics, () => runTick(tickDeps, ws, trigger, slot)),
+    mode: config.heartbeatMode, now: () => clock.now(),
+    onQuietTicks: (lateness, seconds) => metrics.quietTicks(lateness, seconds),
   });
   // Investigations run as jobs of their own; their findings wake the tick like any news.
   const investigations = createInvestigations({
@@ -309,6 +311,14 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   }
   // Schedules, dirty flags and lost jobs come from Postgres (heartbeat/restore.ts); /readyz is 503 until then.
   await restore.start();
+  if (config.roles.has('heartbeat')) {
+    // A deployment that changed TACIT_HEARTBEAT_MODE: the old mode's beats go, every workspace is planned the new way.
+    const retired = await heartbeat.retireOtherMode();
+    if (retired > 0) {
+      log.info({ retired, mode: heartbeat.mode }, 'heartbeat mode changed: removed the other mode\'s beats; planning every workspace anew');
+      await restoreMissingHeartbeats({ ...restoreDeps, schedulerCount: () => heartbeat.schedulerCount() }, log);
+    }
+  }
   const sweeper = setInterval(() => {
     if (!config.roles.has('delivery')) return;
     stalePending(database.db, 10_000)

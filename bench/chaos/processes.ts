@@ -117,6 +117,10 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts (again) on the same port, with an empty dataset. */
   async restart(): Promise<void> {
     this.child = spawn(

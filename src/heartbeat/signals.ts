@@ -1,12 +1,14 @@
 // The heartbeat's Redis state: per-workspace dirty generation, due time, tick lock and counters.
 // A clean workspace's tick is one round trip (the claim script), with no Postgres and no brain.
-// Every script touches one workspace's keys only (one hash slot on a Redis Cluster); the global
-// counters are summed in the process and added to Redis once a second.
+// Every script touches one workspace's keys only, or the sweep's one partition of them (one hash
+// slot on a Redis Cluster, beats.ts); the global counters are summed in the process and added to
+// Redis once a second.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TickLeaseLostError } from './errors.js';
 import { GlobalCounters } from './global-counters.js';
 import { beatFields, decodeTimeline, minuteOf, TIMELINE_LUA, type TimelineMinute } from './timeline.js';
+import { BEAT_PARTITIONS, beatPartition, beatsKey, firstBeat, partitionBase, PLAN_LUA, SWEEP_LUA, UNPLAN_LUA, workspaceKey } from './beats.js';
 
 /**
  * The dirty mark is a generation counter that only grows (so wake job ids built from it never
@@ -101,13 +103,19 @@ export const counterNames = [
 ] as const;
 export type CounterName = (typeof counterNames)[number];
 
-/**
- * A workspace's heartbeat keys: `state` (dirty, seen, due, its counters and the timeline's ring),
- * `lock`, and the timeline's `news`. The workspace id is the key's hash tag, so on a Redis Cluster
- * all of one workspace's keys share a slot and one script may use them together.
- */
-export function workspaceKey(prefix: string, workspaceId: string, kind: 'state' | 'lock' | 'news' = 'state'): string {
-  return kind === 'state' ? `${prefix}:ws:{${workspaceId}}` : `${prefix}:ws:{${workspaceId}}:${kind}`;
+export { workspaceKey } from './beats.js';
+
+/** What one sweep of a partition did (see SWEEP_LUA in beats.ts). */
+export interface Swept {
+  quiet: number;
+  /** Dirty or due workspaces, for tick jobs at their slot. */
+  due: { workspaceId: string; slot: number }[];
+  /** How late each quiet tick ran, ms after its beat. */
+  latenessMs: number[];
+  /** How many beats it took (the limit when more are waiting). */
+  taken: number;
+  /** When the partition's next beat is due (ms), null when it has none. */
+  nextBeatAt: number | null;
 }
 
 export class HeartbeatSignals {
@@ -125,6 +133,56 @@ export class HeartbeatSignals {
     redis.defineCommand('tacitRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('tacitRenew', { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand('tacitCount', { numberOfKeys: 2, lua: COUNT });
+    redis.defineCommand('tacitPlan', { numberOfKeys: 2, lua: PLAN_LUA });
+    redis.defineCommand('tacitUnplan', { numberOfKeys: 2, lua: UNPLAN_LUA });
+    redis.defineCommand('tacitSweep', { numberOfKeys: 1, lua: SWEEP_LUA });
+  }
+
+  /** Puts the workspace in the sweep's beat plan at `intervalMs`, on its phase; repeating it changes nothing. */
+  async plan(workspaceId: string, intervalMs: number, now = Date.now()): Promise<void> {
+    await this.commands.tacitPlan(
+      beatsKey(this.prefix, beatPartition(workspaceId)), this.key('state', workspaceId), workspaceId, String(intervalMs), String(firstBeat(workspaceId, intervalMs, now)),
+    );
+  }
+
+  async unplan(workspaceId: string): Promise<void> {
+    await this.commands.tacitUnplan(beatsKey(this.prefix, beatPartition(workspaceId)), this.key('state', workspaceId), workspaceId);
+  }
+
+  /** How many workspaces the sweep's plan holds. */
+  async planned(): Promise<number> {
+    const counts = await Promise.all(Array.from({ length: BEAT_PARTITIONS }, (_, p) => this.redis.zcard(beatsKey(this.prefix, p))));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** When the workspace's next beat is due (ms), or null when it has none. */
+  async nextBeat(workspaceId: string): Promise<number | null> {
+    const score = await this.redis.zscore(beatsKey(this.prefix, beatPartition(workspaceId)), workspaceId);
+    return score === null ? null : Number(score);
+  }
+
+  /** Drops the whole plan (a deployment that went back to one scheduler job per workspace). */
+  async dropPlan(): Promise<void> {
+    await Promise.all(Array.from({ length: BEAT_PARTITIONS }, (_, p) => this.redis.del(beatsKey(this.prefix, p))));
+  }
+
+  /**
+   * Ticks the partition's clean workspaces whose beat is due (one script call) and returns the dirty
+   * or due ones for tick jobs. `now` is the beats' clock (wall time, shared with BullMQ); `clockNow`
+   * the tick clock, for due times and the timeline's minute.
+   */
+  async sweep(partition: number, now: number, clockNow: Date, limit: number): Promise<Swept> {
+    const [quiet, jobs, late, taken, nextBeat] = (await this.commands.tacitSweep(
+      beatsKey(this.prefix, partition), partitionBase(this.prefix, partition), String(now), String(clockNow.getTime()), String(minuteOf(clockNow)), String(limit),
+    )) as [number, string[], number[], number, string];
+    if (quiet > 0) this.global.add({ ticks: quiet, quiet });
+    const due: Swept['due'] = [];
+    for (let i = 0; i + 1 < jobs.length; i += 2) due.push({ workspaceId: jobs[i] ?? '', slot: Number(jobs[i + 1]) });
+    return { quiet, due, latenessMs: late, taken, nextBeatAt: nextBeat === '-1' ? null : Number(nextBeat) };
+  }
+
+  private get commands(): ClaimCommands {
+    return this.redis as unknown as ClaimCommands;
   }
 
   /**
@@ -269,4 +327,7 @@ interface ClaimCommands {
   tacitRelease(...args: string[]): Promise<unknown>;
   tacitRenew(...args: string[]): Promise<unknown>;
   tacitCount(...args: string[]): Promise<unknown>;
+  tacitPlan(...args: string[]): Promise<unknown>;
+  tacitUnplan(...args: string[]): Promise<unknown>;
+  tacitSweep(...args: string[]): Promise<unknown>;
 }

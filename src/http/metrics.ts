@@ -61,6 +61,8 @@ export interface Metrics {
   render(): Promise<string>;
   webhookAcked(ack: WebhookAck): void;
   tickFinished(outcome: string, seconds: number): void;
+  /** Quiet ticks the sweep ran in one script call (heartbeat/scheduler.ts), with how late each beat was. */
+  quietTicks(latenessMs: readonly number[], seconds: number): void;
   deliveryFinished(outboxId: string, outcome: DeliveryOutcome): void;
   approval(outcome: ApprovalOutcome, count?: number): void;
   modelCall(call: ModelCall): void;
@@ -107,6 +109,14 @@ export function createMetrics(reads: MetricsReads, log: { debug(obj: object, msg
     tickFinished(outcome, seconds) {
       m.tick.observe({ outcome }, seconds);
     },
+    quietTicks(latenessMs, seconds) {
+      const quiet = m.tick.labels({ outcome: 'quiet' });
+      const each = seconds / Math.max(1, latenessMs.length);
+      for (const ms of latenessMs) {
+        quiet.observe(each);
+        m.beatLateness.observe(ms / 1000);
+      }
+    },
     deliveryFinished(outboxId, outcome) {
       m.deliveries.inc({ outcome });
       if (outcome === 'dead') m.deadLetters.inc();
@@ -136,6 +146,10 @@ function instruments(registers: Registry[]) {
     intake: new Counter({ name: 'tacit_intake_total', help: 'Webhook requests by source kind and what became of them', labelNames: ['source', 'status'], registers }),
     quarantinedBodies: new Counter({ name: 'tacit_quarantined_bodies_total', help: 'Authenticated webhook bodies that could not be used, kept in quarantine', labelNames: ['source'], registers }),
     tick: new Histogram({ name: 'tacit_tick_duration_seconds', help: 'Heartbeat tick duration in this process, by outcome', labelNames: ['outcome'], buckets: FAST, registers }),
+    beatLateness: new Histogram({
+      name: 'tacit_beat_lateness_seconds', help: "How late the sweep ran quiet workspaces' beats in this process (a heartbeat falling behind shows here first)",
+      buckets: FAST, registers,
+    }),
     alertToCard: new Histogram({
       name: 'tacit_alert_to_card_seconds', help: "Time from an alert's arrival to the incident card showing it (posted or edited)",
       labelNames: ['kind'], buckets: SLOW, registers,

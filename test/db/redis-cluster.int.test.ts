@@ -6,7 +6,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVE_ACTION_ID } from '../../src/core/approval-card.js';
 import { restoreMarker } from '../../src/heartbeat/restore.js';
-import { workspaceKey } from '../../src/heartbeat/signals.js';
+import { BEAT_PARTITIONS, beatPartition, beatsKey, workspaceKey } from '../../src/heartbeat/beats.js';
 import { api, approvalIdOf, click } from '../actions/support.js';
 import { startFakeAlertmanager, type FakeAlertmanager } from '../fakes/alertmanager.js';
 import { blockTexts, channelMessages, fixture, postAlert, say } from '../support/playground.js';
@@ -63,7 +63,7 @@ describe.skipIf(!tools)('Tacit on a three-master Redis Cluster', () => {
     expect(alertmanager.silences).toHaveLength(1);
   });
 
-  it('keeps the queues in the slot of {prefix} and each workspace\'s heartbeat state in its own slot', async () => {
+  it('keeps the queues in the slot of {prefix}, and the heartbeat\'s state and beats in its partitions\' slots, spread over the masters', async () => {
     const queueKeys = await client.exists(`{${tacit.prefix}}:heartbeat:meta`, restoreMarker(`{${tacit.prefix}}`));
     expect(queueKeys).toBe(2);
     const state = workspaceKey(tacit.prefix, 'playground:local');
@@ -72,5 +72,19 @@ describe.skipIf(!tools)('Tacit on a three-master Redis Cluster', () => {
     expect(await slot(workspaceKey(tacit.prefix, 'playground:local', 'lock'))).toBe(await slot(state));
     expect(await slot(`${tacit.prefix}:anything`)).not.toBe(await slot(`{${tacit.prefix}}:anything`));
     expect((await tacit.signals.counters()).ticks).toBeGreaterThan(0);
+    // The sweep's script for a partition reaches its workspaces' state: one slot per partition.
+    expect(await slot(beatsKey(tacit.prefix, beatPartition('playground:local')))).toBe(await slot(state));
+    // Quiet beats keep coming on the cluster (the sweep's script ran on the partition's master).
+    const ticks = Number(await client.hget(state, 'ticks'));
+    await waitFor(async () => Number(await client.hget(state, 'ticks')) >= ticks + 2, { what: 'two more beats', timeoutMs: 10_000 });
+    // The partitions are not all on one master.
+    const owners = new Set<string>();
+    const nodes = (await client.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+    for (let p = 0; p < BEAT_PARTITIONS; p++) {
+      const s = await slot(beatsKey(tacit.prefix, p));
+      const owner = nodes.find(([from, to]) => s >= from && s <= to);
+      owners.add(String(owner?.[2][1]));
+    }
+    expect(owners.size).toBeGreaterThan(1);
   });
 });

@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BEAT_PARTITIONS, beatsKey } from '../../src/heartbeat/beats.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { redisUrl } from '../support/env.js';
 import { freePort } from '../support/net.js';
@@ -48,7 +49,7 @@ describe('readiness after a start on an empty Redis', () => {
     for (let done = false; !done;) {
       const status = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
       // Counted right after the answer: a 200 must already see every scheduler.
-      const schedulers = await redis.zcard(`${prefix}:heartbeat:repeat`);
+      const schedulers = (await Promise.all(Array.from({ length: BEAT_PARTITIONS }, (_, p) => redis.zcard(beatsKey(prefix, p))))).reduce((a, b) => a + b, 0);
       if (status !== 0) answers.push({ status, schedulers, atMs: Date.now() - started });
       done = status === 200;
       if (!done) await new Promise((r) => setTimeout(r, 10));

@@ -3,7 +3,7 @@
 // released), and when a survivor's tick for each of those workspaces commits (the workspace's `seen`
 // generation moves past the one it had at the kill: signals.ts RELEASE sets it only on commit).
 import type { Redis } from 'ioredis';
-import { workspaceKey } from '../../src/heartbeat/signals.js';
+import { workspaceKey, workspaceKeyPattern, workspaceOfKey } from '../../src/heartbeat/beats.js';
 
 export interface OrphanedTick {
   workspaceId: string;
@@ -42,13 +42,15 @@ interface Watched {
 
 /** Workspaces whose tick lock exists now (keys as signals.ts names them, so a new layout follows). */
 async function lockedWorkspaces(redis: Redis, prefix: string): Promise<string[]> {
-  const [before = '', after = ''] = workspaceKey(prefix, '\u0000', 'lock').split('\u0000');
   const found: string[] = [];
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${before}*${after}`, 'COUNT', 1000);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', workspaceKeyPattern(prefix, 'lock'), 'COUNT', 1000);
     cursor = next;
-    for (const key of keys) if (key.startsWith(before) && key.endsWith(after)) found.push(key.slice(before.length, key.length - after.length));
+    for (const key of keys) {
+      const id = workspaceOfKey(prefix, 'lock', key);
+      if (id !== undefined) found.push(id);
+    }
   } while (cursor !== '0');
   return found;
 }
@@ -60,7 +62,8 @@ async function lockedWorkspaces(redis: Redis, prefix: string): Promise<string[]>
 export async function heartbeatLateness(redis: Redis, prefix: string, now = Date.now()): Promise<number> {
   const id = await redis.lindex(`${prefix}:heartbeat:wait`, -1);
   if (!id) return 0;
-  const slot = /^repeat:.+:(\d+)$/.exec(id)?.[1];
+  // A scheduler's job (`repeat:<scheduler>:<slot>`) or a sweep's (`beat.<workspace>.<slot>`).
+  const slot = /^(?:repeat:.+:|beat\..+\.)(\d+)$/.exec(id)?.[1];
   if (slot) return Math.max(0, now - Number(slot));
   const [timestamp, delay] = await redis.hmget(`${prefix}:heartbeat:${id}`, 'timestamp', 'delay');
   return timestamp ? Math.max(0, now - Number(timestamp) - Number(delay ?? 0)) : 0;

@@ -41,7 +41,11 @@ describe('Slack OAuth install for two workspaces', () => {
     await slack?.close();
   });
 
-  const schedulers = async () => (await tacit.heartbeat.queue.getJobSchedulers()).map((s) => s.key).sort();
+  const scheduled = async () => {
+    const ids = ['slack:T0ALPHA', 'slack:T0BRAVO'];
+    const beats = await Promise.all(ids.map((id) => tacit.heartbeat.isScheduled(id)));
+    return ids.filter((_, i) => beats[i]);
+  };
 
   it('installs two teams, keeps their tokens encrypted, data apart and heartbeats separate; uninstall stops only one', async () => {
     for (const team of [alpha, bravo]) {
@@ -54,7 +58,8 @@ describe('Slack OAuth install for two workspaces', () => {
     const issued = slack.grants.map((g) => g.accessToken);
     expect(issued).toHaveLength(2);
     for (const row of rows) for (const token of issued) expect(row.installationEncrypted).not.toContain(token);
-    expect(await schedulers()).toEqual(['heartbeat.slack.T0ALPHA', 'heartbeat.slack.T0BRAVO']);
+    expect(await scheduled()).toEqual(['slack:T0ALPHA', 'slack:T0BRAVO']);
+    expect(await tacit.heartbeat.schedulerCount()).toBe(2);
     expect((await tacit.database.db.select().from(workspaces)).map((w) => [w.id, w.name]).sort()).toEqual([['slack:T0ALPHA', 'Alpha Corp'], ['slack:T0BRAVO', 'Bravo Inc']]);
 
     // A mention in each team is answered in that team, with that team's token.
@@ -73,15 +78,17 @@ describe('Slack OAuth install for two workspaces', () => {
     // Alpha uninstalls: its tokens are deleted and its heartbeat stops; Bravo carries on.
     slack.uninstall('T0ALPHA');
     expect((await slack.sendEvent(events_, SIGNING_SECRET, { type: 'app_uninstalled' }, { teamId: 'T0ALPHA' })).status).toBe(200);
-    await waitFor(async () => (await schedulers()).length === 1, { what: 'the heartbeat of Alpha to stop' });
-    expect(await schedulers()).toEqual(['heartbeat.slack.T0BRAVO']);
+    await waitFor(async () => (await scheduled()).length === 1, { what: 'the heartbeat of Alpha to stop' });
+    expect(await scheduled()).toEqual(['slack:T0BRAVO']);
+    expect(await tacit.heartbeat.schedulerCount()).toBe(1);
     expect((await tacit.database.db.select().from(slackInstallations)).map((r) => r.workspaceId)).toEqual(['slack:T0BRAVO']);
     const [removed] = await tacit.database.db.select().from(workspaces).where(eq(workspaces.id, 'slack:T0ALPHA'));
     expect(removed?.removedAt).toBeInstanceOf(Date);
 
     // tokens_revoked for Bravo's bot does the same for Bravo.
     await slack.sendEvent(events_, SIGNING_SECRET, { type: 'tokens_revoked', tokens: { bot: ['U0BRAVOBOT'] } }, { teamId: 'T0BRAVO' });
-    await waitFor(async () => (await schedulers()).length === 0, { what: 'the heartbeat of Bravo to stop' });
+    await waitFor(async () => (await scheduled()).length === 0, { what: 'the heartbeat of Bravo to stop' });
+    expect(await tacit.heartbeat.schedulerCount()).toBe(0);
   });
 
   it('refuses an OAuth callback without the state cookie of the browser that started it', async () => {
