@@ -101,6 +101,12 @@ describe('loadConfig', () => {
     expect(config.slack).toMatchObject({ botToken: SLACK.SLACK_BOT_TOKEN, signingSecret: SLACK.SLACK_SIGNING_SECRET });
   });
 
+  it('beats by the sweep unless TACIT_HEARTBEAT_MODE says schedulers, and refuses anything else', () => {
+    expect(loadConfig({}).heartbeatMode).toBe('sweep');
+    expect(loadConfig({ TACIT_HEARTBEAT_MODE: 'schedulers' }).heartbeatMode).toBe('schedulers');
+    expect(() => loadConfig({ TACIT_HEARTBEAT_MODE: 'cron' })).toThrow(/TACIT_HEARTBEAT_MODE.*expected sweep or schedulers/);
+  });
+
   it('keeps the playground on alongside Slack when TACIT_PLAYGROUND=on', () => {
     expect(loadConfig({ ...SLACK, TACIT_PLAYGROUND: 'on' }).playground).toBe(true);
   });

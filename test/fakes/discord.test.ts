@@ -1,8 +1,10 @@
 // The fake Discord speaks what the real discord.js client expects: it logs in through the gateway
 // handshake, sees guilds and messages, resumes a dropped connection with the missed events
-// replayed, and the REST side keeps Discord's nonce, limit and rate-limit behaviour.
+// replayed, refuses identifies over the bot's max_concurrency, and the REST side keeps Discord's nonce,
+// limit and rate-limit behaviour.
 import { Client, Events, GatewayIntentBits, RateLimitError, Routes, type Message } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { DEFAULT_GUILD, startFakeDiscord, type FakeDiscord } from './discord.js';
 import { waitFor } from '../support/wait.js';
 
@@ -113,5 +115,39 @@ describe('fake Discord, through the real discord.js client', () => {
     discord.invalidateSession();
     discord.dropConnection('abrupt');
     await waitFor(() => discord.stats.identifies === identifies + 1 && discord.connected(), { what: 're-identify', timeoutMs: 20_000 });
+  });
+});
+
+describe('fake Discord, the identify rate limit', () => {
+  /** Connects to the gateway and sends IDENTIFY for `shard` after HELLO; resolves with the first answer's op (0 READY, 9 Invalid Session). */
+  async function identify(discord: FakeDiscord, shard: [number, number]): Promise<{ op: number; socket: WebSocket }> {
+    const info = (await (await fetch(`${discord.apiUrl}/v10/gateway/bot`, { headers: { authorization: `Bot ${discord.token}` } })).json()) as { url: string };
+    const socket = new WebSocket(`${info.url}/?v=10&encoding=json`);
+    return new Promise((resolve, reject) => {
+      socket.on('error', reject);
+      socket.on('message', (raw) => {
+        const p = JSON.parse(String(raw)) as { op: number };
+        if (p.op === 10) socket.send(JSON.stringify({ op: 2, d: { token: discord.token, intents: 1, properties: {}, shard } }));
+        else if (p.op === 0 || p.op === 9) resolve({ op: p.op, socket });
+      });
+    });
+  }
+
+  it('answers a second IDENTIFY in the same max_concurrency bucket within 5 s with Invalid Session, and one in another bucket with READY', async () => {
+    const single = await startFakeDiscord({ maxConcurrency: 1 });
+    const double = await startFakeDiscord({ maxConcurrency: 2 });
+    try {
+      const a = await identify(single, [0, 2]);
+      const b = await identify(single, [1, 2]); // 1 % 1 = bucket 0, like shard 0
+      expect([a.op, b.op]).toEqual([0, 9]);
+      expect(single.stats).toMatchObject({ identifies: 1, identifiesRefused: 1 });
+      const c = await identify(double, [0, 2]);
+      const d = await identify(double, [1, 2]); // bucket 1
+      expect([c.op, d.op]).toEqual([0, 0]);
+      for (const s of [a, b, c, d]) s.socket.close();
+    } finally {
+      await single.close();
+      await double.close();
+    }
   });
 });

@@ -50,8 +50,11 @@ export interface FakeDiscord {
   /** Every accepted overwrite of the global commands (PUT), in order. */
   registrations: unknown[][];
   requests: RequestRecord[];
-  /** Gateway sessions: identifies and resumes accepted so far. */
-  stats: { identifies: number; resumes: number; connections: number; heartbeats: number };
+  /**
+   * Gateway sessions: identifies and resumes accepted so far; `identifiesRefused`, IDENTIFYs sent
+   * within 5 s of another in the same max_concurrency bucket (answered with Invalid Session).
+   */
+  stats: { identifies: number; resumes: number; connections: number; heartbeats: number; identifiesRefused: number };
   /** The last IDENTIFY payload's `d` (intents, token). */
   lastIdentify: Record<string, unknown> | undefined;
   /** Messages of a channel or thread, oldest first. */
@@ -145,8 +148,13 @@ class HttpFailure extends Error {
  * `nonceWindowMs`: how long a nonce dedupes creates (Discord: "the past few minutes"; default 5 min).
  * `maxGuildsPerShard`: more guilds on one shard and its IDENTIFY is closed with 4011 (Discord: 2,500).
  * `recommendedShards`: GET /gateway/bot's `shards` (default one per 1,000 guilds); `maxConcurrency`: its
- * `session_start_limit.max_concurrency`, identifies per 5 s (default 1, as for most bots).
+ * `session_start_limit.max_concurrency`, identifies per 5 s (default 1, as for most bots): one more in
+ * the same bucket (`shard_id % max_concurrency`) within 5 s is answered with Invalid Session (op 9, d: false),
+ * as Discord does. Every accepted identify uses one of the day's 1,000 session starts.
  */
+/** Discord's identify rate limit window per max_concurrency bucket. */
+const IDENTIFY_WINDOW_MS = 5_000;
+
 export async function startFakeDiscord(opts: {
   guilds?: FakeGuild[]; heartbeatIntervalMs?: number; token?: string; nonceWindowMs?: number; maxGuildsPerShard?: number; recommendedShards?: number; maxConcurrency?: number;
 } = {}): Promise<FakeDiscord> {
@@ -162,7 +170,7 @@ export async function startFakeDiscord(opts: {
     posts: [] as Post[], edits: [] as Edit[], callbacks: [] as InteractionCallback[], followups: [] as Followup[],
     originals: [] as { token: string; body: Record<string, unknown> }[], threads: [] as Thread[], dms: [] as Dm[],
     commands: [] as unknown[], registrations: [] as unknown[][], requests: [] as RequestRecord[],
-    stats: { identifies: 0, resumes: 0, connections: 0, heartbeats: 0 },
+    stats: { identifies: 0, resumes: 0, connections: 0, heartbeats: 0, identifiesRefused: 0 },
     lastIdentify: undefined as Record<string, unknown> | undefined,
   };
   const limits: { match: string; times: number; retryAfterSeconds: number }[] = [];
@@ -210,6 +218,9 @@ export async function startFakeDiscord(opts: {
   interface Session { id: string; seq: number; buffer: { op: 0; t: string; d: unknown; s: number }[]; socket: WebSocket | null; intents: number; shard: Shard }
   /** One session per shard (`id/count`): a new IDENTIFY for a shard replaces its session. */
   const sessions = new Map<string, Session>();
+  /** Per max_concurrency bucket, when its last accepted IDENTIFY came. */
+  const identifiedAt = new Map<number, number>();
+  let sessionStarts = 1000;
   let refuseResume = false;
   let sessionWaiters: (() => void)[] = [];
   const sessionReady = () => {
@@ -313,6 +324,14 @@ export async function startFakeDiscord(opts: {
           const asked = identifyShard(d.shard, guilds.map((g) => g.id), opts.maxGuildsPerShard);
           if ('close' in asked) return ws.close(asked.close, asked.reason);
           const { shard } = asked;
+          const bucket = shard[0] % Math.max(1, opts.maxConcurrency ?? 1);
+          const last = identifiedAt.get(bucket);
+          if (last !== undefined && Date.now() - last < IDENTIFY_WINDOW_MS) {
+            fake.stats.identifiesRefused++;
+            return void send({ op: 9, d: false, s: null, t: null });
+          }
+          identifiedAt.set(bucket, Date.now());
+          sessionStarts = Math.max(0, sessionStarts - 1);
           authenticated = true;
           fake.stats.identifies++;
           fake.lastIdentify = d;
@@ -506,7 +525,7 @@ export async function startFakeDiscord(opts: {
   function routeRequest(method: string, path: string, query: URLSearchParams, { json, files }: { json: Record<string, unknown>; files: Attachment[] }): { status: number; body?: unknown } {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot') {
-      return { status: 200, body: { url: gatewayUrl, shards: opts.recommendedShards ?? recommendedShards(guilds.length), session_start_limit: { total: 1000, remaining: 999, reset_after: 86_400_000, max_concurrency: opts.maxConcurrency ?? 1 } } };
+      return { status: 200, body: { url: gatewayUrl, shards: opts.recommendedShards ?? recommendedShards(guilds.length), session_start_limit: { total: 1000, remaining: sessionStarts, reset_after: 86_400_000, max_concurrency: opts.maxConcurrency ?? 1 } } };
     }
     if (method === 'GET' && path === '/gateway') return { status: 200, body: { url: gatewayUrl } };
     if (method === 'GET' && path === '/users/@me') return { status: 200, body: botUser };

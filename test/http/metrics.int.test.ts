@@ -72,6 +72,18 @@ describe('GET /metrics', () => {
     expect(sampleValue(m, 'tacit_scrape_read_up', 'tacit_scrape_read_up', { store: 'redis' })).toBe(1);
   });
 
+  it('counts the sweep\'s quiet beats as quiet ticks, with how late each beat ran', async () => {
+    const quiet = async () => histogramCount(await scrape(tacit.url), 'tacit_tick_duration_seconds', { outcome: 'quiet' });
+    const before = await quiet();
+    // The playground beats every 500 ms here; the sweep ticks it without a job.
+    await waitFor(async () => (await quiet()) >= before + 2, { what: 'two quiet beats', timeoutMs: 10_000 });
+    const m = await scrape(tacit.url);
+    expect(m.get('tacit_beat_lateness_seconds')?.type).toBe('histogram');
+    expect(histogramCount(m, 'tacit_beat_lateness_seconds', {})).toBeGreaterThanOrEqual(2);
+    // The sweep looks every 100 ms: a beat on an idle machine is never a second late.
+    expect(sampleValue(m, 'tacit_beat_lateness_seconds', 'tacit_beat_lateness_seconds_bucket', { le: '1' })).toBe(histogramCount(m, 'tacit_beat_lateness_seconds', {}));
+  });
+
   it('shows the latency histograms, intake and delivery counters and the gauges after one alert', async () => {
     await oneAlert(tacit);
     const m = await afterOneAlert(tacit);

@@ -21,6 +21,7 @@ import { DirectMessages } from './direct.js';
 import { onInteraction } from './interactions.js';
 import { parseDiscordMessage, type DiscordMessage } from './parse.js';
 import { markerFor, renderMessage, renderPrivate, threadName, type RenderedMessage } from './render.js';
+import { redisIdentifyThrottle } from './identify.js';
 import { ownsGuild, runsShard, shardingRefusal, type ShardSet } from './shards.js';
 import { Threads } from './threads.js';
 import { channelId, guildOf, parseChannelId, workspaceId } from './types.js';
@@ -93,6 +94,13 @@ export class DiscordAdapter implements ChatAdapter {
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
       // Each process connects only its shards; REST (posting, lookups) works for every guild from any of them.
       ...(opts.shards ? { shards: [...opts.shards.ids], shardCount: opts.shards.count } : {}),
+      // Identifies are limited per bot, not per process: every process spaces its identifies through Redis.
+      ws: {
+        buildIdentifyThrottler: async (manager) => redisIdentifyThrottle({
+          redis: opts.redis, key: (bucket) => `${opts.prefix}:discord:identify:${bucket}`, log: opts.log,
+          maxConcurrency: (await manager.fetchGatewayInformation()).session_start_limit.max_concurrency,
+        }),
+      },
       partials: [Partials.Channel],
       allowedMentions: { parse: [] },
       rest: {

@@ -67,6 +67,9 @@ describe('Discord sharded over two Tacit processes', () => {
     expect(onShard(0)).toHaveLength(2);
     expect(onShard(1)).toHaveLength(2);
     expect(discord.shards().map((s) => s.shard).sort()).toEqual([[0, 2], [1, 2]]);
+    // One max_concurrency bucket for both (max_concurrency 1): the second process waited for the first's
+    // window through Redis instead of being refused by Discord.
+    expect(discord.stats.identifiesRefused).toBe(0);
     expect(guildsSeenBy(first)).toEqual(onShard(0).map((g) => g.id).sort());
     expect(guildsSeenBy(second)).toEqual(onShard(1).map((g) => g.id).sort());
     // Every guild is a workspace, each added by the process that carries it.
