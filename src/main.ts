@@ -222,10 +222,19 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
       // Finishes acknowledge/resolve calls to PagerDuty or Alertmanager that a dead process left half done.
       { name: 'oncall-sync', everyMs: 60_000, run: () => oncall.reconcile() },
       // A scheduler lost on its own (while the restore marker stayed) comes back within a minute.
-      { name: 'heartbeat-schedules', everyMs: 60_000, runAtStart: false, run: () => restoreMissingHeartbeats({ ...restoreDeps, schedulerCount: () => heartbeat.schedulerCount() }, log) },
+      { name: 'heartbeat-schedules', everyMs: 60_000, runAtStart: false, run: () => replanHeartbeats() },
       { name: 'retention', everyMs: config.retention.intervalMs, runAtStart: false, run: () => runPurge(database.db, config.retention.days, clock.now(), log.child({ part: 'retention' })) },
     ],
   });
+  /**
+   * Beats lost on their own come back, and the other mode's go (TACIT_HEARTBEAT_MODE changed, or a
+   * rolling upgrade's older processes still making schedulers): at start-up and every minute.
+   */
+  const replanHeartbeats = async () => {
+    const retired = await heartbeat.retireOtherMode();
+    if (retired > 0) log.info({ retired, mode: heartbeat.mode }, 'removed the other heartbeat mode\'s beats; planning every workspace the configured way');
+    return restoreMissingHeartbeats({ ...restoreDeps, schedulerCount: () => heartbeat.schedulerCount() }, log);
+  };
   const restore = new ScheduleRestore({ redis, prefix, log: log.child({ part: 'restore' }), checkEveryMs: config.restoreCheckIntervalMs, steps: restoreSteps(restoreDeps) });
 
   const server = createHttpServer({
@@ -311,14 +320,7 @@ export async function startTacit(config: Config, overrides: Overrides = {}): Pro
   }
   // Schedules, dirty flags and lost jobs come from Postgres (heartbeat/restore.ts); /readyz is 503 until then.
   await restore.start();
-  if (config.roles.has('heartbeat')) {
-    // A deployment that changed TACIT_HEARTBEAT_MODE: the old mode's beats go, every workspace is planned the new way.
-    const retired = await heartbeat.retireOtherMode();
-    if (retired > 0) {
-      log.info({ retired, mode: heartbeat.mode }, 'heartbeat mode changed: removed the other mode\'s beats; planning every workspace anew');
-      await restoreMissingHeartbeats({ ...restoreDeps, schedulerCount: () => heartbeat.schedulerCount() }, log);
-    }
-  }
+  if (config.roles.has('heartbeat')) await replanHeartbeats();
   const sweeper = setInterval(() => {
     if (!config.roles.has('delivery')) return;
     stalePending(database.db, 10_000)

@@ -136,8 +136,9 @@ export class Heartbeat implements WorkspaceSignal {
   }
 
   /**
-   * Removes the other mode's beats (a deployment that switched modes), so no workspace beats twice;
-   * run before the restore, which then plans every workspace the new way. Returns how many went.
+   * Removes the other mode's beats (a deployment that switched modes, or older processes still
+   * running during a rolling upgrade), so no workspace beats twice; the caller then plans every
+   * workspace the new way. Returns how many went.
    */
   async retireOtherMode(): Promise<number> {
     if (this.mode === 'schedulers') {
@@ -147,7 +148,8 @@ export class Heartbeat implements WorkspaceSignal {
     }
     let removed = 0;
     for (;;) {
-      const page = await this.queue.getJobSchedulers(0, 999);
+      // The queue holds the heartbeat's schedulers only (maintenance and memory have queues of their own).
+      const page = (await this.queue.getJobSchedulers(0, 999)).filter((s) => s.key.startsWith('heartbeat.'));
       if (page.length === 0) return removed;
       await Promise.all(page.map((s) => this.queue.removeJobScheduler(s.key)));
       removed += page.length;
