@@ -89,6 +89,7 @@ redis.call('HDEL', KEYS[2], 'every')
  * process swept are skipped, not bunched). A clean one ticks here exactly as CLAIM's quiet path
  * does (ticks, quiet, the timeline's beat, the finished slot); a dirty or due one is returned with
  * its slot, for a tick job that claims it. A slot already finished (a tick job ran it) is passed by.
+ * A field that is not a number counts as unset, so one damaged hash cannot stop its partition's sweep.
  * Returns {quiet count, {id, slot, …} for the tick jobs, {lateness ms of each quiet tick}, taken,
  * the partition's next beat ms or '-1' when it has none}.
  */
@@ -100,14 +101,14 @@ for i = 1, #taken, 2 do
   local id, slot = taken[i], tonumber(taken[i + 1])
   local state = base .. 'state:' .. id
   local m = redis.call('HMGET', state, 'every', 'dirty', 'seen', 'due', 'slot')
-  local every = tonumber(m[1] or '0')
+  local every = tonumber(m[1] or '0') or 0
   if every <= 0 then
     redis.call('ZREM', KEYS[1], id)
   else
     redis.call('ZADD', KEYS[1], slot + every * (math.floor((now - slot) / every) + 1), id)
-    if slot > tonumber(m[5] or '0') then
-      local dirty = tonumber(m[2] or '0') > tonumber(m[3] or '0')
-      local isDue = m[4] and tonumber(m[4]) <= clockNow
+    if slot > (tonumber(m[5] or '0') or 0) then
+      local dirty = (tonumber(m[2] or '0') or 0) > (tonumber(m[3] or '0') or 0)
+      local isDue = m[4] and (tonumber(m[4]) or math.huge) <= clockNow
       if dirty or isDue then
         jobs[#jobs + 1] = id
         jobs[#jobs + 1] = tostring(slot)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RulesBrain } from '../../src/brain/rules/rules-brain.js';
 import { systemClock } from '../../src/core/clock.js';
 import { connectPostgres, type Database } from '../../src/db/client.js';
-import { beatsKey, beatPartition } from '../../src/heartbeat/beats.js';
+import { beatsKey, beatPartition, workspaceKey } from '../../src/heartbeat/beats.js';
 import { Heartbeat } from '../../src/heartbeat/scheduler.js';
 import { HeartbeatSignals } from '../../src/heartbeat/signals.js';
 import { runTick, type TickDeps, type TickOutcome, type TickTrigger } from '../../src/heartbeat/tick.js';
@@ -151,6 +151,21 @@ describe('the heartbeat sweep', () => {
     const t1 = (await signals.counters('playground:b')).ticks;
     await sleep(600);
     expect((await signals.counters('playground:b')).ticks).toBe(t1);
+  });
+
+  it('keeps sweeping a partition in which one workspace\'s state is damaged', async () => {
+    const [heartbeat] = heartbeats;
+    if (!heartbeat) throw new Error('the first test starts the heartbeat');
+    // A workspace in playground:a's partition, with fields that are not numbers.
+    let damaged = 'playground:damaged-0';
+    for (let i = 1; beatPartition(damaged) !== beatPartition('playground:a'); i++) damaged = `playground:damaged-${i}`;
+    await heartbeat.schedule(damaged, 250);
+    await redis.hset(workspaceKey(prefix, damaged), 'every', 'x', 'slot', 'x', 'dirty', 'y', 'due', 'z');
+    const before = (await signals.counters('playground:a')).ticks;
+    await sleep(800);
+    expect((await signals.counters('playground:a')).ticks).toBeGreaterThanOrEqual(before + 2);
+    // The damaged one leaves the plan; the minutely check plans it again from Postgres.
+    expect(await heartbeat.isScheduled(damaged)).toBe(false);
   });
 
   it('takes each beat once when two processes sweep the same Redis', async () => {
