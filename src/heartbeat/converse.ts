@@ -75,7 +75,10 @@ export class Conversations {
       concurrency: 4,
       // An answer whose process died is stalled; BullMQ's default fails it after one stall. Answer again.
       maxStalledCount: Number.MAX_SAFE_INTEGER,
-      // Look for a dead process's answers every 5 s (BullMQ: 30 s), so one comes back soon after its lock expires.
+      // A person is waiting: a dead process's answer is taken over within 15 s, not BullMQ's 30–60 s. The
+      // lock is renewed every 5 s while the answer runs, however long the model takes; it lapses only
+      // when the process is gone (or its event loop stalls for 10 s).
+      lockDuration: 10_000,
       stalledInterval: 5_000,
     });
     this.worker.on('failed', (job, err) => this.opts.log.error({ eventId: job?.data.eventId, err }, 'answering a mention failed'));

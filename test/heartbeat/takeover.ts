@@ -3,7 +3,7 @@
 // released), and when a survivor's tick for each of those workspaces commits (the workspace's `seen`
 // generation moves past the one it had at the kill: signals.ts RELEASE sets it only on commit).
 import type { Redis } from 'ioredis';
-import { workspaceKey, workspaceKeyPattern, workspaceOfKey } from '../../src/heartbeat/beats.js';
+import { BEAT_PARTITIONS, beatsKey, workspaceKey, workspaceKeyPattern, workspaceOfKey } from '../../src/heartbeat/beats.js';
 
 export interface OrphanedTick {
   workspaceId: string;
@@ -56,17 +56,20 @@ async function lockedWorkspaces(redis: Redis, prefix: string): Promise<string[]>
 }
 
 /**
- * How long the oldest waiting tick job has been due (0 when none waits). BullMQ takes jobs from the
- * right end of the wait list; a scheduler's job id ends in the time its beat was due.
+ * How late the heartbeat is running: the oldest beat the sweep has not taken yet, or the oldest
+ * waiting tick job, whichever has been due longer (0 when nothing is overdue). BullMQ takes jobs
+ * from the right end of the wait list; a beat's job id ends in the time its beat was due.
  */
 export async function heartbeatLateness(redis: Redis, prefix: string, now = Date.now()): Promise<number> {
+  const oldestBeats = await Promise.all(Array.from({ length: BEAT_PARTITIONS }, (_, p) => redis.zrange(beatsKey(prefix, p), 0, 0, 'WITHSCORES')));
+  const sweep = Math.max(0, ...oldestBeats.map(([, score]) => (score === undefined ? 0 : now - Number(score))));
   const id = await redis.lindex(`${prefix}:heartbeat:wait`, -1);
-  if (!id) return 0;
+  if (!id) return sweep;
   // A scheduler's job (`repeat:<scheduler>:<slot>`) or a sweep's (`beat.<workspace>.<slot>`).
   const slot = /^(?:repeat:.+:|beat\..+\.)(\d+)$/.exec(id)?.[1];
-  if (slot) return Math.max(0, now - Number(slot));
+  if (slot) return Math.max(sweep, now - Number(slot));
   const [timestamp, delay] = await redis.hmget(`${prefix}:heartbeat:${id}`, 'timestamp', 'delay');
-  return timestamp ? Math.max(0, now - Number(timestamp) - Number(delay ?? 0)) : 0;
+  return Math.max(sweep, timestamp ? now - Number(timestamp) - Number(delay ?? 0) : 0);
 }
 
 export async function countLocks(redis: Redis, prefix: string): Promise<number> {

@@ -194,7 +194,7 @@ describe('three Tacit processes, one killed with SIGKILL', () => {
     await until('every approved action executed', async () =>
       (await count(`select count(*) as n from approvals where status in ('pending', 'approved')`)) === 0 && (await count(`select count(*) as n from approvals`)) >= APPROVALS);
     // A mention whose answer was under way in the killed process comes back when BullMQ finds its job
-    // stalled: once its 30 s job lock has run out.
+    // stalled: once its 10 s job lock has run out.
     await until('every mention answered', async () =>
       (await count(`select count(distinct thread_id) as n from playground_messages where is_bot and thread_id = any($1)`, [load.mentions.map((m) => m.id)])) === load.mentions.length, 75_000);
     await until('delivery to settle', async () => (await count(`select count(*) as n from outbox where status = 'pending'`)) === 0);
