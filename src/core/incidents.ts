@@ -119,6 +119,11 @@ export interface AlertInput {
 }
 
 /** The group key as written by the sender, scoped by source; unbounded. */
+/** What every incident starts with, however it opened (an alert, a storm, a declaration). */
+export function freshIncidentState(): Pick<Incident, 'recurrences' | 'version' | 'cardVersion' | 'announced' | 'acknowledgedBy' | 'flapping' | 'cycleTimes' | 'suspects' | 'nudgedAt'> {
+  return { recurrences: 0, version: 1, cardVersion: 0, announced: false, acknowledgedBy: null, flapping: false, cycleTimes: [], suspects: [], nudgedAt: null };
+}
+
 export function incidentGroupLabel(alert: AlertEvent): string {
   return `${alert.sourceId}|${alert.groupKey}`;
 }
@@ -238,15 +243,8 @@ function applyOne(
       alerts: withAlert(scratch, {}, alert.fingerprint, state),
       startedAt: new Date(alert.startsAt),
       resolvedAt: firing ? null : new Date(alert.endsAt ?? alert.startsAt),
-      recurrences: 0,
-      version: 1,
-      cardVersion: 0,
-      announced: false,
+      ...freshIncidentState(),
       acknowledgedBy: acknowledged ? ackBy : null,
-      flapping: false,
-      cycleTimes: [],
-      suspects: [],
-      nudgedAt: null,
     };
     return { incident, transition: firing ? 'opened' : undefined };
   }

@@ -1,7 +1,7 @@
 // Alert storms: many incidents opening together in one workspace (one database down, thirty services
 // alerting) become one storm incident with one card listing its members, edited as members join and
 // resolve, instead of thirty cards and then a spent budget. Pure: values in, values out.
-import type { AlertState, Incident, IncidentStatus, IncidentTransition } from './incidents.js';
+import { freshIncidentState, type AlertState, type Incident, type IncidentStatus, type IncidentTransition } from './incidents.js';
 import { maxSeverity } from './severity.js';
 
 export interface StormPolicy {
@@ -55,8 +55,8 @@ export function formStorms(
         const first = group.reduce((a, b) => (a.startedAt <= b.startedAt ? a : b));
         const id = newId();
         storm = {
-          ...first, id, kind: 'storm', stormId: null, groupKey: `storm:${id}`, groupLabel: null, alerts: {}, recurrences: 0, version: 0, cardVersion: 0,
-          announced: false, announcedAt: null, acknowledgedBy: null, flapping: false, cycleTimes: [], suspects: [], nudgedAt: null, resolvedAt: null, status: 'firing',
+          ...first, ...freshIncidentState(), id, kind: 'storm', stormId: null, groupKey: `storm:${id}`, groupLabel: null, alerts: {},
+          version: 0, announcedAt: null, resolvedAt: null, status: 'firing',
         };
         created = true;
         for (const m of group) set({ ...m, stormId: id });

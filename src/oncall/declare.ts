@@ -2,7 +2,7 @@
 // `incident.step` event, and the tick opens the incident from it like any other (card, thread,
 // edits). Pure: parsing the command and building the incident value.
 import type { IncidentStepEvent } from '../core/events.js';
-import type { Incident } from '../core/incidents.js';
+import { freshIncidentState, type Incident } from '../core/incidents.js';
 import { boundKey } from '../core/keys.js';
 import { severities, type Severity } from '../core/severity.js';
 
@@ -46,15 +46,7 @@ export function declaredIncident(workspaceId: string, event: IncidentStepEvent, 
     alerts: {},
     startedAt: occurredAt,
     resolvedAt: null,
-    recurrences: 0,
-    version: 1,
-    cardVersion: 0,
-    announced: false,
-    acknowledgedBy: null,
-    flapping: false,
-    cycleTimes: [],
-    suspects: [],
-    nudgedAt: null,
+    ...freshIncidentState(),
     declaredBy: event.by.name,
     lastAlertAt: null,
   };

@@ -5,6 +5,7 @@
 // set, without the tenant's X-Scope-OrgID, caps entries at max_entries_limit, and can hang.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hangable } from './hang.js';
 
 export interface FakeLoki {
   url: string;
@@ -153,8 +154,6 @@ function parseNs(v: string | undefined, fallback: bigint): bigint | null {
 export async function startFakeLoki(opts: { authorization: string; tenant?: string }): Promise<FakeLoki> {
   const streams = new Map<string, { labels: Record<string, string>; lines: Array<[bigint, string]> }>();
   const requests: FakeLoki['requests'] = [];
-  const held: ServerResponse[] = [];
-  let hanging = false;
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -164,10 +163,7 @@ export async function startFakeLoki(opts: { authorization: string; tenant?: stri
     if (req.method !== 'GET') return text(res, 405, 'method not allowed');
     const params = Object.fromEntries(url.searchParams);
     requests.push({ params, headers: { authorization: req.headers.authorization, 'x-scope-orgid': req.headers['x-scope-orgid'] as string | undefined } });
-    if (hanging) {
-      held.push(res);
-      return;
-    }
+    if (hang.hold(res)) return;
     const parsed = parseLogQl(params.query ?? '');
     if ('error' in parsed) return text(res, 400, parsed.error);
     const nowNs = BigInt(Date.now()) * 1_000_000n;
@@ -201,6 +197,7 @@ export async function startFakeLoki(opts: { authorization: string; tenant?: stri
       text(res, 500, String(err));
     }
   });
+  const hang = hangable(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -212,14 +209,7 @@ export async function startFakeLoki(opts: { authorization: string; tenant?: stri
       s.lines.push(...lines.map(([ms, line]): [bigint, string] => [BigInt(ms) * 1_000_000n, line]));
       streams.set(key, s);
     },
-    hang(on) {
-      hanging = on;
-      if (!on) for (const res of held.splice(0)) res.destroy();
-    },
-    close: () => new Promise<void>((resolve) => {
-      for (const res of held.splice(0)) res.destroy();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    hang: (on) => hang.set(on),
+    close: () => hang.close(),
   };
 }

@@ -5,6 +5,7 @@
 // (401, as the proxy in front of a real one does), and can hang to test deadlines.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hangable } from './hang.js';
 
 export interface FakeSeries {
   labels: Record<string, string>;
@@ -69,8 +70,6 @@ export async function startFakePrometheus(opts: { authorization: string }): Prom
   const series = new Map<string, FakeSeries[]>();
   const failing = new Map<string, string>();
   const requests: FakePrometheus['requests'] = [];
-  const held: ServerResponse[] = [];
-  let hanging = false;
 
   async function params(req: IncomingMessage, url: URL): Promise<Record<string, string>> {
     const out = Object.fromEntries(url.searchParams);
@@ -93,10 +92,7 @@ export async function startFakePrometheus(opts: { authorization: string }): Prom
     if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, { status: 'error', errorType: 'bad_data', error: 'method not allowed' });
     const p = await params(req, url);
     requests.push({ path: url.pathname, params: p });
-    if (hanging) {
-      held.push(res);
-      return;
-    }
+    if (hang.hold(res)) return;
     const expr = p.query ?? '';
     const problem = parseError(expr);
     if (problem) return bad(res, problem);
@@ -134,6 +130,7 @@ export async function startFakePrometheus(opts: { authorization: string }): Prom
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => send(res, 500, { status: 'error', errorType: 'internal', error: String(err) }));
   });
+  const hang = hangable(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -141,14 +138,7 @@ export async function startFakePrometheus(opts: { authorization: string }): Prom
     requests,
     setSeries: (expr, list) => void series.set(norm(expr), list),
     failExecution: (expr, message) => void failing.set(norm(expr), message),
-    hang(on) {
-      hanging = on;
-      if (!on) for (const res of held.splice(0)) res.destroy();
-    },
-    close: () => new Promise<void>((resolve) => {
-      for (const res of held.splice(0)) res.destroy();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    hang: (on) => hang.set(on),
+    close: () => hang.close(),
   };
 }
