@@ -18,6 +18,7 @@ import { ChannelHistory, refusedAsData, type BackfillBudget } from './backfill.j
 import { cardText } from './cards.js';
 import { syncCommands } from './commands.js';
 import { DirectMessages } from './direct.js';
+import { discordAgent } from './http-agent.js';
 import { onInteraction } from './interactions.js';
 import { parseDiscordMessage, type DiscordMessage } from './parse.js';
 import { markerFor, renderMessage, renderPrivate, threadName, type RenderedMessage } from './render.js';
@@ -89,6 +90,9 @@ export class DiscordAdapter implements ChatAdapter {
   /** Shards that sent READY at least once: another READY of one of them is a fresh session. */
   private readonly readyShards = new Set<number>();
 
+  /** REST's own connection pool: never the process-wide one another library may have installed. */
+  private readonly agent = discordAgent();
+
   constructor(private readonly opts: DiscordOptions) {
     this.client = new Client({
       intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
@@ -105,6 +109,7 @@ export class DiscordAdapter implements ChatAdapter {
       allowedMentions: { parse: [] },
       rest: {
         ...(opts.apiUrl ? { api: opts.apiUrl } : {}),
+        agent: this.agent,
         retries: 0,
         rejectOnRateLimit: (limit) => OUTBOX_ROUTES.test(limit.route),
       },
@@ -196,6 +201,7 @@ export class DiscordAdapter implements ChatAdapter {
   async stop(): Promise<void> {
     await this.history?.stop();
     await this.client.destroy();
+    await this.agent.destroy().catch(() => undefined);
   }
 
   async post(request: PostRequest): Promise<MessageRef> {

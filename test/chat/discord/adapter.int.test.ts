@@ -2,6 +2,7 @@
 // record what reaches the core: what it takes in (mentions, threads, bots skipped, clicks with roles,
 // commands, guilds joined and left) and what it sends (pings only for `notify`, links without previews,
 // files, threads, DMs, edits in place, rate limits handed to the outbox).
+import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordAdapter } from '../../../src/chat/discord/adapter.js';
@@ -143,6 +144,25 @@ describe('Discord adapter, through discord.js and a local Discord', () => {
     expect(post?.message.content).not.toMatch(/@everyone/);
     expect(post?.message.flags).toBe(4);
     expect(post?.files.map((f) => [f.filename, f.content])).toEqual([['report.txt', 'the report']]);
+  });
+
+  it("attaches files even when Slack's Socket Mode installed its own undici as the process-wide dispatcher", async () => {
+    // Both adapters run in one process: Socket Mode's undici 7 sets the global dispatcher if it loads
+    // first, and that Agent refuses discord.js's multipart body. Discord's REST must not depend on it.
+    const slackUndici = createRequire(createRequire(import.meta.url).resolve('@slack/socket-mode'))('undici') as {
+      Agent: new () => object; setGlobalDispatcher(agent: object): void;
+    };
+    const key = Symbol.for('undici.globalDispatcher.1');
+    const before = (globalThis as Record<symbol, unknown>)[key];
+    const installed = new slackUndici.Agent();
+    slackUndici.setGlobalDispatcher(installed);
+    try {
+      expect((globalThis as Record<symbol, unknown>)[key]).toBe(installed);
+      await adapter.post({ channelId: CH, idempotencyKey: 'test:file-other-dispatcher', message: { text: 'timeline', file: { filename: 'timeline.md', content: '# 03:12 paged' } } });
+      expect(discord.posts.at(-1)?.files.map((f) => [f.filename, f.content])).toEqual([['timeline.md', '# 03:12 paged']]);
+    } finally {
+      if (before) slackUndici.setGlobalDispatcher(before);
+    }
   });
 
   it('edits in place, finds an earlier post by its key, and reports a refused or rate-limited send for the outbox', async () => {
