@@ -2,7 +2,7 @@
 // Discord: a Slack guest, a Slack Connect user (an admin in their own organisation), a plain Slack
 // member and a plain Discord member change nothing and create no source, and are told so privately;
 // a Slack workspace admin and a Discord member with Manage Server can. Every answer is in audit_log.
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, asc, eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, sources, workspaces } from '../../src/db/schema.js';
 import { DEFAULT_GUILD, startFakeDiscord, type FakeDiscord } from '../fakes/discord.js';
@@ -81,7 +81,7 @@ describe('roles: who may change Tacit from chat', () => {
     return { text: String(original.body.content), ephemeral: ((Number(deferral?.data?.flags) ?? 0) & 64) === 64 };
   };
   const audit = (workspaceId: string, actor: string) =>
-    tacit.database.db.select().from(auditLog).where(and(eq(auditLog.workspaceId, workspaceId), eq(auditLog.actor, actor)));
+    tacit.database.db.select().from(auditLog).where(and(eq(auditLog.workspaceId, workspaceId), eq(auditLog.actor, actor))).orderBy(asc(auditLog.id));
   const settingsOf = async (workspaceId: string) => {
     const [ws] = await tacit.database.db.select().from(workspaces).where(eq(workspaces.id, workspaceId));
     return ws;
