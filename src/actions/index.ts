@@ -52,6 +52,14 @@ const QUEUE = 'act';
 const DENY_REASON_CHARS = 1_000;
 /** A job that finds the execution lease held looks again this much later (cheap: one Redis SET). */
 const BUSY_RETRY_MS = 1_000;
+/**
+ * The execution lease's expiry. It is renewed every third of this while the action runs, whatever
+ * the action's own timeout, so it only has to outlive a pause of the runner's event loop; a runner
+ * that died frees it this soon after its last renewal.
+ */
+const LEASE_MS = 15_000;
+/** The execution job's lock (renewed at half of it): a dead process's job is found stalled this soon. */
+const JOB_LOCK_MS = 10_000;
 
 /** Safe to call again after an attempt that may have reached the service. */
 function repeatable(action: AnyAction | undefined): boolean {
@@ -310,7 +318,9 @@ export class Actions implements TickActions {
       // An execution whose process died is stalled; BullMQ's default fails it after one stall, leaving the
       // approval approved but never run. It runs again instead (executors look for an earlier effect first).
       maxStalledCount: Number.MAX_SAFE_INTEGER,
-      // Look for a dead process's executions every 5 s (BullMQ: 30 s); the execution lease still guards them.
+      // Look for a dead process's executions every 5 s (BullMQ: 30 s) and hold a job's lock 10 s (BullMQ:
+      // 30 s): an approved action whose process died runs within about 20 s. The lease still guards it.
+      lockDuration: JOB_LOCK_MS,
       stalledInterval: 5_000,
     });
     this.worker.on('error', (err) => this.opts.log.error({ err }, 'action worker error'));
@@ -345,10 +355,6 @@ export class Actions implements TickActions {
     throw new DelayedError();
   }
 
-  private leaseMs(): number {
-    return 2 * (this.opts.executeTimeoutMs ?? 30_000);
-  }
-
   /**
    * Runs an approved approval at most once: under an execution lease (one runner at a time, across
    * processes), after looking for an earlier attempt's effect, and never again after an attempt that
@@ -356,7 +362,7 @@ export class Actions implements TickActions {
    * `busy`: another runner holds the lease. Throws to have the job retried; UnrecoverableError when final.
    */
   async run(approvalId: string, attempt = { attempt: 1, attempts: 1 }): Promise<string> {
-    const lease = await takeLease(this.opts.connection, `${this.opts.prefix}:act:lease:${approvalId}`, this.leaseMs(), this.opts.log);
+    const lease = await takeLease(this.opts.connection, `${this.opts.prefix}:act:lease:${approvalId}`, LEASE_MS, this.opts.log);
     if (!lease) return 'busy';
     try {
       return await this.runLeased(approvalId, attempt);

@@ -192,7 +192,11 @@ describe('three Tacit processes, one killed with SIGKILL', () => {
     await until('every event consumed', async () => (await count(`select count(*) as n from events where tick_id is null`)) === 0);
     await until(`${groups} cards posted`, async () => (await count(`select count(*) as n from incidents where kind = 'alert' and parent_message is not null`)) === groups);
     await until('every approved action executed', async () =>
-      (await count(`select count(*) as n from approvals where status in ('pending', 'approved')`)) === 0 && (await count(`select count(*) as n from approvals`)) >= APPROVALS);
+      (await count(`select count(*) as n from approvals where status in ('pending', 'approved')`)) === 0 && (await count(`select count(*) as n from approvals`)) >= APPROVALS,
+    ).catch(async (err: Error) => {
+      const rows = (await direct.query(`select id, status, decided_at from approvals order by id`)).rows;
+      throw new Error(`${err.message}; approvals: ${JSON.stringify(rows)}; killed at ${new Date(load.killedAt).toISOString()}`);
+    });
     // A mention whose answer was under way in the killed process comes back when BullMQ finds its job
     // stalled: once its 10 s job lock has run out.
     await until('every mention answered', async () =>
