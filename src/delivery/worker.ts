@@ -56,6 +56,7 @@ const QUEUE = 'deliver';
 const STALLS_ARE_RETRIED = Number.MAX_SAFE_INTEGER;
 /** A killed process's jobs come back once their lock expires (30 s) and the next check runs. */
 const STALLED_CHECK_MS = 5_000;
+const JOB_LOCK_MS = 10_000;
 /** Retries after failures that are not the platform's (database, Redis, a bug) back off up to this. */
 const CRASH_BACKOFF_MAX_MS = 30_000;
 
@@ -102,7 +103,9 @@ export class Delivery {
       prefix: this.opts.prefix,
       concurrency: this.opts.concurrency ?? 16,
       maxStalledCount: STALLS_ARE_RETRIED,
-      // How often jobs of dead processes are looked for (BullMQ: 30 s); their locks still have to expire.
+      // A job's lock lasts 10 s (BullMQ: 30 s), renewed every 5 s while it runs, and jobs of dead processes
+      // are looked for every 5 s (BullMQ: 30 s): a post a killed process was making goes out about 15 s later.
+      lockDuration: JOB_LOCK_MS,
       stalledInterval: STALLED_CHECK_MS,
     });
     this.worker.on('failed', (job, err) => {

@@ -127,6 +127,12 @@ describe('three Tacit processes, one killed with SIGKILL', () => {
   const botMessage = (where: string, params: unknown[]) =>
     waitFor(async () => (await direct.query<Row>(`select id, thread_id, text, blocks from playground_messages where is_bot and ${where} limit 1`, params)).rows[0], {
       what: `a bot message where ${where} (${params.join(', ')})`, timeoutMs: 60_000, intervalMs: 200,
+    }).catch(async (err: Error) => {
+      // What the outbox holds for that thread, and what the processes said about it: enough to see where it stuck.
+      const thread = String(params[0] ?? '');
+      const rows = (await direct.query(`select id, purpose, status, attempts, last_error, created_at from outbox where anchor->>'threadId' = $1 or purpose = 'approval' order by created_at`, [thread])).rows;
+      const said = procs.flatMap((p, i) => p.output().split('\n').filter((l) => l.includes(thread) || rows.some((r) => l.includes(String(r.id)))).slice(-20).map((l) => `process ${i}: ${l.slice(0, 400)}`));
+      throw new Error(`${err.message}\noutbox: ${JSON.stringify(rows)}\n${said.join('\n')}`);
     });
 
   /** Alert, card, "@tacit silence this", approval card, Approve by alice. Returns the approval id. */
