@@ -3,7 +3,7 @@
 // occurrence can win), records it in incident_steps and queues the event the tick applies; only the
 // winner then calls the sources, and each outcome (accepted, refused, failed) is written back and
 // shown on the card. A double click, a second person or a retry finds the claim taken and calls nothing.
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../core/clock.js';
 import type { EventPayload } from '../core/events.js';
 import type { Incident } from '../core/incidents.js';
@@ -17,6 +17,7 @@ import { loadIntegrations } from '../actions/integrations.js';
 import type { TickActions } from '../heartbeat/tick.js';
 import type { Logger } from '../log.js';
 import { failureState, planTargets, targetsOf, type SyncVerb, type TargetPlan } from './carriers.js';
+import { foldMemberOutcomes, type MemberOutcome } from './storm-sync.js';
 import { readSyncSettings } from './sync-settings.js';
 
 export interface SyncDeps {
@@ -44,9 +45,11 @@ export type CarryOutcome =
   | { kind: 'not_open'; status: Incident['status']; by: string | null }
   /** Someone else's click (or this person's earlier one) claimed it first. */
   | { kind: 'already'; by: string }
-  | { kind: 'done'; incident: Incident; lines: string[] };
+  | { kind: 'done'; incident: Incident; lines: string[]; states: Map<SyncTarget, TargetState> };
 
 const verbStatus = { ack: 'acknowledged', resolve: 'resolved' } as const;
+/** A storm's members are told a few at a time: a slow source delays the press's answer, not the sources. */
+const MEMBER_CONCURRENCY = 4;
 
 /** Claims the step for this occurrence, then carries it to every source the incident came from. */
 export async function carry(deps: SyncDeps, req: { workspaceId: string; incidentId: string; verb: SyncVerb; by: Person; note?: string }): Promise<CarryOutcome> {
@@ -74,6 +77,9 @@ export async function carry(deps: SyncDeps, req: { workspaceId: string; incident
 
   await deps.deliver?.(won.outboxIds);
   const results = await Promise.all(plans.map((p) => runPlan(deps, p, won.asked)));
+  // A storm's card stands for its members: the step goes to each member's own source.
+  const members = incident.kind === 'storm' ? await carryToMembers(deps, req, incident) : null;
+  if (members) results.push(...members.results);
   const called = results.filter((r) => r.called);
   if (called.length > 0) {
     await db.transaction((tx) => recordOutcomes(tx, req, incident, occurrence, called, now));
@@ -81,7 +87,32 @@ export async function carry(deps: SyncDeps, req: { workspaceId: string; incident
   }
   for (const r of called) deps.log.info({ incidentId: incident.id, verb: req.verb, target: r.target, state: r.state.state }, 'incident step carried to its source');
   const lines = results.map((r) => targetLine(req.verb, r.target, claim, r.state));
-  return { kind: 'done', incident, lines };
+  if (members) lines.push(members.line);
+  return { kind: 'done', incident, lines, states: new Map(results.map((r) => [r.target, r.state])) };
+}
+
+/** Carries a storm's step to each of its open members, and folds what their sources said into one state per source. */
+async function carryToMembers(deps: SyncDeps, req: { workspaceId: string; verb: SyncVerb; by: Person; note?: string }, storm: Incident): Promise<{ results: RunResult[]; line: string } | null> {
+  const rows = await deps.db.select({ id: incidents.id }).from(incidents)
+    .where(and(eq(incidents.workspaceId, req.workspaceId), eq(incidents.stormId, storm.id), ne(incidents.status, 'resolved')))
+    .orderBy(asc(incidents.startedAt));
+  if (rows.length === 0) return null;
+  const outcomes: MemberOutcome[] = [];
+  const queue = [...rows];
+  await Promise.all(Array.from({ length: Math.min(MEMBER_CONCURRENCY, queue.length) }, async () => {
+    for (let m = queue.shift(); m; m = queue.shift()) {
+      try {
+        const o = await carry(deps, { ...req, incidentId: m.id });
+        outcomes.push(o.kind === 'done' ? { kind: 'done', states: o.states } : { kind: 'already' });
+      } catch (err) {
+        deps.log.warn({ err, stormId: storm.id, incidentId: m.id, verb: req.verb }, "could not carry a storm's step to a member");
+        outcomes.push({ kind: 'error', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+      }
+    }
+  }));
+  const folded = foldMemberOutcomes(req.verb, req.by, outcomes);
+  const at = deps.clock.now().toISOString();
+  return { results: [...folded.states].map(([target, state]) => ({ target, state: { ...state, at }, called: true })), line: folded.line };
 }
 
 /** What to do for each source the incident came from, with the workspace's settings and integrations. */
