@@ -21,6 +21,7 @@ import { DirectMessages } from './direct.js';
 import { discordAgent } from './http-agent.js';
 import { onInteraction } from './interactions.js';
 import { parseDiscordMessage, type DiscordMessage } from './parse.js';
+import { PendingChanges } from './pending-changes.js';
 import { markerFor, renderMessage, renderPrivate, threadName, type RenderedMessage } from './render.js';
 import { redisIdentifyThrottle } from './identify.js';
 import { ownsGuild, runsShard, shardingRefusal, type ShardSet } from './shards.js';
@@ -87,6 +88,7 @@ export class DiscordAdapter implements ChatAdapter {
   private readonly direct: DirectMessages;
   private readonly threads: Threads;
   private readonly history: ChannelHistory | undefined;
+  private pending: PendingChanges | undefined;
   /** Shards that sent READY at least once: another READY of one of them is a fresh session. */
   private readonly readyShards = new Set<number>();
 
@@ -138,14 +140,16 @@ export class DiscordAdapter implements ChatAdapter {
     // Live messages are tracked from the first one, but no cursor moves until the start-up backfill read them.
     this.history?.hold();
     client.on(Events.MessageCreate, (m) => void this.onMessage(m));
+    // Edits and deletions the store could not take wait in Redis and are applied once it can.
+    const pending = new PendingChanges({ redis: opts.redis, key: `${opts.prefix}:discord:pending-changes`, log, apply: (c) => handlers.messageChanged(c), retry: opts.recovery });
+    this.pending = pending;
+    pending.start();
     client.on(Events.MessageUpdate, (_old, m) => this.onEdit(m));
     client.on(Events.MessageDelete, (m) => {
       if (!m.guildId) return;
       // A message in a thread is stored under the thread's parent channel.
       const channel = m.channel.isThread() ? (m.channel.parentId ?? m.channelId) : m.channelId;
-      handlers
-        .messageChanged({ kind: 'deleted', workspaceId: workspaceId(m.guildId), channelId: channelId(m.guildId, channel), messageId: m.id })
-        .catch((err: unknown) => log.error({ err, messageId: m.id }, 'discord deletion not applied'));
+      void pending.take({ kind: 'deleted', workspaceId: workspaceId(m.guildId), channelId: channelId(m.guildId, channel), messageId: m.id });
     });
     client.on(Events.InteractionCreate, (i) => void onInteraction({ handlers: () => this.requireHandlers(), log }, i));
     client.on(Events.GuildCreate, (g) => void this.guildAdded(g));
@@ -200,6 +204,7 @@ export class DiscordAdapter implements ChatAdapter {
 
   async stop(): Promise<void> {
     await this.history?.stop();
+    await this.pending?.stop();
     await this.client.destroy();
     await this.agent.destroy().catch(() => undefined);
   }
@@ -350,9 +355,7 @@ export class DiscordAdapter implements ChatAdapter {
     if (m.partial) return;
     const parsed = parseDiscordMessage(m, this.botUserId, { edited: true });
     if (parsed.kind !== 'edited' && parsed.kind !== 'message') return;
-    this.handlers
-      ?.messageChanged({ kind: 'edited', message: parsed.message })
-      .catch((err: unknown) => this.opts.log.error({ err, messageId: m.id }, 'discord edit not applied'));
+    void this.pending?.take({ kind: 'edited', message: parsed.message });
   }
 
   private requireHandlers(): InboundHandlers {

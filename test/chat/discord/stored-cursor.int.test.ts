@@ -1,11 +1,14 @@
 // Discord's gateway never redelivers, so the per-channel cursor in Postgres (channels.history_cursor)
 // moves only over stored messages: a mention sent while Postgres is down is picked up by the
 // recovery backfill once it is back and answered once, and the cursor never passes it before it is
-// stored, even though a later message was stored first.
+// stored, even though a later message was stored first. An edit or a deletion made while Postgres is
+// down (which no backfill can read back) waits in Redis and is applied once it is back.
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GUILD, startFakeDiscord, type FakeDiscord } from '../../fakes/discord.js';
 import { startPgProxy, type PgProxy } from '../../support/pg-proxy.js';
+import { redisUrl } from '../../support/env.js';
 import { startTestTacit, type TestTacit } from '../../support/tacit.js';
 import { waitFor } from '../../support/wait.js';
 
@@ -76,5 +79,26 @@ describe('Discord messages stored behind a gap-aware cursor', () => {
     expect(discord.posts.filter((p) => p.message.channel_id === lost.id)).toHaveLength(1);
     expect(await copies(lost.id)).toBe(1);
     expect(await copies(later.id)).toBe(1);
+  });
+
+  it('applies an edit and a deletion made while Postgres was down once it is back', async () => {
+    const text = async (id: string) => (await direct.query(`select payload->>'text' as text from events where dedupe_key = $1`, [key(id)])).rows[0]?.text as string | undefined;
+    const kept = discord.say(CHANNEL, ALICE, 'the deploy is fine');
+    const regretted = discord.say(CHANNEL, ALICE, 'the admin password is hunter2');
+    await waitFor(async () => (await copies(kept.id)) === 1 && (await copies(regretted.id)) === 1, { what: 'both messages stored' });
+    const redis = new Redis(redisUrl);
+    try {
+      await proxy.stop();
+      discord.editByUser(CHANNEL, kept.id, 'the deploy is NOT fine');
+      discord.deleteByUser(CHANNEL, regretted.id);
+      // Neither can be stored now; both wait, in Redis (a restart would find them too).
+      await waitFor(async () => (await redis.hlen(`${tacit.prefix}:discord:pending-changes`)) === 2, { what: 'the edit and the deletion waiting' });
+      await proxy.start();
+      // A deletion keeps the event (what it led to stays explained) but not what was said.
+      await waitFor(async () => (await text(kept.id)) === 'the deploy is NOT fine' && (await text(regretted.id)) === '', { what: 'the edit and the deletion applied', timeoutMs: 20_000 });
+      expect(await redis.hlen(`${tacit.prefix}:discord:pending-changes`)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
