@@ -24,7 +24,7 @@ import {
   audit, describePolicy, expireOverdue, fullTextsShown, newApprovalId, paramsHash, partialApprovers, queueCardUpdate, queueFullTexts, riskOf, type ApprovalRow,
 } from './approvals.js';
 import { loadIntegrations } from './integrations.js';
-import { takeLease } from './lease.js';
+import { takeLease } from '../db/redis-lease.js';
 import { ActionNotSentError, actionsFor, describeAction, integrationFor, PermanentActionError, type AnyAction, type ExecuteResult, type Verification } from './registry.js';
 
 export { renderApprovalCard } from './approvals.js';

@@ -1,6 +1,5 @@
 // The delivery worker: sends outbox rows through the workspace's chat adapter, once. The outbox alone
 // owns retries; a retry first asks the platform whether the earlier attempt already posted.
-import { randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
@@ -11,6 +10,7 @@ import type { MessageRef, OutgoingMessage } from '../core/message.js';
 import type { Db } from '../db/client.js';
 import { approvals, incidents, outbox, workspaces } from '../db/schema.js';
 import { dedicatedConnection } from '../db/redis.js';
+import { takeLease } from '../db/redis-lease.js';
 import type { Logger } from '../log.js';
 
 export interface DeliveryOptions {
@@ -57,6 +57,8 @@ const STALLS_ARE_RETRIED = Number.MAX_SAFE_INTEGER;
 /** A killed process's jobs come back once their lock expires (30 s) and the next check runs. */
 const STALLED_CHECK_MS = 5_000;
 const JOB_LOCK_MS = 10_000;
+/** A card's lock while it is posted or edited (renewed meanwhile). */
+const CARD_LOCK_MS = 10_000;
 /** Retries after failures that are not the platform's (database, Redis, a bug) back off up to this. */
 const CRASH_BACKOFF_MAX_MS = 30_000;
 
@@ -375,13 +377,13 @@ export class Delivery {
    * database transaction.
    */
   private async withCardLock<T>(cardId: string, work: () => Promise<T>): Promise<T> {
-    const lockKey = `${this.opts.prefix}:card-lock:${cardId}`;
-    const token = randomUUID();
-    if ((await this.opts.connection.set(lockKey, token, 'PX', 30_000, 'NX')) !== 'OK') throw new WaitForParent();
+    // Renewed while the post or edit runs, so a dead holder's lock frees within CARD_LOCK_MS.
+    const lease = await takeLease(this.opts.connection, `${this.opts.prefix}:card-lock:${cardId}`, CARD_LOCK_MS, this.opts.log);
+    if (!lease) throw new WaitForParent();
     try {
       return await work();
     } finally {
-      await this.opts.connection.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => undefined);
+      await lease.release().catch(() => undefined);
     }
   }
 
@@ -419,8 +421,6 @@ class WaitForParent extends Error {
     super('waiting for the incident parent card');
   }
 }
-/** Deletes a lock only if this holder still owns it. */
-const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 class Dead extends Error {}
 class WaitForConversation extends Error {

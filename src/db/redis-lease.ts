@@ -1,6 +1,7 @@
-// The execution lease: one runner of an approval at a time, across processes. A Redis key with a
-// random token and an expiry, renewed while the action runs; only its holder renews or releases it,
-// so a runner that died (or stalled past the expiry) cannot release someone else's lease.
+// A lease: one holder at a time, across processes (an approval's execution, a card being posted or
+// edited). A Redis key with a random token and an expiry, renewed while the work runs; only its holder
+// renews or releases it, so a holder that died (or stalled past the expiry) cannot release someone
+// else's lease, and a dead holder's lease frees within one expiry.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
@@ -17,7 +18,7 @@ export async function takeLease(redis: Redis, key: string, ttlMs: number, log: L
   const token = randomUUID();
   if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') return null;
   const renew = setInterval(() => {
-    redis.eval(RENEW, 1, key, token, ttlMs).catch((err: unknown) => log.warn({ err, key }, 'could not renew the execution lease'));
+    redis.eval(RENEW, 1, key, token, ttlMs).catch((err: unknown) => log.warn({ err, key }, 'could not renew a lease'));
   }, ttlMs / 3);
   return {
     async release() {
