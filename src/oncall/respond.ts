@@ -11,6 +11,7 @@ import { mayRespond, type RespondVerb } from './authority.js';
 import { parseDeclaration } from './declare.js';
 import { carry, insertStepEvent, type CarryOutcome, type SyncDeps } from './sync.js';
 import { reconcileStuckSyncs } from './sync-reconcile.js';
+import { reconcileStormMembers } from './storm-reconcile.js';
 import { watchSilencedIncidents } from './silence-watch.js';
 import { SYNC_VERBS, syncCommand } from './sync-commands.js';
 
@@ -32,11 +33,12 @@ export class Oncall {
   constructor(private readonly deps: OncallDeps) {}
 
   /**
-   * For the maintenance job: finish source calls a dead process left "sending", and resolve
-   * silenced Alertmanager incidents whose alerts are gone. Returns how many incidents it moved.
+   * For the maintenance job: finish source calls a dead process left "sending", carry a storm's step
+   * to members it has not reached (joined later, or a press cut short), and resolve silenced
+   * Alertmanager incidents whose alerts are gone. Returns how many incidents it moved.
    */
   async reconcile(): Promise<number> {
-    return (await reconcileStuckSyncs(this.deps)) + (await watchSilencedIncidents(this.deps));
+    return (await reconcileStuckSyncs(this.deps)) + (await reconcileStormMembers(this.deps)) + (await watchSilencedIncidents(this.deps));
   }
 
   /** The card's buttons. */

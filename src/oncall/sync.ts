@@ -3,6 +3,7 @@
 // occurrence can win), records it in incident_steps and queues the event the tick applies; only the
 // winner then calls the sources, and each outcome (accepted, refused, failed) is written back and
 // shown on the card. A double click, a second person or a retry finds the claim taken and calls nothing.
+import { createHash } from 'node:crypto';
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Clock } from '../core/clock.js';
 import type { EventPayload } from '../core/events.js';
@@ -77,9 +78,6 @@ export async function carry(deps: SyncDeps, req: { workspaceId: string; incident
 
   await deps.deliver?.(won.outboxIds);
   const results = await Promise.all(plans.map((p) => runPlan(deps, p, won.asked)));
-  // A storm's card stands for its members: the step goes to each member's own source.
-  const members = incident.kind === 'storm' ? await carryToMembers(deps, req, incident) : null;
-  if (members) results.push(...members.results);
   const called = results.filter((r) => r.called);
   if (called.length > 0) {
     await db.transaction((tx) => recordOutcomes(tx, req, incident, occurrence, called, now));
@@ -87,12 +85,44 @@ export async function carry(deps: SyncDeps, req: { workspaceId: string; incident
   }
   for (const r of called) deps.log.info({ incidentId: incident.id, verb: req.verb, target: r.target, state: r.state.state }, 'incident step carried to its source');
   const lines = results.map((r) => targetLine(req.verb, r.target, claim, r.state));
-  if (members) lines.push(members.line);
+  // A storm's card stands for its members: the step goes to each member's own source, and the card
+  // shows what those sources said.
+  if (incident.kind === 'storm') {
+    const line = await carryToMembers(deps, req, incident);
+    const folded = await refoldStorm(deps, incident, req.verb, claim);
+    lines.push(...[...folded].map(([target, state]) => targetLine(req.verb, target, claim, state)), ...(line ? [line] : []));
+  }
   return { kind: 'done', incident, lines, states: new Map(results.map((r) => [r.target, r.state])) };
 }
 
-/** Carries a storm's step to each of its open members, and folds what their sources said into one state per source. */
-async function carryToMembers(deps: SyncDeps, req: { workspaceId: string; verb: SyncVerb; by: Person; note?: string }, storm: Incident): Promise<{ results: RunResult[]; line: string } | null> {
+/**
+ * One state per source on a storm's card, folded from what every member's own claim for this verb
+ * says; written (and the card edited) only when it changed. Returns the folded states.
+ */
+export async function refoldStorm(deps: SyncDeps, storm: Incident, verb: SyncVerb, claim: SyncClaim): Promise<Map<SyncTarget, TargetState>> {
+  const rows = await deps.db.select().from(incidents).where(and(eq(incidents.workspaceId, storm.workspaceId), eq(incidents.stormId, storm.id)));
+  const outcomes = rows.flatMap((row): MemberOutcome[] => {
+    const member = toIncident(row);
+    const own = member.sourceSync?.[verb];
+    return own && own.occurrence === member.startedAt.toISOString() ? [{ kind: 'done', states: new Map(Object.entries(own.sources) as [SyncTarget, TargetState][]) }] : [];
+  });
+  const { states } = foldMemberOutcomes(verb, claim.by, outcomes);
+  const [latest] = await deps.db.select({ sourceSync: incidents.sourceSync }).from(incidents).where(eq(incidents.id, storm.id));
+  const stored = readSourceSync(latest?.sourceSync)[verb];
+  if (stored?.occurrence !== claim.occurrence) return states;
+  const now = deps.clock.now();
+  const changed = [...states].filter(([target, s]) => stored.sources[target]?.state !== s.state || stored.sources[target]?.detail !== s.detail);
+  if (changed.length > 0) {
+    const results = changed.map(([target, state]): RunResult => ({ target, state: { ...state, at: now.toISOString() }, called: true }));
+    const revision = createHash('sha256').update(JSON.stringify(changed)).digest('hex').slice(0, 16);
+    await deps.db.transaction((tx) => recordOutcomes(tx, { workspaceId: storm.workspaceId, verb }, storm, claim.occurrence, results, now, revision));
+    await deps.wake(storm.workspaceId).catch((err: unknown) => deps.log.warn({ err, incidentId: storm.id }, 'storm outcome stored; the next beat shows it'));
+  }
+  return states;
+}
+
+/** Carries a storm's step to each of its open members, a few at a time; returns the line for the person who pressed. */
+async function carryToMembers(deps: SyncDeps, req: { workspaceId: string; verb: SyncVerb; by: Person; note?: string }, storm: Incident): Promise<string | null> {
   const rows = await deps.db.select({ id: incidents.id }).from(incidents)
     .where(and(eq(incidents.workspaceId, req.workspaceId), eq(incidents.stormId, storm.id), ne(incidents.status, 'resolved')))
     .orderBy(asc(incidents.startedAt));
@@ -110,9 +140,7 @@ async function carryToMembers(deps: SyncDeps, req: { workspaceId: string; verb: 
       }
     }
   }));
-  const folded = foldMemberOutcomes(req.verb, req.by, outcomes);
-  const at = deps.clock.now().toISOString();
-  return { results: [...folded.states].map(([target, state]) => ({ target, state: { ...state, at }, called: true })), line: folded.line };
+  return foldMemberOutcomes(req.verb, req.by, outcomes).line;
 }
 
 /** What to do for each source the incident came from, with the workspace's settings and integrations. */
@@ -201,7 +229,7 @@ export async function runPlan(deps: SyncDeps, plan: TargetPlan, asked: ReadonlyM
 }
 
 /** Each source's answer into source_sync and incident_steps, and the event that edits the card. */
-export async function recordOutcomes(tx: Tx, req: { workspaceId: string; verb: SyncVerb }, incident: Incident, occurrence: string, results: RunResult[], now: Date): Promise<void> {
+export async function recordOutcomes(tx: Tx, req: { workspaceId: string; verb: SyncVerb }, incident: Incident, occurrence: string, results: RunResult[], now: Date, revision?: string): Promise<void> {
   for (const r of results) {
     await tx
       .update(incidents)
@@ -210,7 +238,8 @@ export async function recordOutcomes(tx: Tx, req: { workspaceId: string; verb: S
     await tx.insert(incidentSteps).values({ workspaceId: req.workspaceId, incidentId: incident.id, kind: `${req.verb}.${r.target}`, actor: 'tacit', detail: { ...r.state, occurrence }, at: now });
   }
   const payload: EventPayload = { kind: 'incident.step', incidentId: incident.id, by: { id: 'tacit', name: 'Tacit' }, step: { type: 'synced' } };
-  await insertStepEvent(tx, req.workspaceId, `synced:${req.verb}:${incident.id}:${occurrence}`, payload, now);
+  // A storm's card is re-folded as its members answer: each new fold is its own edit.
+  await insertStepEvent(tx, req.workspaceId, `synced:${req.verb}:${incident.id}:${occurrence}${revision ? `:${revision}` : ''}`, payload, now);
 }
 
 export async function insertStepEvent(tx: Tx | Db, workspaceId: string, dedupeKey: string, payload: EventPayload, now: Date): Promise<void> {

@@ -1,7 +1,7 @@
 // User story, on Slack: six PagerDuty incidents open within seconds (one outage), so the channel gets
 // one storm card. Alice presses Acknowledge on it: every member incident is acknowledged in PagerDuty
-// (as alice), once, and the card says so, including the member PagerDuty refused. Her Resolve on the
-// storm card resolves them in PagerDuty too. On PostgreSQL and on the embedded database (the members
+// (as alice), once, and the card says so, including the member PagerDuty refused; an incident joining
+// the storm afterwards is acknowledged too. Her Resolve on the storm card resolves them in PagerDuty. On PostgreSQL and on the embedded database (the members
 // are told a few at a time, over PGlite's one connection).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ const CHANNEL = 'C0GENERAL';
 const PEOPLE = [{ id: 'U0ALICE', name: 'alice', role: 'admin' as const }, { id: 'U0BOB', name: 'bob' }];
 /** Six PagerDuty incidents; the last one PagerDuty no longer knows (merged away), so it refuses it. */
 const IDS = ['Q0STORM000001', 'Q0STORM000002', 'Q0STORM000003', 'Q0STORM000004', 'Q0STORM000005', 'Q0STORM000006'];
+/** One more, opening after the storm was acknowledged. */
+const LATE = 'Q0STORM000007';
 
 interface Button { action_id: string; value: string }
 
@@ -104,17 +106,31 @@ describe.each([{ backend: 'PostgreSQL', embedded: false }, { backend: 'the embed
     for (const id of IDS.slice(0, 5)) expect(pagerduty.incidents.get(id)?.status).toBe('acknowledged');
     const shown = await stormCard('the storm card with PagerDuty\'s answer', (m) => m.ts === storm.ts && visible(m).includes('5 of 6 member incidents acknowledged'));
     expect(visible(shown)).toMatch(/Acknowledged by alice/);
+    // Nothing is left for the minutely check to carry.
+    expect(await tacit.oncall.reconcile()).toBe(0);
 
     // A second press changes nothing anywhere.
     expect(await click(storm, ack)).toMatch(/already acknowledged/i);
     expect(pagerduty.calls.filter((c) => c.method === 'PUT' && c.wanted === 'acknowledged')).toHaveLength(IDS.length);
 
+    // A seventh incident joins the acknowledged storm: the minutely on-call check (run here at once)
+    // acknowledges it in PagerDuty as alice too, and the card's count follows.
+    pagerduty.incidents.set(LATE, { id: LATE, status: 'triggered' });
+    const late = triggered(LATE, 7);
+    expect((await post(connected.url, late, pagerDutyHeaders([secret], late))).status).toBe(200);
+    await stormCard('the storm card of seven incidents', (m) => m.ts === storm.ts && m.text.includes('7 incidents'));
+    expect(await tacit.oncall.reconcile()).toBe(1);
+    expect(pagerduty.incidents.get(LATE)?.status).toBe('acknowledged');
+    expect(pagerduty.calls.filter((c) => c.method === 'PUT' && c.path === `/incidents/${LATE}`).map((c) => c.from)).toEqual(['alice@example.com']);
+    await stormCard('the storm card counting the late member', (m) => m.ts === storm.ts && visible(m).includes('6 of 7 member incidents acknowledged'));
+    expect(await tacit.oncall.reconcile()).toBe(0);
+
     const resolve = buttons(shown).find((b) => b.action_id === 'incident.resolve');
     if (!resolve) throw new Error('the storm card has no Resolve button');
     const resolved = await click(shown, resolve);
     expect(resolved).toMatch(/^Resolved by you/);
-    expect(resolved).toContain('Members: 6 of 6 member incidents resolved with it');
-    for (const id of IDS.slice(0, 5)) expect(pagerduty.incidents.get(id)?.status).toBe('resolved');
+    expect(resolved).toContain('Members: 7 of 7 member incidents resolved with it');
+    for (const id of [...IDS.slice(0, 5), LATE]) expect(pagerduty.incidents.get(id)?.status).toBe('resolved');
     await stormCard('the storm card edited to Resolved', (m) => m.ts === storm.ts && m.text.startsWith('Resolved'));
   });
 });
