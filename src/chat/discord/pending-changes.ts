@@ -41,12 +41,14 @@ export class PendingChanges {
   async take(change: MessageChange): Promise<void> {
     try {
       await this.opts.apply(change);
-      // An older change of this message still waiting must not be applied after this one.
-      if (this.mayWait) await this.opts.redis.hdel(this.opts.key, fieldOf(change));
     } catch (err) {
       const refused = refusedAsData(err);
       if (refused) return void this.opts.log.error({ err, reason: refused }, 'discord message change refused by the database; skipped');
-      await this.hold(change, err);
+      return this.hold(change, err);
+    }
+    // An older change of this message still waiting must not be applied after this one.
+    if (this.mayWait) {
+      await this.opts.redis.hdel(this.opts.key, fieldOf(change)).catch((err: unknown) => this.opts.log.warn({ err }, 'could not drop an older waiting discord message change'));
     }
   }
 
