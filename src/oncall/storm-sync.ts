@@ -1,16 +1,9 @@
 // A storm's card stands for its member incidents, so Acknowledge or Resolve on it is carried to each
 // member's own source (thirty PagerDuty incidents stop paging with one press). This folds the
-// members' outcomes into one state per source for the storm's card, and one line for the person who
-// pressed. Pure: outcomes in, states and text out.
+// members' answers into one state per source for the storm's card, and how many were reached into one
+// line for the person who pressed. Pure: values in, states and text out.
 import { syncTargets, targetNames, type SyncTarget, type TargetState } from '../core/source-sync.js';
 import type { SyncVerb } from './carriers.js';
-
-/** What carrying the step to one member came to. */
-export type MemberOutcome =
-  | { kind: 'done'; states: ReadonlyMap<SyncTarget, TargetState> }
-  /** Acknowledged or resolved already (by someone, or an earlier press). */
-  | { kind: 'already' }
-  | { kind: 'error'; detail: string };
 
 /** Worst first: the state the storm's card shows for a source is its members' worst. */
 const severity: readonly TargetState['state'][] = ['failed', 'refused', 'sending', 'awaiting_approval', 'accepted', 'unsupported', 'skipped'];
@@ -19,10 +12,14 @@ const done = { ack: 'acknowledged', resolve: 'resolved' } as const;
 
 const incidentsWord = (n: number) => `${n} member incident${n === 1 ? '' : 's'}`;
 
-export function foldMemberOutcomes(verb: SyncVerb, by: { name: string }, outcomes: readonly MemberOutcome[]): { states: Map<SyncTarget, TargetState>; line: string } {
+/** How carrying the step to one member went (`already`: acknowledged or resolved before), for the line the person who pressed reads. */
+export type MemberReach = { kind: 'done' } | { kind: 'already' } | { kind: 'error'; detail: string };
+
+/** One state per source for the storm's card: each source's worst answer among the members, with a count. */
+export function foldMemberStates(verb: SyncVerb, by: { name: string }, members: readonly ReadonlyMap<SyncTarget, TargetState>[]): Map<SyncTarget, TargetState> {
   const states = new Map<SyncTarget, TargetState>();
   for (const target of syncTargets) {
-    const mine = outcomes.flatMap((o) => (o.kind === 'done' ? [o.states.get(target)].filter((s): s is TargetState => s !== undefined) : []));
+    const mine = members.flatMap((m) => [m.get(target)].filter((s): s is TargetState => s !== undefined));
     if (mine.length === 0) continue;
     const worst = severity.find((s) => mine.some((m) => m.state === s)) ?? 'skipped';
     const accepted = mine.filter((m) => m.state === 'accepted').length;
@@ -36,11 +33,16 @@ export function foldMemberOutcomes(verb: SyncVerb, by: { name: string }, outcome
     }
     states.set(target, { state: worst, detail: detail.slice(0, 500) });
   }
-  const carried = outcomes.filter((o) => o.kind === 'done').length;
-  const already = outcomes.filter((o) => o.kind === 'already').length;
-  const errors = outcomes.filter((o): o is Extract<MemberOutcome, { kind: 'error' }> => o.kind === 'error');
-  const parts = [`${carried} of ${incidentsWord(outcomes.length)} ${done[verb]} with it`];
+  return states;
+}
+
+/** "Members: 6 of 6 member incidents acknowledged with it", with those done before and those not reached. */
+export function memberLine(verb: SyncVerb, reached: readonly MemberReach[]): string {
+  const carried = reached.filter((o) => o.kind === 'done').length;
+  const already = reached.filter((o) => o.kind === 'already').length;
+  const errors = reached.filter((o): o is Extract<MemberReach, { kind: 'error' }> => o.kind === 'error');
+  const parts = [`${carried} of ${incidentsWord(reached.length)} ${done[verb]} with it`];
   if (already > 0) parts.push(`${already} already ${done[verb]}`);
   if (errors.length > 0) parts.push(`${errors.length} not: ${errors[0]?.detail ?? ''}`);
-  return { states, line: `Members: ${parts.join('; ')}` };
+  return `Members: ${parts.join('; ')}`;
 }

@@ -18,7 +18,7 @@ import { loadIntegrations } from '../actions/integrations.js';
 import type { TickActions } from '../heartbeat/tick.js';
 import type { Logger } from '../log.js';
 import { failureState, planTargets, targetsOf, type SyncVerb, type TargetPlan } from './carriers.js';
-import { foldMemberOutcomes, type MemberOutcome } from './storm-sync.js';
+import { foldMemberStates, memberLine, type MemberReach } from './storm-sync.js';
 import { readSyncSettings } from './sync-settings.js';
 
 export interface SyncDeps {
@@ -46,7 +46,7 @@ export type CarryOutcome =
   | { kind: 'not_open'; status: Incident['status']; by: string | null }
   /** Someone else's click (or this person's earlier one) claimed it first. */
   | { kind: 'already'; by: string }
-  | { kind: 'done'; incident: Incident; lines: string[]; states: Map<SyncTarget, TargetState> };
+  | { kind: 'done'; incident: Incident; lines: string[] };
 
 const verbStatus = { ack: 'acknowledged', resolve: 'resolved' } as const;
 /** A storm's members are told a few at a time: a slow source delays the press's answer, not the sources. */
@@ -92,7 +92,7 @@ export async function carry(deps: SyncDeps, req: { workspaceId: string; incident
     const folded = await refoldStorm(deps, incident, req.verb, claim);
     lines.push(...[...folded].map(([target, state]) => targetLine(req.verb, target, claim, state)), ...(line ? [line] : []));
   }
-  return { kind: 'done', incident, lines, states: new Map(results.map((r) => [r.target, r.state])) };
+  return { kind: 'done', incident, lines };
 }
 
 /**
@@ -101,12 +101,12 @@ export async function carry(deps: SyncDeps, req: { workspaceId: string; incident
  */
 export async function refoldStorm(deps: SyncDeps, storm: Incident, verb: SyncVerb, claim: SyncClaim): Promise<Map<SyncTarget, TargetState>> {
   const rows = await deps.db.select().from(incidents).where(and(eq(incidents.workspaceId, storm.workspaceId), eq(incidents.stormId, storm.id)));
-  const outcomes = rows.flatMap((row): MemberOutcome[] => {
+  const answers = rows.flatMap((row) => {
     const member = toIncident(row);
     const own = member.sourceSync?.[verb];
-    return own && own.occurrence === member.startedAt.toISOString() ? [{ kind: 'done', states: new Map(Object.entries(own.sources) as [SyncTarget, TargetState][]) }] : [];
+    return own && own.occurrence === member.startedAt.toISOString() ? [new Map(Object.entries(own.sources) as [SyncTarget, TargetState][])] : [];
   });
-  const { states } = foldMemberOutcomes(verb, claim.by, outcomes);
+  const states = foldMemberStates(verb, claim.by, answers);
   const [latest] = await deps.db.select({ sourceSync: incidents.sourceSync }).from(incidents).where(eq(incidents.id, storm.id));
   const stored = readSourceSync(latest?.sourceSync)[verb];
   if (stored?.occurrence !== claim.occurrence) return states;
@@ -127,20 +127,20 @@ async function carryToMembers(deps: SyncDeps, req: { workspaceId: string; verb: 
     .where(and(eq(incidents.workspaceId, req.workspaceId), eq(incidents.stormId, storm.id), ne(incidents.status, 'resolved')))
     .orderBy(asc(incidents.startedAt));
   if (rows.length === 0) return null;
-  const outcomes: MemberOutcome[] = [];
+  const reached: MemberReach[] = [];
   const queue = [...rows];
   await Promise.all(Array.from({ length: Math.min(MEMBER_CONCURRENCY, queue.length) }, async () => {
     for (let m = queue.shift(); m; m = queue.shift()) {
       try {
         const o = await carry(deps, { ...req, incidentId: m.id });
-        outcomes.push(o.kind === 'done' ? { kind: 'done', states: o.states } : { kind: 'already' });
+        reached.push({ kind: o.kind === 'done' ? 'done' : 'already' });
       } catch (err) {
         deps.log.warn({ err, stormId: storm.id, incidentId: m.id, verb: req.verb }, "could not carry a storm's step to a member");
-        outcomes.push({ kind: 'error', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
+        reached.push({ kind: 'error', detail: err instanceof Error ? err.message.slice(0, 200) : String(err) });
       }
     }
   }));
-  return foldMemberOutcomes(req.verb, req.by, outcomes).line;
+  return memberLine(req.verb, reached);
 }
 
 /** What to do for each source the incident came from, with the workspace's settings and integrations. */

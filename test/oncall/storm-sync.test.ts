@@ -1,9 +1,15 @@
 // What a storm's card and the person who pressed are told after the step went to each member.
 import { describe, expect, it } from 'vitest';
 import type { SyncTarget, TargetState } from '../../src/core/source-sync.js';
-import { foldMemberOutcomes, type MemberOutcome } from '../../src/oncall/storm-sync.js';
+import { foldMemberStates, memberLine, type MemberReach } from '../../src/oncall/storm-sync.js';
 
-const done = (states: Partial<Record<SyncTarget, TargetState>>): MemberOutcome => ({ kind: 'done', states: new Map(Object.entries(states) as [SyncTarget, TargetState][]) });
+type Outcome = MemberReach | { kind: 'done'; states: ReadonlyMap<SyncTarget, TargetState> };
+const done = (states: Partial<Record<SyncTarget, TargetState>>): Outcome => ({ kind: 'done', states: new Map(Object.entries(states) as [SyncTarget, TargetState][]) });
+/** The card's states from the members' answers, and the presser's line from how each was reached. */
+const foldMemberOutcomes = (verb: 'ack' | 'resolve', by: { name: string }, outcomes: Outcome[]) => ({
+  states: foldMemberStates(verb, by, outcomes.flatMap((o) => ('states' in o ? [o.states] : []))),
+  line: memberLine(verb, outcomes.map((o): MemberReach => ('states' in o ? { kind: 'done' } : o))),
+});
 const ok: TargetState = { state: 'accepted', detail: 'acknowledged in PagerDuty by alice' };
 
 describe('a storm step folded over its members', () => {

@@ -22,6 +22,12 @@ export function refusedAsData(err: unknown, depth = 0): string | null {
   return refusedAsData(err.cause, depth + 1);
 }
 
+/** Waiting for the database after the `failures`-th failed attempt: `initialMs` doubled, at most `maxMs` (defaults 2 s, 60 s). */
+export function recoveryDelayMs(failures: number, opts: { initialMs?: number; maxMs?: number } = {}): number {
+  const { initialMs = 2_000, maxMs = 60_000 } = opts;
+  return Math.min(maxMs, initialMs * 2 ** Math.min(failures, 16));
+}
+
 export interface BackfillBudget {
   /** History pages (100 messages) read per channel or thread in one run (default 10). */
   pagesPerChannel: number;
@@ -81,8 +87,7 @@ export class ChannelHistory {
   /** A store failed: a recovery backfill follows once the database is back (capped backoff, never a tight loop). */
   scheduleRecovery(): void {
     if (this.timer || this.stopped) return;
-    const { initialMs = 2_000, maxMs = 60_000 } = this.opts.recovery ?? {};
-    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.failures, 16));
+    const delay = recoveryDelayMs(this.failures, this.opts.recovery);
     this.failures++;
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -6,7 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { MessageChange } from '../port.js';
 import type { Logger } from '../../log.js';
-import { refusedAsData } from './backfill.js';
+import { recoveryDelayMs, refusedAsData } from './backfill.js';
 
 export interface PendingChangesOptions {
   redis: Redis;
@@ -83,8 +83,7 @@ export class PendingChanges {
 
   private schedule(delayMs?: number): void {
     if (this.timer || this.stopped) return;
-    const { initialMs = 2_000, maxMs = 60_000 } = this.opts.retry ?? {};
-    const delay = delayMs ?? Math.min(maxMs, initialMs * 2 ** Math.min(this.failures, 16));
+    const delay = delayMs ?? recoveryDelayMs(this.failures, this.opts.retry);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.draining = this.drain();
