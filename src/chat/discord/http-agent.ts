@@ -7,13 +7,13 @@ import { createRequire } from 'node:module';
 import type { RESTOptions } from 'discord.js';
 
 type Dispatcher = NonNullable<RESTOptions['agent']>;
-type AgentClass = new (options?: { connections?: number; keepAliveTimeout?: number }) => Dispatcher & { destroy(): Promise<void> };
+type AgentClass = new () => Dispatcher & { destroy(): Promise<void> };
 
 const fromDiscordJs = createRequire(createRequire(import.meta.url).resolve('discord.js'));
 const fromRest = createRequire(fromDiscordJs.resolve('@discordjs/rest'));
 const { Agent } = fromRest('undici') as { Agent: AgentClass };
 
-/** A dispatcher for one Discord client; destroy it with the client. */
+/** A dispatcher for one Discord client (undici's defaults, as discord.js's own would be); destroy it with the client. */
 export function discordAgent(): Dispatcher & { destroy(): Promise<void> } {
-  return new Agent({ keepAliveTimeout: 10_000 });
+  return new Agent();
 }
