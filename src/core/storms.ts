@@ -119,6 +119,14 @@ export function holdFormingBurst(
     until = until === null ? release : Math.min(until, release);
     return false;
   });
+  // Held in an earlier tick and not news in this one (a tick woken by something else): its release
+  // still needs its wake, or it would never be announced.
+  for (const i of loose) {
+    const release = i.firstSeenAt ? i.firstSeenAt.getTime() + waitMs : null;
+    if (i.announced || release === null || release <= now.getTime()) continue;
+    if (loose.filter((o) => Math.abs(o.startedAt.getTime() - i.startedAt.getTime()) <= policy.windowMs).length < 2) continue;
+    until = until === null ? release : Math.min(until, release);
+  }
   return { transitions: kept, until: until === null ? null : new Date(until) };
 }
 

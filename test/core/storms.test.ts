@@ -107,6 +107,18 @@ describe('holdFormingBurst', () => {
     expect(later.until).toBeNull();
   });
 
+  it('keeps the wake of a burst held earlier when a later tick is woken by other news', () => {
+    const seen = incidents(3, now);
+    // A tick in between, woken by something else: no openings in it, but the held ones still need their wake.
+    const between = holdFormingBurst(seen, [], burstPolicy, new Date(now.getTime() + 3_000));
+    expect(between.transitions).toEqual([]);
+    expect(between.until?.getTime()).toBe(now.getTime() + 10_000);
+    // Once released (or announced) there is nothing left to wake for.
+    expect(holdFormingBurst(seen, [], burstPolicy, new Date(now.getTime() + 10_000)).until).toBeNull();
+    const announced = new Map([...seen].map(([id, i]) => [id, { ...i, announced: true }]));
+    expect(holdFormingBurst(announced, [], burstPolicy, new Date(now.getTime() + 3_000)).until).toBeNull();
+  });
+
   it('keeps news that is not an opening, and any opening when the wait is off', () => {
     const byId = incidents(3, undefined);
     const resolved: IncidentTransition[] = [...byId.keys()].map((id) => ({ kind: 'resolved', incidentId: id, eventIds: [] }));

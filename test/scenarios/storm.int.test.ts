@@ -2,6 +2,8 @@
 // card listing them (edited in place as they resolve) and one summary naming what they share — not
 // ten cards and then silence when the hourly budget runs out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACK_ACTION_ID } from '../../src/core/incident-card.js';
+import { buttonsOf, click } from '../support/oncall.js';
 import { blockTexts, channelMessages, fixture, postAlert } from '../support/playground.js';
 import { startTestTacit, type TestTacit } from '../support/tacit.js';
 import { waitFor } from '../support/wait.js';
@@ -72,4 +74,27 @@ describe('an alert storm', () => {
       await other.cleanup();
     }
   }, 90_000);
+
+  it('still announces a card held back for a forming burst when other news wakes a tick meanwhile', async () => {
+    const other = await startTestTacit();
+    try {
+      const src = other.playgroundSource;
+      if (!src) throw new Error('playground source missing');
+      const cards = async () => (await channelMessages(other.url)).filter((m) => !m.threadId && m.author.isBot && /^(Firing|Acknowledged)/.test(m.text));
+      // Two groups opening together: the second's card waits (burstWaitMs, 10 s) in case a storm forms.
+      expect((await postAlert(other.url, src.id, src.token, group(200, 'firing'))).status).toBe(200);
+      const first = await waitFor(async () => (await cards())[0], { what: 'the first card' });
+      expect((await postAlert(other.url, src.id, src.token, group(201, 'firing'))).status).toBe(200);
+      // Meanwhile someone acknowledges the first incident: a tick woken by that, with no opening in it.
+      const ack = buttonsOf(first).find((b) => b.actionId === ACK_ACTION_ID);
+      if (!ack) throw new Error('no Acknowledge button');
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(await click(other.url, 'alice', first.id, ack.actionId, ack.value)).toMatch(/^Acknowledged by you/);
+      await waitFor(async () => (await channelMessages(other.url)).find((m) => m.id === first.id && m.text.startsWith('Acknowledged')), { what: 'the first card acknowledged' });
+      // The held card still comes, once its wait is over.
+      await waitFor(async () => (await cards()).length === 2, { what: 'the held card', timeoutMs: 20_000 });
+    } finally {
+      await other.cleanup();
+    }
+  }, 60_000);
 });
